@@ -1,0 +1,1 @@
+//! Spill I/O (being written).
