@@ -69,6 +69,12 @@ pub enum MemoryError {
     #[error("unexpected end of data: needed {needed} more bytes")]
     EndOfData { needed: usize },
 
+    #[error("all {pages} pages given to the view are full")]
+    PagesFull { pages: usize },
+
+    #[error("length prefix {length} exceeds the limit of {max} bytes: corrupt data")]
+    MalformedLength { length: u64, max: u64 },
+
     #[error("varint longer than 10 bytes or overflowing 64 bits")]
     MalformedVarint,
 

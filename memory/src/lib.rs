@@ -19,10 +19,14 @@ mod byte_size;
 mod error;
 mod heap_accounting;
 mod io;
+mod local_buffer_pool;
 mod memory_manager;
 mod memory_segment;
+mod network_buffer;
+mod network_buffer_pool;
 mod page;
 mod page_size;
+mod paged_view;
 
 pub use byte_size::{ByteSize, ByteSizeParseError};
 pub use error::MemoryError;
@@ -31,6 +35,10 @@ pub use heap_accounting::{
 };
 // io re-exports: see io/mod.rs
 pub use memory_manager::{MemoryManager, MemoryReservation};
+pub use local_buffer_pool::{BufferRequest, LocalBufferPool, LocalBufferPoolStats};
 pub use memory_segment::MemorySegment;
+pub use network_buffer::NetworkBuffer;
+pub use network_buffer_pool::NetworkBufferPool;
 pub use page::CountingAllocator;
 pub use page_size::PageSize;
+pub use paged_view::{PagedInputView, PagedOutputView, SegmentListSource, SegmentListTarget, SegmentSource, SegmentTarget};

@@ -26,7 +26,7 @@ pub(crate) trait Recycler: Send + Sync {
 
 /// A fixed-size page of memory. See the module docs.
 pub struct MemorySegment {
-    /// Always `Some` except during `drop`/`into_page`.
+    /// Always `Some` except during `drop`.
     page: Option<Page>,
     home: Option<Arc<dyn Recycler>>,
 }
