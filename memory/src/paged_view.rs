@@ -98,7 +98,19 @@ impl<T: SegmentTarget> PagedOutputView<T> {
 
     /// Writes all of `bytes`, continuing on the next pages as needed.
     #[inline]
-    pub fn write_bytes(&mut self, mut bytes: &[u8]) -> Result<(), MemoryError> {
+    pub fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), MemoryError> {
+        let page = self.target.current_mut();
+        if self.position + bytes.len() <= page.size() {
+            page.put_bytes(self.position, bytes);
+            self.position += bytes.len();
+            self.bytes_written += bytes.len() as u64;
+            return Ok(());
+        }
+        self.write_bytes_across_pages(bytes)
+    }
+
+    #[cold]
+    fn write_bytes_across_pages(&mut self, mut bytes: &[u8]) -> Result<(), MemoryError> {
         self.bytes_written += bytes.len() as u64;
         loop {
             let page = self.target.current_mut();
@@ -234,6 +246,20 @@ impl<S: SegmentSource> PagedInputView<S> {
     /// Fills `target` completely, or fails with [`MemoryError::EndOfData`].
     #[inline]
     pub fn read_exact(&mut self, target: &mut [u8]) -> Result<(), MemoryError> {
+        // Fast path: the value lies inside the current page.
+        if let Some((page, limit)) = self.source.current()
+            && self.position + target.len() <= limit
+        {
+            page.get_bytes(self.position, target);
+            self.position += target.len();
+            self.bytes_read += target.len() as u64;
+            return Ok(());
+        }
+        self.read_exact_across_pages(target)
+    }
+
+    #[cold]
+    fn read_exact_across_pages(&mut self, target: &mut [u8]) -> Result<(), MemoryError> {
         let mut filled = 0;
         while filled < target.len() {
             let available = self.remaining_in_page()?;
@@ -290,14 +316,37 @@ impl<S: SegmentSource> PagedInputView<S> {
     /// Reads an unsigned LEB128 varint; rejects encodings longer than 10 bytes or past 64 bits.
     #[inline]
     pub fn read_var_u64(&mut self) -> Result<u64, MemoryError> {
+        // Fast path: decode straight from the page while bytes remain in it.
+        if let Some((page, limit)) = self.source.current() {
+            let bytes = &page.as_slice()[self.position.min(limit)..limit];
+            let mut value = 0u64;
+            for (index, &byte) in bytes.iter().take(10).enumerate() {
+                if index == 9 && byte > 1 {
+                    // Consume what was examined, like the byte-by-byte path does.
+                    self.position += 10;
+                    self.bytes_read += 10;
+                    return Err(MemoryError::MalformedVarint);
+                }
+                value |= ((byte & 0x7f) as u64) << (7 * index);
+                if byte & 0x80 == 0 {
+                    self.position += index + 1;
+                    self.bytes_read += index as u64 + 1;
+                    return Ok(value);
+                }
+            }
+        }
+        self.read_var_u64_across_pages()
+    }
+
+    #[cold]
+    fn read_var_u64_across_pages(&mut self) -> Result<u64, MemoryError> {
         let mut value = 0u64;
         for index in 0..10 {
             let byte = self.read_u8()?;
-            let bits = (byte & 0x7f) as u64;
             if index == 9 && byte > 1 {
                 return Err(MemoryError::MalformedVarint);
             }
-            value |= bits << (7 * index);
+            value |= ((byte & 0x7f) as u64) << (7 * index);
             if byte & 0x80 == 0 {
                 return Ok(value);
             }
