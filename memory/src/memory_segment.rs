@@ -89,14 +89,6 @@ impl MemorySegment {
         ))
     }
 
-    /// Takes the page out without recycling it (the caller becomes its home).
-    pub(crate) fn into_page(mut self) -> Page {
-        self.home = None;
-        self.page
-            .take()
-            .expect("segment holds its page until dropped")
-    }
-
     #[inline]
     fn page(&self) -> &Page {
         self.page
