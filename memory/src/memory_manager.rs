@@ -3,16 +3,20 @@
 //! The whole budget is one anonymous mapping, cut into pages of `taskmanager.memory.segment-size`
 //! when the manager starts (no page is resident until it is first written). Operators never
 //! allocate memory for records themselves: they open a named [`MemoryReservation`] and take
-//! pages from it. A page knows its reservation, so when its [`MemorySegment`] drops, the page is
-//! returned to the kernel (`MADV_DONTNEED`, resident memory really drops) and then to the free
-//! list, and the owner's count goes down. Nothing can be allocated past the budget: a request that
+//! pages from it. A page knows its reservation, so when its [`MemorySegment`] drops, the page goes
+//! back to the manager and the owner's count goes down. Returned pages first join a small *dirty*
+//! list (at most [`RELEASE_BATCH_BYTES`]); the next request reuses them while they are still
+//! resident, and when the list is full the whole batch goes back to the kernel (`MADV_DONTNEED`,
+//! one call per run of adjacent pages), so resident memory really drops, at most one batch late.
+//! Nothing can be allocated past the budget: a request that
 //! does not fit fails at once with [`MemoryError::Exhausted`], naming the requester and the
 //! largest holders, and the operator spills or waits.
 //!
 //! ```text
 //!   MemoryManager ──reservation("sort/2")──▶ MemoryReservation ──allocate_pages(n)──▶ [MemorySegment; n]
 //!        ▲                                         │ counts held pages per owner            │
-//!        └──────── free list ◀── madvise(DONTNEED) ◀┴──────────── segment dropped ◀─────────┘
+//!        ├──────── dirty list (reused first) ◀─────┴──────────── segment dropped ◀─────────┘
+//!        └──────── clean list ◀── madvise(DONTNEED) per batch of the dirty list
 //! ```
 //!
 //! [`MemoryManager::close`] reports every owner that still holds pages (a leak); dropping a
@@ -41,8 +45,15 @@ struct ManagerShared {
     peak_used_pages: AtomicUsize,
 }
 
+/// Returned pages stay resident up to this many bytes before they go back to the kernel.
+pub const RELEASE_BATCH_BYTES: usize = 2 << 20;
+
 struct ManagerState {
-    free: Vec<Page>,
+    /// Pages given back to the kernel (not resident until written again).
+    clean: Vec<Page>,
+    /// Returned pages that are still resident; reused first.
+    dirty: Vec<Page>,
+    release_batch_pages: usize,
     owners: Vec<Weak<OwnerAccount>>,
 }
 
@@ -93,10 +104,36 @@ impl ManagerShared {
 }
 
 impl Recycler for OwnerAccount {
-    fn recycle(&self, mut page: Page) {
-        page.release_to_os();
+    fn recycle(&self, page: Page) {
         self.held_pages.fetch_sub(1, Ordering::Relaxed);
-        self.manager.lock().free.push(page);
+        let mut state = self.manager.lock();
+        state.dirty.push(page);
+        if state.dirty.len() >= state.release_batch_pages {
+            state.release_dirty();
+        }
+    }
+}
+
+impl ManagerState {
+    fn free_len(&self) -> usize {
+        self.clean.len() + self.dirty.len()
+    }
+
+    /// Returns every dirty page to the kernel.
+    fn release_dirty(&mut self) {
+        let mut batch = std::mem::take(&mut self.dirty);
+        Page::release_all_to_os(&mut batch);
+        // Highest index first, so `pop` hands out low pages first.
+        self.clean.extend(batch.into_iter().rev());
+    }
+
+    /// Takes `count` pages, resident ones first.
+    fn take(&mut self, count: usize) -> Vec<Page> {
+        let from_dirty = count.min(self.dirty.len());
+        let mut pages = self.dirty.split_off(self.dirty.len() - from_dirty);
+        let from_clean = count - from_dirty;
+        pages.extend(self.clean.drain(self.clean.len() - from_clean..).rev());
+        pages
     }
 }
 
@@ -104,15 +141,18 @@ impl MemoryManager {
     /// Maps `budget` bytes, rounded down to whole pages of `page_size`.
     pub fn new(budget: ByteSize, page_size: PageSize) -> Result<MemoryManager, MemoryError> {
         let page_count = page_size.pages_in(budget);
-        let mut free = PageArena::map_pages(page_size.bytes(), page_count)?;
-        // Hand out low pages first: `pop` takes from the end.
-        free.reverse();
+        let mut clean = PageArena::map_pages(page_size.bytes(), page_count)?;
+        // Hand out low pages first: `take` takes from the end.
+        clean.reverse();
+        let release_batch_pages = (RELEASE_BATCH_BYTES / page_size.bytes()).max(1);
         Ok(MemoryManager {
             shared: Arc::new(ManagerShared {
                 page_size,
                 total_pages: page_count,
                 state: Mutex::new(ManagerState {
-                    free,
+                    clean,
+                    dirty: Vec::new(),
+                    release_batch_pages,
                     owners: Vec::new(),
                 }),
                 peak_used_pages: AtomicUsize::new(0),
@@ -134,7 +174,13 @@ impl MemoryManager {
     }
 
     pub fn free_pages(&self) -> usize {
-        self.shared.lock().free.len()
+        self.shared.lock().free_len()
+    }
+
+    /// Returns every free page that is still resident to the kernel now, instead of waiting for
+    /// a full batch (for example when a job ends).
+    pub fn release_free_pages_to_os(&self) {
+        self.shared.lock().release_dirty();
     }
 
     pub fn used_pages(&self) -> usize {
@@ -198,7 +244,7 @@ impl Drop for ManagerShared {
         let free = self
             .state
             .get_mut()
-            .map(|s| s.free.len())
+            .map(|s| s.free_len())
             .unwrap_or(self.total_pages);
         debug_assert_eq!(
             free, self.total_pages,
@@ -283,28 +329,26 @@ impl MemoryReservation {
         }
         let pages = {
             let mut state = shared.lock();
-            if state.free.len() < count {
+            if state.free_len() < count {
                 return Err(MemoryError::Exhausted {
                     owner: account.name.clone(),
                     requested_pages: count,
-                    free_pages: state.free.len(),
+                    free_pages: state.free_len(),
                     total_pages: shared.total_pages,
                     page_size: shared.page_size.bytes(),
                     largest_holders: holders(&state).into_iter().take(3).collect(),
                 });
             }
-            let split = state.free.len() - count;
             account.held_pages.fetch_add(count, Ordering::Relaxed);
-            let pages = state.free.split_off(split);
+            let pages = state.take(count);
             shared
                 .peak_used_pages
-                .fetch_max(shared.total_pages - state.free.len(), Ordering::Relaxed);
+                .fetch_max(shared.total_pages - state.free_len(), Ordering::Relaxed);
             pages
         };
         let home: Arc<dyn Recycler> = Arc::clone(account) as Arc<dyn Recycler>;
         Ok(pages
             .into_iter()
-            .rev()
             .map(|page| MemorySegment::new(page, Some(Arc::clone(&home))))
             .collect())
     }
@@ -349,14 +393,37 @@ mod tests {
     }
 
     #[test]
-    fn recycled_pages_read_as_zero() {
-        let manager = manager(1, 4096);
+    fn pages_released_to_the_os_read_as_zero() {
+        let manager = manager(2, 4096);
         let owner = manager.reservation("a");
         let mut page = owner.allocate_page().unwrap();
         page.fill(0, 4096, 0xab);
         drop(page);
-        let page = owner.allocate_page().unwrap();
-        assert!(page.as_slice().iter().all(|&b| b == 0));
+        manager.release_free_pages_to_os();
+        let pages = owner.allocate_pages(2).unwrap();
+        assert!(
+            pages
+                .iter()
+                .all(|page| page.as_slice().iter().all(|&b| b == 0))
+        );
+    }
+
+    #[test]
+    fn returned_pages_are_released_in_batches() {
+        // 1 MiB pages: a batch is 2 pages, so returning 5 pages releases 4 and keeps 1 resident.
+        let manager = manager(8, 1 << 20);
+        let owner = manager.reservation("batch");
+        drop(owner.allocate_pages(5).unwrap());
+        {
+            let state = manager.shared.lock();
+            assert_eq!((state.dirty.len(), state.clean.len()), (1, 7));
+        }
+        // Resident pages are handed out first.
+        let reused = owner.allocate_pages(2).unwrap();
+        assert_eq!(manager.shared.lock().dirty.len(), 0);
+        drop(reused);
+        manager.release_free_pages_to_os();
+        assert_eq!(manager.shared.lock().clean.len(), 8);
     }
 
     #[test]

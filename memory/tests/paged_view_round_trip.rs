@@ -104,12 +104,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn values_round_trip_on_4k_pages(values in proptest::collection::vec(value(10_000), 0..200)) {
+    fn values_round_trip_on_4k_pages(values in proptest::collection::vec(value(9_000), 0..60)) {
         round_trip(4096, &values);
     }
 
     #[test]
-    fn values_round_trip_on_32k_pages(values in proptest::collection::vec(value(80_000), 0..100)) {
+    fn values_round_trip_on_32k_pages(values in proptest::collection::vec(value(70_000), 0..24)) {
         round_trip(32 * 1024, &values);
     }
 }

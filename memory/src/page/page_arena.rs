@@ -140,21 +140,36 @@ impl Page {
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
-    /// Hands the physical memory behind this page back to the kernel (`MADV_DONTNEED`), so the
-    /// process's resident set drops. The page stays mapped and reads as zeros afterwards.
-    pub(crate) fn release_to_os(&mut self) {
-        let offset = self.index() * self.len;
-        // SAFETY: `MADV_DONTNEED` on a private anonymous mapping replaces the range with zero
-        // pages. The range is exactly this page, which we own mutably, so no reference to the
-        // old contents exists that could observe the change.
-        let result = unsafe {
-            self.arena
-                .map
-                .unchecked_advise_range(UncheckedAdvice::DontNeed, offset, self.len)
-        };
-        if let Err(error) = result {
-            // Only fails for invalid arguments; the memory is still correct, just resident.
-            tracing::warn!(%error, "madvise(DONTNEED) failed; page stays resident");
+    /// Hands the physical memory behind `pages` back to the kernel, one `MADV_DONTNEED` per run
+    /// of adjacent pages of the same arena. Sorts `pages` by arena position.
+    pub(crate) fn release_all_to_os(pages: &mut [Page]) {
+        pages.sort_unstable_by_key(|page| (Arc::as_ptr(&page.arena) as usize, page.index));
+        let mut start = 0;
+        while start < pages.len() {
+            let mut end = start + 1;
+            while end < pages.len()
+                && Arc::ptr_eq(&pages[end].arena, &pages[start].arena)
+                && pages[end].index == pages[end - 1].index + 1
+            {
+                end += 1;
+            }
+            let first = &pages[start];
+            let offset = first.index() * first.len;
+            let len = (end - start) * first.len;
+            // SAFETY: the range covers exactly the pages `start..end`, which are adjacent pages of
+            // one arena and all owned through `&mut [Page]`; no reference to their old contents
+            // exists, so replacing them with zero pages (what `MADV_DONTNEED` does to a private
+            // anonymous mapping) cannot be observed.
+            let result = unsafe {
+                first
+                    .arena
+                    .map
+                    .unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len)
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "madvise(DONTNEED) failed; pages stay resident");
+            }
+            start = end;
         }
     }
 }
