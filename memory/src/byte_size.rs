@@ -121,7 +121,7 @@ impl fmt::Display for ByteSize {
             return f.write_str("0");
         }
         for (unit, factor) in UNITS {
-            if self.0 % factor == 0 {
+            if self.0.is_multiple_of(factor) {
                 let unit = if unit.is_empty() { "b" } else { unit };
                 return write!(f, "{}{unit}", self.0 / factor);
             }
@@ -179,7 +179,7 @@ impl FromStr for ByteSize {
                     frac.parse().map_err(|_| error("malformed number"))?
                 };
                 let frac_bytes = frac_value * factor as u128;
-                if frac_bytes % scale != 0 {
+                if !frac_bytes.is_multiple_of(scale) {
                     return Err(error("not a whole number of bytes"));
                 }
                 whole

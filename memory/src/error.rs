@@ -78,8 +78,14 @@ pub enum MemoryError {
     #[error("varint longer than 10 bytes or overflowing 64 bits")]
     MalformedVarint,
 
-    #[error("spill directory {} does not exist", path.display())]
+    #[error("spill directory {} does not exist: check io.tmp.dirs", path.display())]
     MissingDirectory { path: PathBuf },
+
+    #[error("spill directory {} is not a directory: check io.tmp.dirs", path.display())]
+    NotADirectory { path: PathBuf },
+
+    #[error("io.tmp.dirs lists no directory to spill to")]
+    NoSpillDirectories,
 
     #[error("permission denied on {}: check io.tmp.dirs", path.display())]
     PermissionDenied { path: PathBuf },
@@ -107,7 +113,10 @@ pub enum MemoryError {
 }
 
 impl MemoryError {
-    /// Maps an I/O error on `path` to the specific variant a user can act on.
+    /// Maps an I/O error on the file or directory `path` to the specific variant a user can act
+    /// on: permission denied (also a read-only file system), disk full (also a quota), not a
+    /// directory, else [`MemoryError::Io`]. A missing *file* stays an `Io` error (its message
+    /// names the path); use [`MemoryError::from_dir_io`] where the missing thing is a directory.
     pub fn from_io(
         path: impl Into<PathBuf>,
         action: &'static str,
@@ -115,7 +124,7 @@ impl MemoryError {
     ) -> MemoryError {
         let path = path.into();
         match source.kind() {
-            std::io::ErrorKind::NotFound => MemoryError::MissingDirectory { path },
+            std::io::ErrorKind::NotADirectory => MemoryError::NotADirectory { path },
             std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
                 MemoryError::PermissionDenied { path }
             }
@@ -127,6 +136,19 @@ impl MemoryError {
                 action,
                 source,
             },
+        }
+    }
+
+    /// Like [`MemoryError::from_io`] for an operation on the directory `dir` (creating it or a
+    /// file in it), where "not found" means the directory is missing.
+    pub fn from_dir_io(
+        dir: impl Into<PathBuf>,
+        action: &'static str,
+        source: std::io::Error,
+    ) -> MemoryError {
+        match source.kind() {
+            std::io::ErrorKind::NotFound => MemoryError::MissingDirectory { path: dir.into() },
+            _ => MemoryError::from_io(dir, action, source),
         }
     }
 }

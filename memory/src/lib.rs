@@ -34,11 +34,18 @@ pub use heap_accounting::{
     HeapUsage, ResidentSetSampler, heap_usage, peak_resident_set_size, resident_set_size,
 };
 // io re-exports: see io/mod.rs
-pub use memory_manager::{MemoryManager, MemoryReservation};
+pub use io::{
+    BLOCK_HEADER_BYTES, BlockChannelReader, BlockChannelWriter, FileChannelId, FilledBlock,
+    IoManager, SpillFile,
+};
 pub use local_buffer_pool::{BufferRequest, LocalBufferPool, LocalBufferPoolStats};
+pub use memory_manager::{MemoryManager, MemoryReservation};
 pub use memory_segment::MemorySegment;
 pub use network_buffer::NetworkBuffer;
 pub use network_buffer_pool::NetworkBufferPool;
 pub use page::CountingAllocator;
 pub use page_size::PageSize;
-pub use paged_view::{PagedInputView, PagedOutputView, SegmentListSource, SegmentListTarget, SegmentSource, SegmentTarget};
+pub use paged_view::{
+    PagedInputView, PagedOutputView, SegmentListSource, SegmentListTarget, SegmentSource,
+    SegmentTarget,
+};
