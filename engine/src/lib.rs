@@ -1,1 +1,18 @@
-pub fn placeholder() {}
+//! Weir: a native batch + stream processing engine in the lineage of Apache Flink.
+//!
+//! This crate is the engine and the `weir` command. What exists so far:
+//!
+//! - [`config`]: every configuration key (Flink's names), read from defaults,
+//!   `conf/weir-conf.yaml`, `--conf FILE` and `-D key=value`, with every problem reported at
+//!   once;
+//! - [`memory_plan`]: how `taskmanager.memory.process.size` splits into runtime overhead, task
+//!   heap, managed memory and network buffers;
+//! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
+
+pub mod config;
+pub mod error;
+pub mod memory_plan;
+
+pub use error::WeirError;
+pub use memory_plan::MemoryPlan;
+pub use weir_memory as memory;

@@ -1,0 +1,204 @@
+//! Every configuration key Weir reads, each defined once with its type, default and doc.
+//!
+//! Keys use Flink's names. [`ALL_OPTIONS`] lists them in the order of `conf/weir-conf.yaml`; a
+//! key missing from it is unknown to validation, `weir config` and the conf file. Add a key here
+//! only when code reads it.
+
+use std::ops::Bound;
+use std::path::PathBuf;
+
+use weir_memory::{ByteSize, PageSize};
+
+use crate::config::config_option::{ConfigOption, OptionDefault, OptionDescriptor, ValueRange};
+use crate::config::path_list::PathList;
+
+/// A fraction of a memory budget: `[0, 1)`.
+const FRACTION_RANGE: ValueRange<f64> = ValueRange {
+    min: Bound::Included(0.0),
+    max: Bound::Excluded(1.0),
+};
+
+pub static PROCESS_SIZE: ConfigOption<ByteSize> = ConfigOption {
+    key: "taskmanager.memory.process.size",
+    default: OptionDefault::Fixed(ByteSize::mib(1728)),
+    range: ValueRange::ANY,
+    doc: "Total memory of a TaskManager process: everything it may keep resident (runtime \
+          overhead, task heap, managed memory and network buffers). Every other memory budget \
+          is derived from it; `weir memory-plan` prints how.",
+};
+
+pub static TASK_HEAP_SIZE: ConfigOption<Option<ByteSize>> = ConfigOption {
+    key: "taskmanager.memory.task.heap.size",
+    default: OptionDefault::Derived {
+        how: "the remainder of the total memory (process size minus runtime overhead) after \
+              managed and network memory",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Heap memory for user code and for operator objects outside managed memory. When set, \
+          network memory becomes the remainder instead and must stay within \
+          taskmanager.memory.network.min and taskmanager.memory.network.max.",
+};
+
+pub static MANAGED_SIZE: ConfigOption<Option<ByteSize>> = ConfigOption {
+    key: "taskmanager.memory.managed.size",
+    default: OptionDefault::Derived {
+        how: "taskmanager.memory.managed.fraction of the total memory (process size minus \
+              runtime overhead)",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Managed memory: the pages that sorts, joins, aggregations and state backends work in, \
+          split equally among the slots. Overrides taskmanager.memory.managed.fraction when set.",
+};
+
+pub static MANAGED_FRACTION: ConfigOption<f64> = ConfigOption {
+    key: "taskmanager.memory.managed.fraction",
+    default: OptionDefault::Fixed(0.4),
+    range: FRACTION_RANGE,
+    doc: "Share of the total memory (process size minus runtime overhead) used as managed \
+          memory when taskmanager.memory.managed.size is not set.",
+};
+
+pub static NETWORK_FRACTION: ConfigOption<f64> = ConfigOption {
+    key: "taskmanager.memory.network.fraction",
+    default: OptionDefault::Fixed(0.1),
+    range: FRACTION_RANGE,
+    doc: "Share of the total memory (process size minus runtime overhead) used for network \
+          buffers, kept within taskmanager.memory.network.min and taskmanager.memory.network.max.",
+};
+
+pub static NETWORK_MIN: ConfigOption<ByteSize> = ConfigOption {
+    key: "taskmanager.memory.network.min",
+    default: OptionDefault::Fixed(ByteSize::mib(64)),
+    range: ValueRange::ANY,
+    doc: "Least network memory.",
+};
+
+pub static NETWORK_MAX: ConfigOption<ByteSize> = ConfigOption {
+    key: "taskmanager.memory.network.max",
+    default: OptionDefault::Fixed(ByteSize::gib(1)),
+    range: ValueRange::ANY,
+    doc: "Most network memory.",
+};
+
+pub static OVERHEAD_FRACTION: ConfigOption<f64> = ConfigOption {
+    key: "taskmanager.memory.overhead.fraction",
+    default: OptionDefault::Fixed(0.1),
+    range: FRACTION_RANGE,
+    doc: "Share of the process size kept for runtime overhead: thread stacks, allocator \
+          fragmentation and metadata, code and other native memory outside the budgets; kept \
+          within taskmanager.memory.overhead.min and taskmanager.memory.overhead.max.",
+};
+
+pub static OVERHEAD_MIN: ConfigOption<ByteSize> = ConfigOption {
+    key: "taskmanager.memory.overhead.min",
+    default: OptionDefault::Fixed(ByteSize::mib(192)),
+    range: ValueRange::ANY,
+    doc: "Least runtime overhead.",
+};
+
+pub static OVERHEAD_MAX: ConfigOption<ByteSize> = ConfigOption {
+    key: "taskmanager.memory.overhead.max",
+    default: OptionDefault::Fixed(ByteSize::gib(1)),
+    range: ValueRange::ANY,
+    doc: "Most runtime overhead.",
+};
+
+pub static SEGMENT_SIZE: ConfigOption<PageSize> = ConfigOption {
+    key: "taskmanager.memory.segment-size",
+    default: OptionDefault::Fixed(PageSize::DEFAULT),
+    range: ValueRange::ANY,
+    doc: "Size of a memory segment: the page of managed memory and the size of one network \
+          buffer.",
+};
+
+pub static NUMBER_OF_TASK_SLOTS: ConfigOption<u32> = ConfigOption {
+    key: "taskmanager.numberOfTaskSlots",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Unbounded,
+    },
+    doc: "Number of slots of a TaskManager: how many parallel pipelines it runs at once. \
+          Managed memory is split equally among the slots.",
+};
+
+pub static IO_TMP_DIRS: ConfigOption<PathList> = ConfigOption {
+    key: "io.tmp.dirs",
+    default: OptionDefault::Derived {
+        how: "the system temp directory (TMPDIR, else /tmp)",
+        value: || PathList::single(system_temp_dir()),
+    },
+    range: ValueRange::ANY,
+    doc: "Directories for spill files of sorts, joins and blocking exchanges. Files are spread \
+          over the directories round-robin with one I/O thread per directory, so list one \
+          directory per disk.",
+};
+
+fn system_temp_dir() -> PathBuf {
+    std::env::temp_dir()
+}
+
+/// Every option, in the order of `conf/weir-conf.yaml` and `weir config`.
+pub static ALL_OPTIONS: &[&dyn OptionDescriptor] = &[
+    &PROCESS_SIZE,
+    &TASK_HEAP_SIZE,
+    &MANAGED_SIZE,
+    &MANAGED_FRACTION,
+    &NETWORK_FRACTION,
+    &NETWORK_MIN,
+    &NETWORK_MAX,
+    &OVERHEAD_FRACTION,
+    &OVERHEAD_MIN,
+    &OVERHEAD_MAX,
+    &SEGMENT_SIZE,
+    &NUMBER_OF_TASK_SLOTS,
+    &IO_TMP_DIRS,
+];
+
+/// The option with this exact key.
+pub fn find_option(key: &str) -> Option<&'static dyn OptionDescriptor> {
+    ALL_OPTIONS
+        .iter()
+        .copied()
+        .find(|option| option.key() == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn keys_are_unique_and_documented() {
+        let mut keys = HashSet::new();
+        for option in ALL_OPTIONS {
+            assert!(keys.insert(option.key()), "{} listed twice", option.key());
+            assert!(option.doc().ends_with('.'), "{}", option.key());
+            assert!(
+                option.default_text().is_some() != option.derived_default().is_some(),
+                "{} needs exactly one of a fixed default and a derivation",
+                option.key()
+            );
+        }
+    }
+
+    #[test]
+    fn every_fixed_default_passes_its_own_check() {
+        for option in ALL_OPTIONS {
+            if let Some(text) = option.default_text() {
+                let raw = crate::config::raw_entry::RawValue::Text(text.clone());
+                assert_eq!(option.check(&raw), Ok(Some(text)), "{}", option.key());
+            }
+        }
+    }
+
+    #[test]
+    fn io_tmp_dirs_defaults_to_the_system_temp_dir() {
+        assert_eq!(
+            IO_TMP_DIRS.default_value().paths(),
+            [std::env::temp_dir()].as_slice()
+        );
+    }
+}

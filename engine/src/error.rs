@@ -1,0 +1,263 @@
+//! [`WeirError`]: every way the `weir` crate fails, carrying the data to say why.
+//!
+//! Configuration problems name the key, the value, where it came from
+//! ([`ValueSource`]: `file:line`, `--conf file:line` or `-D`) and the accepted form, so a
+//! user can fix every one of them from the message alone. Validation collects all problems and
+//! returns them together as [`WeirError::InvalidConfiguration`].
+
+use std::path::PathBuf;
+
+use weir_memory::{ByteSize, MemoryError, PageSize};
+
+use crate::config::ValueSource;
+use crate::memory_plan::MemoryClaim;
+
+/// One error type for the whole `weir` crate.
+#[derive(Debug, thiserror::Error)]
+pub enum WeirError {
+    // ---- reading configuration sources ----
+    #[error("cannot read conf file {}: {source}", .path.display())]
+    ReadConfFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{variable} is set to {}, which is not a folder; point it at the folder holding weir-conf.yaml",
+        .path.display()
+    )]
+    ConfDirNotFound {
+        variable: &'static str,
+        path: PathBuf,
+    },
+
+    #[error(
+        "{variable} names the conf folder, but {} does not exist",
+        .path.display()
+    )]
+    ConfFileNotInConfDir {
+        variable: &'static str,
+        path: PathBuf,
+    },
+
+    #[error("{}:{line}:{column}: YAML syntax error: {message}", .path.display())]
+    YamlSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error(
+        "{}:{line}: {construct} is not supported in a conf file; write `key: value` lines or nested maps of them",
+        .path.display()
+    )]
+    UnsupportedYaml {
+        path: PathBuf,
+        line: usize,
+        construct: &'static str,
+    },
+
+    #[error("{second}: duplicate key '{key}', already set at {first}")]
+    DuplicateKey {
+        key: String,
+        first: ValueSource,
+        second: ValueSource,
+    },
+
+    #[error("-D '{argument}' is not of the form key=value")]
+    MalformedDynamicProperty { argument: String },
+
+    // ---- checking values against the options ----
+    #[error("{origin}: unknown key '{key}'{}", did_you_mean(*.suggestion))]
+    UnknownKey {
+        key: String,
+        origin: ValueSource,
+        suggestion: Option<&'static str>,
+    },
+
+    #[error("{origin}: {key}: invalid value '{value}' ({reason}); expected {accepted}")]
+    InvalidValue {
+        key: &'static str,
+        value: String,
+        origin: ValueSource,
+        reason: &'static str,
+        accepted: String,
+    },
+
+    // ---- memory plan conflicts ----
+    #[error(
+        "{min_key} ({min}) is larger than {max_key} ({max}) by {}",
+        size_in_message(.min.saturating_sub(*.max))
+    )]
+    MemoryMinAboveMax {
+        min_key: &'static str,
+        min: ByteSize,
+        max_key: &'static str,
+        max: ByteSize,
+    },
+
+    #[error(
+        "runtime overhead {overhead} leaves nothing of {process_key} ({process}): it is larger by {}",
+        size_in_message(.overhead.size.saturating_sub(*.process))
+    )]
+    OverheadExceedsProcess {
+        overhead: MemoryClaim,
+        process_key: &'static str,
+        process: ByteSize,
+    },
+
+    #[error(
+        "{} exceed the {} left by {process_key} ({process}) after runtime overhead ({}) by {}{}",
+        join_claims(.claims),
+        size_in_message(*.available),
+        size_in_message(*.overhead),
+        size_in_message(*.excess),
+        if *.leaves_no_task_heap { ", leaving no task heap" } else { "" }
+    )]
+    MemoryOverCommitted {
+        claims: Vec<MemoryClaim>,
+        available: ByteSize,
+        process_key: &'static str,
+        process: ByteSize,
+        overhead: ByteSize,
+        excess: ByteSize,
+        leaves_no_task_heap: bool,
+    },
+
+    #[error(
+        "the {} left for network memory by {process_key} ({process}) after runtime overhead ({}), {} is above {max_key} ({max}) by {}; raise the task heap or leave it unset",
+        size_in_message(*.network),
+        size_in_message(*.overhead),
+        join_claims(.claims),
+        size_in_message(.network.saturating_sub(*.max))
+    )]
+    NetworkMemoryAboveMax {
+        network: ByteSize,
+        max_key: &'static str,
+        max: ByteSize,
+        claims: Vec<MemoryClaim>,
+        process_key: &'static str,
+        process: ByteSize,
+        overhead: ByteSize,
+    },
+
+    #[error(
+        "{slots_key} ({slots}) splits {managed} into {pages_per_slot} pages of {page_size} per slot, fewer than the {min_pages_per_slot} a slot needs: managed memory is short by {}",
+        size_in_message(*.shortfall)
+    )]
+    TooLittleManagedMemoryPerSlot {
+        slots_key: &'static str,
+        slots: u32,
+        managed: MemoryClaim,
+        page_size: PageSize,
+        pages_per_slot: usize,
+        min_pages_per_slot: usize,
+        shortfall: ByteSize,
+    },
+
+    // ---- all problems at once ----
+    #[error("invalid configuration, {}:{}", count_problems(.problems.len()), list_problems(.problems))]
+    InvalidConfiguration { problems: Vec<WeirError> },
+
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+}
+
+impl WeirError {
+    /// The problems this error stands for: the list of an [`WeirError::InvalidConfiguration`],
+    /// or the error itself.
+    pub fn problems(&self) -> &[WeirError] {
+        match self {
+            WeirError::InvalidConfiguration { problems } => problems,
+            other => std::slice::from_ref(other),
+        }
+    }
+
+    /// `Ok(())` when there are no problems, else all of them as one error.
+    pub fn check_all(problems: Vec<WeirError>) -> Result<(), WeirError> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(WeirError::InvalidConfiguration { problems })
+        }
+    }
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|key| format!("; did you mean '{key}'?"))
+        .unwrap_or_default()
+}
+
+fn join_claims(claims: &[MemoryClaim]) -> String {
+    claims
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn count_problems(count: usize) -> String {
+    if count == 1 {
+        "1 problem".to_string()
+    } else {
+        format!("{count} problems")
+    }
+}
+
+fn list_problems(problems: &[WeirError]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("\n  - {problem}"))
+        .collect()
+}
+
+/// A size in a message: exact and short when it is (`576m`, `32k`), otherwise rounded with the
+/// exact bytes beside it (`1.1 GiB (1181116006 bytes)`).
+pub(crate) fn size_in_message(size: ByteSize) -> String {
+    const MIB: u64 = 1 << 20;
+    if size.bytes().is_multiple_of(MIB) || size.bytes() < MIB {
+        size.to_string()
+    } else {
+        format!("{} ({} bytes)", size.human(), size.bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_messages_are_exact() {
+        assert_eq!(size_in_message(ByteSize::mib(576)), "576m");
+        assert_eq!(size_in_message(ByteSize::kib(32)), "32k");
+        assert_eq!(
+            size_in_message(ByteSize::new(1_181_116_006)),
+            "1.1 GiB (1181116006 bytes)"
+        );
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let error = WeirError::InvalidConfiguration {
+            problems: vec![
+                WeirError::MalformedDynamicProperty {
+                    argument: "a".to_string(),
+                },
+                WeirError::UnknownKey {
+                    key: "taskmanager.memory.proces.size".to_string(),
+                    origin: ValueSource::DynamicProperty,
+                    suggestion: Some("taskmanager.memory.process.size"),
+                },
+            ],
+        };
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration, 2 problems:\n  \
+             - -D 'a' is not of the form key=value\n  \
+             - -D: unknown key 'taskmanager.memory.proces.size'; did you mean 'taskmanager.memory.process.size'?"
+        );
+        assert_eq!(error.problems().len(), 2);
+    }
+}
