@@ -44,6 +44,28 @@ pub trait SegmentSource {
     fn advance(&mut self) -> Result<bool, MemoryError>;
 }
 
+/// A target borrowed for one view, e.g. an operator's page area written record by record.
+impl<T: SegmentTarget + ?Sized> SegmentTarget for &mut T {
+    fn current_mut(&mut self) -> &mut MemorySegment {
+        (**self).current_mut()
+    }
+
+    fn advance(&mut self, used_bytes: usize) -> Result<(), MemoryError> {
+        (**self).advance(used_bytes)
+    }
+}
+
+/// A source borrowed for one view.
+impl<S: SegmentSource + ?Sized> SegmentSource for &mut S {
+    fn current(&self) -> Option<(&MemorySegment, usize)> {
+        (**self).current()
+    }
+
+    fn advance(&mut self) -> Result<bool, MemoryError> {
+        (**self).advance()
+    }
+}
+
 /// Writes values across the pages of a [`SegmentTarget`]. See the module docs.
 #[derive(Debug)]
 pub struct PagedOutputView<T: SegmentTarget> {
@@ -70,9 +92,16 @@ macro_rules! write_ints {
 impl<T: SegmentTarget> PagedOutputView<T> {
     /// Starts writing at the beginning of `target`'s current page.
     pub fn new(target: T) -> PagedOutputView<T> {
+        PagedOutputView::new_at(target, 0)
+    }
+
+    /// Continues writing at byte `position` of `target`'s current page (for appending to a
+    /// page that already holds data). `position` may equal the page size: the next write then
+    /// moves to the next page.
+    pub fn new_at(target: T, position: usize) -> PagedOutputView<T> {
         PagedOutputView {
             target,
-            position: 0,
+            position,
             bytes_written: 0,
         }
     }
@@ -203,9 +232,15 @@ macro_rules! read_ints {
 impl<S: SegmentSource> PagedInputView<S> {
     /// Starts reading at the beginning of `source`'s current page.
     pub fn new(source: S) -> PagedInputView<S> {
+        PagedInputView::new_at(source, 0)
+    }
+
+    /// Starts reading at byte `position` of `source`'s current page (for reading one record in
+    /// the middle of a page).
+    pub fn new_at(source: S, position: usize) -> PagedInputView<S> {
         PagedInputView {
             source,
-            position: 0,
+            position,
             bytes_read: 0,
         }
     }
