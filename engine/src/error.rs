@@ -11,6 +11,7 @@ use weir_memory::{ByteSize, MemoryError, PageSize};
 
 use crate::config::ValueSource;
 use crate::memory_plan::MemoryClaim;
+use crate::types::DeserializeProblem;
 
 /// One error type for the whole `weir` crate.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +163,33 @@ pub enum WeirError {
 
     #[error(transparent)]
     Memory(#[from] MemoryError),
+
+    // ---- records and keys ----
+    #[error("cannot deserialize {type_name}: {problem}")]
+    Deserialize {
+        type_name: &'static str,
+        problem: DeserializeProblem,
+    },
+
+    #[error("cannot serialize {type_name} with postcard: {error}")]
+    Serialize {
+        type_name: &'static str,
+        error: postcard::Error,
+    },
+
+    // ---- operators ----
+    #[error(
+        "the {operator} needs at least {required} pages of managed memory but was given {given}; \
+         raise taskmanager.memory.managed.size or .fraction, or lower taskmanager.numberOfTaskSlots"
+    )]
+    TooFewPages {
+        operator: &'static str,
+        given: usize,
+        required: usize,
+    },
+
+    #[error("a serialized record of {bytes} bytes is larger than the limit of {limit} bytes")]
+    RecordTooLarge { bytes: u64, limit: u64 },
 }
 
 impl WeirError {

@@ -7,11 +7,16 @@
 //!   once;
 //! - [`memory_plan`]: how `taskmanager.memory.process.size` splits into runtime overhead, task
 //!   heap, managed memory and network buffers;
+//! - [`types`]: record serializers over paged views and key comparators with normalized keys
+//!   (built-in types, tuples, `Option`, serde-derived structs via postcard);
+//! - [`operators`]: operators over serialized records in pages (so far the in-memory sorter);
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
 pub mod config;
 pub mod error;
 pub mod memory_plan;
+pub mod operators;
+pub mod types;
 
 pub use error::WeirError;
 pub use memory_plan::MemoryPlan;
