@@ -119,6 +119,7 @@ impl Page {
         Ok(pages.pop().expect("map_pages(size, 1) returns one page"))
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -128,12 +129,14 @@ impl Page {
         self.index as usize
     }
 
+    #[inline]
     pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: by the type's invariants `ptr..ptr+len` is valid, initialised (anonymous
         // mappings read as zero) and not mutated by anyone while `&self` is borrowed.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
+    #[inline]
     pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `bytes`, and `&mut self` guarantees this is the only live reference to
         // the page's bytes.
