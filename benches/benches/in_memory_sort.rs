@@ -19,22 +19,10 @@ use weir::types::{
     DefaultSerializer, FixedBytesComparator, IntComparator, KeyedComparator, TypeComparator,
     TypeSerializer,
 };
+use weir_benches::test_data::random_u64s;
 
 const PAIRS: usize = 1_000_000;
 const RECORDS100: usize = 200_000;
-
-/// Deterministic pseudo-random numbers (SplitMix64).
-fn random_u64s(count: usize, mut state: u64) -> Vec<u64> {
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        })
-        .collect()
-}
 
 fn sort_in_pages<S, C>(
     serializer: &S,
@@ -64,13 +52,21 @@ where
     sorter.into_pages()
 }
 
-fn pairs(c: &mut Criterion) {
-    let keys = random_u64s(PAIRS, 1);
-    let records: Vec<(i64, u64)> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (k as i64, i as u64))
-        .collect();
+/// Benchmarks the sorter on `records` (in 64 MiB of 32 KiB pages) beside
+/// `sort_unstable_by_key(key)` on a clone of the Vec.
+fn sorter_against_vec<S, C, K>(
+    c: &mut Criterion,
+    group_name: &str,
+    serializer: S,
+    comparator: C,
+    records: &[S::Value],
+    key: fn(&S::Value) -> K,
+) where
+    S: TypeSerializer,
+    S::Value: Clone,
+    C: TypeComparator<Value = S::Value>,
+    K: Ord,
+{
     let manager = MemoryManager::new(ByteSize::mib(64), PageSize::DEFAULT).unwrap();
     let pool = RefCell::new(
         manager
@@ -78,24 +74,21 @@ fn pairs(c: &mut Criterion) {
             .allocate_pages(manager.total_pages())
             .unwrap(),
     );
-    let serializer = <(i64, u64)>::serializer();
-    let comparator = KeyedComparator::new(|r: &(i64, u64)| &r.0, IntComparator::<i64>::new());
-
-    let mut group = c.benchmark_group("in_memory_sort/pairs_1m");
+    let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
-    group.throughput(Throughput::Elements(PAIRS as u64));
+    group.throughput(Throughput::Elements(records.len() as u64));
     group.bench_function("sorter_in_pages", |bench| {
         bench.iter_batched(
             || pool.take(),
-            |pages| *pool.borrow_mut() = sort_in_pages(&serializer, &comparator, pages, &records),
+            |pages| *pool.borrow_mut() = sort_in_pages(&serializer, &comparator, pages, records),
             BatchSize::PerIteration,
         );
     });
     group.bench_function("vec_sort_unstable_by_key", |bench| {
         bench.iter_batched(
-            || records.clone(),
+            || records.to_vec(),
             |mut vec| {
-                vec.sort_unstable_by_key(|record| record.0);
+                vec.sort_unstable_by_key(key);
                 vec
             },
             BatchSize::PerIteration,
@@ -104,11 +97,27 @@ fn pairs(c: &mut Criterion) {
     group.finish();
 }
 
+fn pairs(c: &mut Criterion) {
+    let records: Vec<(i64, u64)> = random_u64s(PAIRS, 1)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k as i64, i as u64))
+        .collect();
+    let comparator = KeyedComparator::new(|r: &(i64, u64)| &r.0, IntComparator::<i64>::new());
+    sorter_against_vec(
+        c,
+        "in_memory_sort/pairs_1m",
+        <(i64, u64)>::serializer(),
+        comparator,
+        &records,
+        |record| record.0,
+    );
+}
+
 type Record100 = ([u8; 10], [u8; 90]);
 
 fn records100(c: &mut Criterion) {
-    let randoms = random_u64s(RECORDS100 * 2, 2);
-    let records: Vec<Record100> = randoms
+    let records: Vec<Record100> = random_u64s(RECORDS100 * 2, 2)
         .chunks(2)
         .map(|pair| {
             let mut key = [0u8; 10];
@@ -117,37 +126,15 @@ fn records100(c: &mut Criterion) {
             (key, [b'v'; 90])
         })
         .collect();
-    let manager = MemoryManager::new(ByteSize::mib(64), PageSize::DEFAULT).unwrap();
-    let pool = RefCell::new(
-        manager
-            .reservation("bench")
-            .allocate_pages(manager.total_pages())
-            .unwrap(),
-    );
-    let serializer = <Record100>::serializer();
     let comparator = KeyedComparator::new(|r: &Record100| &r.0, FixedBytesComparator::<10>::new());
-
-    let mut group = c.benchmark_group("in_memory_sort/records100_200k");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(RECORDS100 as u64));
-    group.bench_function("sorter_in_pages", |bench| {
-        bench.iter_batched(
-            || pool.take(),
-            |pages| *pool.borrow_mut() = sort_in_pages(&serializer, &comparator, pages, &records),
-            BatchSize::PerIteration,
-        );
-    });
-    group.bench_function("vec_sort_unstable_by_key", |bench| {
-        bench.iter_batched(
-            || records.clone(),
-            |mut vec| {
-                vec.sort_unstable_by_key(|record| record.0);
-                vec
-            },
-            BatchSize::PerIteration,
-        );
-    });
-    group.finish();
+    sorter_against_vec(
+        c,
+        "in_memory_sort/records100_200k",
+        <Record100>::serializer(),
+        comparator,
+        &records,
+        |record| record.0,
+    );
 }
 
 criterion_group!(benches, pairs, records100);

@@ -28,35 +28,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weir_benches::test_data::{STAMP_STRIDE, fill_random, stamp};
 use weir_memory::{ByteSize, IoManager, MemoryManager, MemorySegment, PageSize, SpillFile};
 
 const PAGE_BYTES: usize = 1024 * 1024;
 const IN_FLIGHT: usize = 4;
 const BLOCKS: u64 = 64;
-/// Every this many bytes of a block carry its block number.
-const STAMP_STRIDE: usize = 4096;
-
 fn spill_dir() -> PathBuf {
     std::env::var_os("WEIR_SPILL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)
-}
-
-/// Fills `page` with xorshift noise, so no layer below can compress or skip the data.
-fn fill_random(page: &mut MemorySegment, seed: u64) {
-    let mut state = seed | 1;
-    for word in page.as_mut_slice().chunks_exact_mut(8) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        word.copy_from_slice(&state.to_le_bytes());
-    }
-}
-
-fn stamp(page: &mut MemorySegment, block: u64) {
-    for offset in (0..page.size()).step_by(STAMP_STRIDE) {
-        page.put_u64_le(offset, block);
-    }
 }
 
 fn check(payload: &[u8], block: u64) {

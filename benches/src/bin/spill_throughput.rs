@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
+use weir_benches::test_data::{STAMP_STRIDE, fill_random, stamp};
 use weir_memory::{
     ByteSize, IoManager, MemoryError, MemoryManager, MemorySegment, PageSize, SpillFile,
 };
@@ -65,9 +66,6 @@ struct Args {
     #[arg(long, default_value_t = 1, value_name = "N")]
     runs: usize,
 }
-
-/// Every block carries its block number at each multiple of this offset.
-const STAMP_STRIDE: usize = 4096;
 
 const MEASUREMENTS: [&str; 4] = ["write_cached", "write_synced", "read_warm", "read_cold"];
 
@@ -253,23 +251,6 @@ impl Spill {
             self.blocks
         );
         Ok(())
-    }
-}
-
-/// Fills `page` with xorshift noise.
-fn fill_random(page: &mut MemorySegment, seed: u64) {
-    let mut state = seed | 1;
-    for word in page.as_mut_slice().chunks_exact_mut(8) {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        word.copy_from_slice(&state.to_le_bytes());
-    }
-}
-
-fn stamp(page: &mut MemorySegment, block: u64) {
-    for offset in (0..page.size()).step_by(STAMP_STRIDE) {
-        page.put_u64_le(offset, block);
     }
 }
 
