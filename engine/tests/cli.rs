@@ -307,3 +307,30 @@ fn a_bad_command_line_exits_with_two() {
     let output = weir(root.path(), None, &["no-such-command"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_failure() {
+    let root = tempfile::tempdir().unwrap();
+    for args in [
+        &["config"][..],
+        &["memory-plan"],
+        &["config", "--print-defaults-yaml"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_weir"))
+            .args(args)
+            .current_dir(root.path())
+            .env_remove("WEIR_CONF_DIR")
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).is_empty(), "{args:?}: {}", stderr(&output));
+    }
+}

@@ -1,25 +1,28 @@
 //! `weir config`: every key with its resolved value and where the value came from, then the
 //! memory plan check, so that impossible combinations show up here too.
 
+use std::io::Write;
+
 use weir::MemoryPlan;
 use weir::config::options::{MANAGED_SIZE, TASK_HEAP_SIZE};
 use weir::config::{ConfigOverrides, Configuration, ResolvedOption};
 use weir_memory::ByteSize;
 
-pub fn run(overrides: &ConfigOverrides) -> anyhow::Result<()> {
+pub fn run(overrides: &ConfigOverrides, out: &mut impl Write) -> anyhow::Result<()> {
     let config = Configuration::load(overrides)?;
     // The values are valid one by one; the memory plan checks how they combine and gives the
     // values of the keys it derives.
     let plan = MemoryPlan::from_config(&config);
-    println!("conf file: {}", config.conf_file());
+    writeln!(out, "conf file: {}", config.conf_file())?;
     if let Some(path) = config.conf_argument() {
-        println!("--conf:    {}", path.display());
+        writeln!(out, "--conf:    {}", path.display())?;
     }
-    println!();
-    print!(
+    writeln!(out)?;
+    write!(
+        out,
         "{}",
         format_table(&config.resolved_options(), plan.as_ref().ok())
-    );
+    )?;
     plan?;
     Ok(())
 }

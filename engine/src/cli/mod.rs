@@ -7,11 +7,14 @@
 //! ```
 //!
 //! Exit codes: 0 on success, 1 when the configuration or the command fails (every problem is
-//! printed to stderr), 2 for a command line clap rejects.
+//! printed to stderr), 2 for a command line clap rejects. Output goes through one locked,
+//! buffered stdout; a reader that stops early (`weir config | head`) ends the command quietly
+//! with 0 instead of a panic.
 
 mod config_command;
 mod memory_plan_command;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,22 +87,27 @@ enum Command {
 /// Parses the command line, runs the command and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let outcome = match cli.command {
         Command::Config {
             print_defaults_yaml: true,
             ..
-        } => {
-            print!("{}", weir::config::conf_file_template());
-            Ok(())
-        }
+        } => write!(out, "{}", weir::config::conf_file_template()).map_err(anyhow::Error::from),
         Command::Config {
             print_defaults_yaml: false,
             config,
-        } => config_command::run(&cli.config.then(config)),
-        Command::MemoryPlan { config } => memory_plan_command::run(&cli.config.then(config)),
+        } => config_command::run(&cli.config.then(config), &mut out),
+        Command::MemoryPlan { config } => {
+            memory_plan_command::run(&cli.config.then(config), &mut out)
+        }
     };
+    // Flush what was written also when the command failed (`weir config` prints its table
+    // before a memory plan conflict).
+    let flushed = out.flush();
+    let outcome = outcome.and_then(|()| flushed.map_err(anyhow::Error::from));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("weir: error: {error}");
             for cause in error.chain().skip(1) {
@@ -108,4 +116,11 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// True when stdout's reader went away: not a failure of the command.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe)
 }
