@@ -48,7 +48,8 @@ pub const MIN_MANAGED_PAGES_PER_SLOT: usize = 16;
 /// `taskmanager.memory.managed.fraction 0.4 (614 MiB (644243456 bytes))`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemoryClaim {
-    /// The key whose value decided the size.
+    /// The key whose value decided the size, or for a part that is what the others leave, that
+    /// rule ("the rest of the total memory").
     pub key: &'static str,
     /// The fraction applied, when the key is a fraction.
     pub fraction: Option<f64>,
@@ -522,22 +523,23 @@ mod tests {
 
     #[test]
     fn a_fixed_task_heap_leaves_network_memory_the_rest() {
-        let plan = plan(&[(TASK_HEAP_SIZE.key, "800m"), (MANAGED_SIZE.key, "600m")]).unwrap();
-        assert_eq!(plan.task_heap, ByteSize::mib(800));
-        assert_eq!(plan.task_heap_source, TaskHeapSource::Configured);
-        assert_eq!(plan.network.size, ByteSize::mib(1536 - 800 - 600));
-        assert_eq!(plan.runtime_overhead.size, ByteSize::mib(192));
-        assert_eq!(plan.sum_of_parts(), plan.process_size);
+        let fixed = plan(&[(TASK_HEAP_SIZE.key, "800m"), (MANAGED_SIZE.key, "600m")]).unwrap();
+        assert_eq!(fixed.task_heap, ByteSize::mib(800));
+        assert_eq!(fixed.task_heap_source, TaskHeapSource::Configured);
+        assert_eq!(fixed.network.size, ByteSize::mib(1536 - 800 - 600));
+        assert_eq!(fixed.runtime_overhead.size, ByteSize::mib(192));
+        assert_eq!(fixed.sum_of_parts(), fixed.process_size);
 
         // A rest that is not whole buffers: the odd bytes join the overhead.
-        let plan = super::tests::plan(&[
+        let odd = plan(&[
             (TASK_HEAP_SIZE.key, "800m"),
             (MANAGED_SIZE.key, "600m"),
-            (PROCESS_SIZE.key, "1728001k"),
+            (PROCESS_SIZE.key, "1769473k"), // 1728m + 1k
         ])
         .unwrap();
-        assert_eq!(plan.network.size.bytes() % (32 * 1024), 0);
-        assert_eq!(plan.sum_of_parts(), plan.process_size);
+        assert_eq!(odd.network.size, ByteSize::mib(136));
+        assert_eq!(odd.runtime_overhead.size, ByteSize::new((192 << 20) + 1024));
+        assert_eq!(odd.sum_of_parts(), odd.process_size);
     }
 
     #[test]
