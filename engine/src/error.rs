@@ -190,6 +190,12 @@ pub enum WeirError {
 
     #[error("a serialized record of {bytes} bytes is larger than the limit of {limit} bytes")]
     RecordTooLarge { bytes: u64, limit: u64 },
+
+    #[error(
+        "the spill writer of {} failed earlier and takes no more records",
+        .path.display()
+    )]
+    SpillWriterFailed { path: PathBuf },
 }
 
 impl WeirError {

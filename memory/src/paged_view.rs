@@ -254,6 +254,17 @@ impl<S: SegmentSource> PagedInputView<S> {
         self.source
     }
 
+    /// Read position inside the source's current page.
+    pub fn position_in_page(&self) -> usize {
+        self.position
+    }
+
+    /// Ends reading and returns the source with the read position in its current page, to
+    /// continue later with [`PagedInputView::new_at`].
+    pub fn finish(self) -> (S, usize) {
+        (self.source, self.position)
+    }
+
     /// The valid bytes left in the current page, advancing past exhausted pages.
     /// Returns an empty slice only at the end of the data.
     fn remaining_in_page(&mut self) -> Result<&[u8], MemoryError> {

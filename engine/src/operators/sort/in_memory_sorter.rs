@@ -27,6 +27,7 @@ use weir_memory::{MemorySegment, PageSize};
 use crate::error::WeirError;
 use crate::operators::record_area::{Appended, RecordArea};
 use crate::operators::sort::indexed_sort::{IndexedSortable, quick_sort};
+use crate::operators::spill::SpillWriter;
 use crate::types::{TypeComparator, TypeSerializer};
 
 /// The longest normalized key prefix kept in the index.
@@ -283,6 +284,25 @@ where
             sorter: self,
             next: 0,
         }
+    }
+
+    /// Writes the records in index order (sorted after [`InMemorySorter::sort`]) to `writer`,
+    /// copying their serialized bytes without deserializing them.
+    pub fn spill_to(&self, writer: &mut SpillWriter) -> Result<(), WeirError> {
+        let mut scratch = Vec::new();
+        let fixed_length = self.serializer.fixed_length();
+        for i in 0..self.len {
+            let (mut view, length) = self.records.reader_at(self.pointer(i))?;
+            let length = match (length, fixed_length) {
+                (Some(length), _) => length as usize,
+                (None, Some(length)) => length,
+                (None, None) => unreachable!("records without a fixed length carry a prefix"),
+            };
+            scratch.resize(length, 0);
+            view.read_exact(&mut scratch)?;
+            writer.write_serialized(&scratch)?;
+        }
+        Ok(())
     }
 
     /// Empties the sorter for the next run; it keeps its pages.
