@@ -196,6 +196,12 @@ pub enum WeirError {
         .path.display()
     )]
     SpillWriterFailed { path: PathBuf },
+
+    #[error("cannot start thread {name}: {source}")]
+    SpawnThread {
+        name: &'static str,
+        source: std::io::Error,
+    },
 }
 
 impl WeirError {

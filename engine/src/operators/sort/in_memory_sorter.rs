@@ -286,6 +286,12 @@ where
         }
     }
 
+    /// The record at index position `position` (the `position`-th smallest after
+    /// [`InMemorySorter::sort`]), or `None` past the end.
+    pub fn read_sorted(&self, position: usize) -> Option<Result<S::Value, WeirError>> {
+        (position < self.len).then(|| self.records.read(&self.serializer, self.pointer(position)))
+    }
+
     /// Writes the records in index order (sorted after [`InMemorySorter::sort`]) to `writer`,
     /// copying their serialized bytes without deserializing them.
     pub fn spill_to(&self, writer: &mut SpillWriter) -> Result<(), WeirError> {

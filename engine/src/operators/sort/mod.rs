@@ -2,12 +2,25 @@
 //!
 //! - `indexed_sort.rs`: an introsort over anything that compares and swaps by index;
 //! - `in_memory_sorter.rs`: records in a [`crate::operators::record_area::RecordArea`], an
-//!   index of (normalized key prefix, pointer) entries in pages, sorted by the introsort.
+//!   index of (normalized key prefix, pointer) entries in pages, sorted by the introsort;
+//! - `external_sorter.rs`: sorted runs spilled while input continues, merged by
+//!   `run_merger.rs` through `loser_tree.rs`, with an optional combiner (`combiner.rs`);
+//! - `sort_aggregator.rs`: grouping, reduce and distinct on top of the external sorter.
 
+mod combiner;
+mod external_sorter;
 mod in_memory_sorter;
 mod indexed_sort;
+mod loser_tree;
+mod run_merger;
+mod sort_aggregator;
 
+pub use combiner::{Combiner, CombiningWriter};
+pub use external_sorter::{ExternalSorter, MIN_EXTERNAL_SORTER_PAGES, SortedOutput};
 pub use in_memory_sorter::{
     InMemorySorter, MAX_PREFIX_BYTES, MIN_SORTER_PAGES, SortOrder, SortedRecords,
 };
 pub use indexed_sort::{INSERTION_SORT_THRESHOLD, IndexedSortable, quick_sort};
+pub use loser_tree::LoserTree;
+pub use run_merger::RunMerger;
+pub use sort_aggregator::{GroupedOutput, SortAggregator};
