@@ -383,3 +383,29 @@ fn dropping_the_sorter_midway_deletes_the_spill_files() {
     drop(sorter);
     setup.assert_clean();
 }
+
+#[test]
+fn the_output_keeps_the_io_manager_alive_when_it_holds_the_only_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let memory = MemoryManager::new(ByteSize::kib(20), PageSize::new(4096).unwrap()).unwrap();
+    let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+    let pages = memory.reservation("sort").allocate_pages(5).unwrap();
+    let mut sorter = ExternalSorter::new(
+        <u64>::serializer(),
+        <u64>::comparator(),
+        SortOrder::Unstable,
+        pages,
+        io,
+    )
+    .unwrap();
+    for i in (0..5_000u64).rev() {
+        sorter.write(&i).unwrap();
+    }
+    let sorted = sorter
+        .finish()
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(sorted, (0..5_000u64).collect::<Vec<_>>());
+    assert_eq!(memory.used_pages(), 0);
+}

@@ -290,6 +290,7 @@ where
         Ok(SortedOutput {
             source: OutputSource::Merged {
                 merger: Some(merger),
+                _io: io,
             },
             metrics,
         })
@@ -381,8 +382,12 @@ enum OutputSource<S: TypeSerializer, C: TypeComparator<Value = S::Value>> {
         next: usize,
         spare: Vec<MemorySegment>,
     },
-    /// `None` after an error: the output ends.
-    Merged { merger: Option<RunMerger<S, C>> },
+    Merged {
+        /// `None` after an error: the output ends.
+        merger: Option<RunMerger<S, C>>,
+        /// Keeps the I/O manager (and so its threads) up while the readers need it.
+        _io: Arc<IoManager>,
+    },
 }
 
 impl<S, C> SortedOutput<S, C>
@@ -409,7 +414,7 @@ where
                 spare.append(&mut sorter.into_pages());
                 spare
             }
-            OutputSource::Merged { merger } => merger.map(RunMerger::close).unwrap_or_default(),
+            OutputSource::Merged { merger, .. } => merger.map(RunMerger::close).unwrap_or_default(),
         }
     }
 }
@@ -432,7 +437,7 @@ where
                 };
                 record
             }
-            OutputSource::Merged { merger } => match merger.as_mut()?.next_record() {
+            OutputSource::Merged { merger, .. } => match merger.as_mut()?.next_record() {
                 Ok(Some(record)) => Ok(record),
                 Ok(None) => return None,
                 Err(error) => {
