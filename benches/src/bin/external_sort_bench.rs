@@ -98,7 +98,9 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Sorts `input` into `output` and prints `seconds=… spill_files=… bytes_spilled=… merge_passes=…`.
+/// Sorts `input` into `output` and prints `seconds=… input_seconds=… finish_seconds=…
+/// spill_files=… bytes_spilled=… merge_passes=… rows=…` (input: reading and writing into the
+/// sorter; finish: the last spill and intermediate merges; the rest is the final merge).
 fn weir_sort(args: &Args, input: &Path, output: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let memory = MemoryManager::new(
@@ -146,7 +148,9 @@ fn weir_sort(args: &Args, input: &Path, output: &Path) -> anyhow::Result<()> {
         "{} ends with a partial record of {filled} bytes: records are {SORT_RECORD_BYTES} bytes",
         input.display()
     );
+    let input_seconds = started.elapsed().as_secs_f64();
     let sorted = sorter.finish()?;
+    let finish_seconds = started.elapsed().as_secs_f64() - input_seconds;
     let out = File::create(output).with_context(|| format!("creating {}", output.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut sorted = sorted;
@@ -160,7 +164,8 @@ fn weir_sort(args: &Args, input: &Path, output: &Path) -> anyhow::Result<()> {
     let metrics = sorted.metrics().clone();
     drop(sorted);
     println!(
-        "seconds={:.3} spill_files={} bytes_spilled={} merge_passes={} rows={}",
+        "seconds={:.3} input_seconds={input_seconds:.3} finish_seconds={finish_seconds:.3} \
+         spill_files={} bytes_spilled={} merge_passes={} rows={}",
         started.elapsed().as_secs_f64(),
         metrics.spill_files,
         metrics.bytes_spilled,

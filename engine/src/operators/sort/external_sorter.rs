@@ -10,9 +10,11 @@
 //!                          └── standby sorter ◀┘  (comes back empty when the spill is done)
 //!
 //!  finish() ─┬─ nothing spilled: sort in memory, read the index in order (no disk at all)
-//!            └─ spill the last run, then while runs > fan-in: merge consecutive runs into one
-//!               (intermediate pass, combiner applied), then the final merge streams the output
-//!               through a loser tree over one reader per run
+//!            ├─ the spilled runs fit the free half of memory (2 pages each): sort the last run
+//!            │  in place and merge it from memory with the spilled ones (it never hits the disk)
+//!            └─ else spill the last run, then while runs > fan-in: merge consecutive runs into
+//!               one (intermediate pass, combiner applied), then the final merge streams the
+//!               output through a loser tree over one reader per run
 //! ```
 //!
 //! # Memory
@@ -256,10 +258,16 @@ where
                 metrics: self.metrics,
             });
         }
-        if !self.active.is_empty() {
-            self.spill_active()?;
-        }
         self.await_spill()?;
+        if !self.active.is_empty() {
+            let free_pages = self.writer_pages.len()
+                + self.standby.as_ref().map_or(0, InMemorySorter::total_pages);
+            if self.runs.len() <= free_pages / MERGE_READ_PAGES {
+                return self.merge_with_last_run_in_memory();
+            }
+            self.spill_active()?;
+            self.await_spill()?;
+        }
         let ExternalSorter {
             serializer,
             comparator,
@@ -287,6 +295,48 @@ where
         metrics.merge_passes += 1;
         metrics.note_pages_used(pages.len());
         let merger = RunMerger::open(&io, &runs, pages, serializer, comparator)?;
+        Ok(SortedOutput {
+            source: OutputSource::Merged {
+                merger: Some(merger),
+                _io: io,
+            },
+            metrics,
+        })
+    }
+}
+
+impl<S, C> ExternalSorter<S, C>
+where
+    S: TypeSerializer,
+    C: TypeComparator<Value = S::Value>,
+{
+    /// The final merge of the spilled runs (read with the free pages) and the active sorter,
+    /// sorted in place: the last run never goes to disk.
+    fn merge_with_last_run_in_memory(self) -> Result<SortedOutput<S, C>, WeirError> {
+        let ExternalSorter {
+            serializer,
+            comparator,
+            io,
+            mut active,
+            standby,
+            writer_pages,
+            runs,
+            mut metrics,
+            ..
+        } = self;
+        active.sort()?;
+        let mut pages = writer_pages;
+        pages.extend(standby.into_iter().flat_map(InMemorySorter::into_pages));
+        metrics.merge_passes += 1;
+        metrics.note_pages_used(pages.len() + active.used_pages());
+        let merger = RunMerger::open_with_in_memory_run(
+            &io,
+            &runs,
+            pages,
+            Some(active),
+            serializer,
+            comparator,
+        )?;
         Ok(SortedOutput {
             source: OutputSource::Merged {
                 merger: Some(merger),
