@@ -409,3 +409,61 @@ fn the_output_keeps_the_io_manager_alive_when_it_holds_the_only_handle() {
     assert_eq!(sorted, (0..5_000u64).collect::<Vec<_>>());
     assert_eq!(memory.used_pages(), 0);
 }
+
+#[test]
+fn all_none_keys_come_out_in_input_order() {
+    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let records: Vec<(Option<u32>, u32)> = (0..5_000).map(|i| (None, i)).collect();
+    let comparator =
+        KeyedComparator::new(|r: &(Option<u32>, u32)| &r.0, <Option<u32>>::comparator());
+    let (sorted, metrics) = sort_external(
+        &setup,
+        <(Option<u32>, u32)>::serializer(),
+        comparator,
+        SortOrder::Stable,
+        &records,
+    );
+    assert_eq!(sorted, records);
+    assert!(metrics.spill_files > 1, "{metrics}");
+}
+
+#[test]
+fn the_combiner_shrinks_what_is_spilled() {
+    let records: Vec<(u32, u64)> = (0..20_000u64).map(|i| ((i % 10) as u32, i)).collect();
+    let spilled = |combine: bool| {
+        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES + 4);
+        let comparator = KeyedComparator::new(|r: &(u32, u64)| &r.0, IntComparator::<u32>::new());
+        let mut sorter = ExternalSorter::new(
+            <(u32, u64)>::serializer(),
+            comparator,
+            SortOrder::Stable,
+            setup.pages(),
+            Arc::clone(&setup.io),
+        )
+        .unwrap();
+        if combine {
+            sorter = sorter.with_combiner(Arc::new(|a: (u32, u64), b: (u32, u64)| {
+                Ok((a.0, a.1 + b.1))
+            }));
+        }
+        for record in &records {
+            sorter.write(record).unwrap();
+        }
+        let mut output = sorter.finish().unwrap();
+        let mut total = 0u64;
+        for record in output.by_ref() {
+            total += record.unwrap().1;
+        }
+        let metrics = output.metrics().clone();
+        drop(output);
+        setup.assert_clean();
+        (total, metrics.bytes_spilled)
+    };
+    let (plain_total, plain_bytes) = spilled(false);
+    let (combined_total, combined_bytes) = spilled(true);
+    assert_eq!(plain_total, combined_total);
+    assert!(
+        combined_bytes * 20 < plain_bytes,
+        "{combined_bytes} vs {plain_bytes}"
+    );
+}
