@@ -32,9 +32,9 @@
 //!
 //! # Spilling
 //! When a partition needs a page and none is free, the in-memory partition holding the most
-//! pages spills: its live records (already folded) go to a new [`SpillWriter`] with one page,
-//! its buckets are emptied and its pages freed. From then on every record of that partition is
-//! written to its spill file as it comes, unfolded. One page is always held in reserve for the
+//! pages spills: its live records (already folded) go to a new [`SpillWriter`] with one page
+//! and its pages are freed (its buckets are never read again). From then on every record of
+//! that partition is written to its spill file as it comes, unfolded. One page is always held in reserve for the
 //! next spill writer; with `F ≤ (pages − bucket pages) / 2` the reserve is there until every
 //! partition has spilled. A record that does not fit even when its partition is the only one in
 //! memory spills its partition and goes to disk, so records of any size pass through.
@@ -335,7 +335,7 @@ where
             .max_by_key(|&p| self.partitions[p].page_count())
     }
 
-    /// Writes the live records of `partition` to a new spill file, frees its pages and buckets.
+    /// Writes the live records of `partition` to a new spill file and frees its pages.
     fn spill_partition(&mut self, partition: usize) -> Result<(), WeirError> {
         let page = self
             .reserve
@@ -352,10 +352,8 @@ where
             }
             next = area.next_entry_from(area.after(address, &header));
         }
-        let partitions = self.partitions.len();
-        for bucket in (partition..=self.bucket_mask).step_by(partitions) {
-            self.set_bucket_head(bucket, EMPTY);
-        }
+        // Its buckets keep stale heads: nothing reads them again, since every later record of
+        // the partition goes to the spill file before a bucket is looked at.
         self.partitions[partition].clear(&mut self.free);
         self.spills[partition] = Some(writer);
         self.reserve = self.free.pop();
