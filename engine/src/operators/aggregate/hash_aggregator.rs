@@ -71,6 +71,10 @@ fn keep_first<T>(earlier: T, _later: T) -> Result<T, WeirError> {
     Ok(earlier)
 }
 
+/// Hash distinct: a [`HashAggregator`] keeping the first record of each key.
+pub type HashDistinct<S, KC, KF> =
+    HashAggregator<S, KC, KF, KeepFirst<<S as TypeSerializer>::Value>>;
+
 /// What [`HashAggregator::finish`] hands back.
 #[derive(Debug)]
 pub struct FinishedAggregation {
@@ -232,7 +236,6 @@ where
                 }
             }
         }
-        drop(emit);
         metrics.records_out += records_out;
         for sorted in &sorter_metrics {
             metrics.bytes_spilled += sorted.bytes_spilled;
@@ -261,7 +264,7 @@ where
         key_comparator: KC,
         pages: Vec<MemorySegment>,
         io: Arc<IoManager>,
-    ) -> Result<HashAggregator<S, KC, KF, KeepFirst<S::Value>>, WeirError> {
+    ) -> Result<Self, WeirError> {
         HashAggregator::new(
             serializer,
             key_selector,

@@ -15,7 +15,7 @@ mod reduce_hash_table;
 mod table_partition;
 
 pub use hash_aggregator::{
-    FinishedAggregation, HashAggregator, KeepFirst, MAX_RECURSION_DEPTH, MIN_HASH_AGGREGATOR_PAGES,
-    READ_AHEAD_PAGES,
+    FinishedAggregation, HashAggregator, HashDistinct, KeepFirst, MAX_RECURSION_DEPTH,
+    MIN_HASH_AGGREGATOR_PAGES, READ_AHEAD_PAGES,
 };
 pub use reduce_hash_table::{MAX_PARTITIONS, MIN_TABLE_PAGES};

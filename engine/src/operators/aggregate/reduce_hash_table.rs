@@ -491,6 +491,12 @@ mod tests {
 
     type Sum = fn((u64, u64), (u64, u64)) -> Result<(u64, u64), WeirError>;
     type Concat = fn((u32, String), (u32, String)) -> Result<(u32, String), WeirError>;
+    type SumTable = ReduceHashTable<
+        <(u64, u64) as DefaultSerializer>::Serializer,
+        <u64 as DefaultComparator>::Comparator,
+        fn(&(u64, u64)) -> u64,
+        Sum,
+    >;
 
     fn sum(a: (u64, u64), b: (u64, u64)) -> Result<(u64, u64), WeirError> {
         Ok((a.0, a.1 + b.1))
@@ -511,15 +517,7 @@ mod tests {
         (dir, io, memory)
     }
 
-    fn sum_table(
-        pages: Vec<MemorySegment>,
-        io: &Arc<IoManager>,
-    ) -> ReduceHashTable<
-        <(u64, u64) as DefaultSerializer>::Serializer,
-        <u64 as DefaultComparator>::Comparator,
-        fn(&(u64, u64)) -> u64,
-        Sum,
-    > {
+    fn sum_table(pages: Vec<MemorySegment>, io: &Arc<IoManager>) -> SumTable {
         let aggregation = Aggregation {
             serializer: <(u64, u64)>::serializer(),
             key_comparator: u64::comparator(),
