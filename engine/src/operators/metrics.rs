@@ -14,7 +14,7 @@
 //! | `spill_files`             | spill files written                                           |
 //! | `merge_passes`            | merge passes over spilled runs (external sort)                |
 //! | `recursion_depth`         | deepest level of re-partitioning reached (hash join/aggregate)|
-//! | `sort_merge_fallbacks`    | partitions joined by sort-merge because recursion could not split them |
+//! | `sort_merge_fallbacks`    | partitions joined by sort-merge (join) or aggregated by sorting (aggregation) because recursion could not split them |
 //! | `nested_loop_fallbacks`   | partitions joined by block nested loop for the same reason     |
 //! | `bloom_filtered_records`  | probe records a bloom filter kept from being spilled          |
 
