@@ -4,6 +4,7 @@
 //! `IoManager` when those are full; they are driven by the runtime (or by tests and benches),
 //! never driving it.
 
+pub mod join;
 pub mod metrics;
 pub mod record_area;
 pub mod sort;
