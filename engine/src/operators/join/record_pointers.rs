@@ -55,16 +55,16 @@ mod tests {
     #[test]
     fn walks_fixed_and_variable_records_across_pages() {
         let page_size = PageSize::new(4096).unwrap();
-        let manager = MemoryManager::new(ByteSize::kib(64), page_size).unwrap();
-        let mut free = manager.reservation("t").allocate_pages(16).unwrap();
+        let manager = MemoryManager::new(ByteSize::kib(128), page_size).unwrap();
+        let mut free = manager.reservation("t").allocate_pages(32).unwrap();
 
         let mut area = RecordArea::new(page_size, None);
-        let records: Vec<String> = (0..40).map(|i| "s".repeat(i * 97 % 5000)).collect();
+        let records: Vec<String> = (0..40).map(|i| "s".repeat(i * 97 % 3000)).collect();
         let mut pointers = Vec::new();
         for record in &records {
             let Appended::At(pointer) = area.append(&StringSerializer, record, &mut free).unwrap()
             else {
-                panic!("16 pages hold them");
+                panic!("32 pages hold them");
             };
             pointers.push(pointer);
         }
