@@ -102,7 +102,11 @@ fn every_join_type_with_ample_memory_spills_nothing() {
     let right = rows(2, 2000, Keys::SomeNone(1000), Payloads::Small, 100_000);
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, 400);
-        assert_eq!(out, nested_loop_join(&left, &right, join_type), "{join_type:?}");
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
         assert_eq!(metrics.spill_files, 0, "{metrics}");
         assert_eq!(metrics.recursion_depth, 0);
     }
@@ -116,10 +120,20 @@ fn the_minimum_budget_recurses_over_several_levels() {
     let right = rows(4, 1500, Keys::Uniform(20_000), Payloads::Small, 100_000);
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
-        assert_eq!(out, nested_loop_join(&left, &right, join_type), "{join_type:?}");
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
         assert!(metrics.recursion_depth >= 2, "{metrics}");
-        assert!(metrics.spill_files > 0 && metrics.bytes_spilled > 0, "{metrics}");
-        assert_eq!(metrics.nested_loop_fallbacks, 0, "distinct keys split: {metrics}");
+        assert!(
+            metrics.spill_files > 0 && metrics.bytes_spilled > 0,
+            "{metrics}"
+        );
+        assert_eq!(
+            metrics.nested_loop_fallbacks, 0,
+            "distinct keys split: {metrics}"
+        );
     }
 }
 
@@ -130,8 +144,16 @@ fn partitions_past_the_deepest_level_fall_back() {
     let right = rows(19, 6000, Keys::Uniform(20_000), Payloads::Small, 100_000);
     for join_type in [JoinType::Inner, JoinType::FullOuter] {
         let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
-        assert_eq!(out, nested_loop_join(&left, &right, join_type), "{join_type:?}");
-        assert_eq!(metrics.recursion_depth, MAX_RECURSION_DEPTH + 1, "{metrics}");
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
+        assert_eq!(
+            metrics.recursion_depth,
+            MAX_RECURSION_DEPTH + 1,
+            "{metrics}"
+        );
         assert!(metrics.nested_loop_fallbacks > 0, "{metrics}");
     }
 }
@@ -143,7 +165,11 @@ fn one_hot_key_falls_back_to_the_block_nested_loop_join() {
     let right = rows(6, 1500, Keys::HotKey(5000), Payloads::Small, 100_000);
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, 8);
-        assert_eq!(out, nested_loop_join(&left, &right, join_type), "{join_type:?}");
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
         assert!(metrics.nested_loop_fallbacks >= 1, "{metrics}");
     }
 }
@@ -164,9 +190,17 @@ fn none_keys_join_each_other() {
 fn empty_inputs() {
     let some = rows(9, 500, Keys::Uniform(100), Payloads::Small, 0);
     for join_type in JoinType::ALL {
-        for (left, right) in [(&[][..], &some[..]), (&some[..], &[][..]), (&[][..], &[][..])] {
+        for (left, right) in [
+            (&[][..], &some[..]),
+            (&some[..], &[][..]),
+            (&[][..], &[][..]),
+        ] {
             let (out, metrics) = hybrid_join(left, right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
-            assert_eq!(out, nested_loop_join(left, right, join_type), "{join_type:?}");
+            assert_eq!(
+                out,
+                nested_loop_join(left, right, join_type),
+                "{join_type:?}"
+            );
             if right.is_empty() {
                 assert_eq!(metrics.spill_files, 0);
             }
@@ -178,10 +212,18 @@ fn empty_inputs() {
 fn records_of_several_pages_join_at_the_minimum_budget() {
     let left = rows(10, 120, Keys::Uniform(30), Payloads::Mixed, 0);
     let right = rows(11, 120, Keys::Uniform(30), Payloads::Mixed, 100_000);
-    assert!(right.iter().any(|row| row.2.len() > join_support::PAGE_BYTES));
+    assert!(
+        right
+            .iter()
+            .any(|row| row.2.len() > join_support::PAGE_BYTES)
+    );
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
-        assert_eq!(out, nested_loop_join(&left, &right, join_type), "{join_type:?}");
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
         assert!(metrics.spill_files > 0, "{metrics}");
     }
 }
@@ -224,9 +266,18 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
                 if g == given && required == MIN_HYBRID_HASH_JOIN_PAGES),
             "{error}"
         );
-        assert!(error.to_string().contains("hybrid hash join needs at least"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("hybrid hash join needs at least"),
+            "{error}"
+        );
     }
-    assert_eq!(reservation.held_pages(), 0, "the pages of a failed construction come back");
+    assert_eq!(
+        reservation.held_pages(),
+        0,
+        "the pages of a failed construction come back"
+    );
 }
 
 #[test]
@@ -247,7 +298,10 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
     let mut ignore = |_: Option<&Row>, _: Option<&Row>| Ok(());
     join.probe(&left[0], &mut ignore).unwrap();
     let error = join.build(&right[0]).unwrap_err();
-    assert!(matches!(error, WeirError::JoinCallOutOfOrder { call: "build", .. }), "{error}");
+    assert!(
+        matches!(error, WeirError::JoinCallOutOfOrder { call: "build", .. }),
+        "{error}"
+    );
     join.finish(&mut ignore).unwrap();
     assert!(join.finish(&mut ignore).is_err());
     assert_eq!(join.into_pages().len(), 64);
@@ -259,9 +313,8 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
         Arc::clone(&io),
     )
     .unwrap();
-    let mut failing = |_: Option<&Row>, _: Option<&Row>| {
-        Err(WeirError::RecordTooLarge { bytes: 1, limit: 0 })
-    };
+    let mut failing =
+        |_: Option<&Row>, _: Option<&Row>| Err(WeirError::RecordTooLarge { bytes: 1, limit: 0 });
     let error = join
         .join(ok_rows(&right), ok_rows(&left), &mut failing)
         .unwrap_err();

@@ -87,9 +87,9 @@ fn probe_row(i: u64, build_rows: u64) -> Row {
 
 /// Adds an output row to an order-independent checksum (Weir emits spilled partitions later).
 fn fold(checksum: u64, probe: &Row, build: &Row) -> u64 {
-    checksum.wrapping_add(mix(
-        probe.0 ^ (u64::from(probe.1[0]) << 40) ^ (u64::from(build.1[31]) << 48),
-    ))
+    checksum.wrapping_add(mix(probe.0
+        ^ (u64::from(probe.1[0]) << 40)
+        ^ (u64::from(build.1[31]) << 48)))
 }
 
 fn main() -> ExitCode {
@@ -179,7 +179,12 @@ fn weir_join(
     io: &Arc<IoManager>,
     page_size: PageSize,
     memory_mib: u64,
-) -> Result<(Duration, u64, u64, weir::operators::metrics::OperatorMetrics)> {
+) -> Result<(
+    Duration,
+    u64,
+    u64,
+    weir::operators::metrics::OperatorMetrics,
+)> {
     let memory = MemoryManager::new(ByteSize::mib(memory_mib), page_size)
         .context("reserving the join's managed memory")?;
     let reservation = memory.reservation("hash_join_bench");

@@ -170,14 +170,13 @@ pub fn setup(pages: usize) -> (tempfile::TempDir, Arc<IoManager>, MemoryManager)
 
 /// Files in the I/O manager's spill directories.
 pub fn spill_files(io: &IoManager) -> usize {
-    io.spill_directories()
-        .iter()
-        .map(|dir| files_in(dir))
-        .sum()
+    io.spill_directories().iter().map(|dir| files_in(dir)).sum()
 }
 
 fn files_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map(|entries| entries.count()).unwrap_or(0)
+    std::fs::read_dir(dir)
+        .map(|entries| entries.count())
+        .unwrap_or(0)
 }
 
 /// Rows as the `Result` items an operator's input iterator yields.

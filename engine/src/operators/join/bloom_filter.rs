@@ -94,14 +94,19 @@ mod tests {
     fn no_false_negatives_and_few_false_positives() {
         let manager = MemoryManager::new(ByteSize::kib(64), PageSize::new(4096).unwrap()).unwrap();
         for page_count in [1, 3] {
-            let pages = manager.reservation("bloom").allocate_pages(page_count).unwrap();
+            let pages = manager
+                .reservation("bloom")
+                .allocate_pages(page_count)
+                .unwrap();
             let mut filter = BloomFilter::new(pages);
             let hash = |i: u64| i.wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(17);
             for i in 0..2000 {
                 filter.add(hash(i));
             }
             assert!((0..2000).all(|i| filter.may_contain(hash(i))));
-            let false_positives = (2000..12_000).filter(|&i| filter.may_contain(hash(i))).count();
+            let false_positives = (2000..12_000)
+                .filter(|&i| filter.may_contain(hash(i)))
+                .count();
             // 2000 keys in 32 768 or 65 536 bits with 3 probes: about 1 % or less expected.
             assert!(false_positives < 400, "{false_positives} of 10 000");
             assert_eq!(filter.into_pages().len(), page_count);

@@ -75,7 +75,11 @@ impl HashIndex {
     pub fn new(mut pages: Vec<MemorySegment>, records: usize) -> HashIndex {
         let page_size = PageSize::new(pages[0].size()).expect("pages have a valid size");
         let slots = slot_count(records, page_size);
-        assert_eq!(pages.len(), index_pages(records, page_size), "index page count");
+        assert_eq!(
+            pages.len(),
+            index_pages(records, page_size),
+            "index page count"
+        );
         for page in &mut pages {
             page.fill(0, page_size.bytes(), 0);
         }

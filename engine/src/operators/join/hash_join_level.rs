@@ -138,7 +138,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         mut pages: Vec<MemorySegment>,
         right_serializer: &J::RightSerializer,
     ) -> Result<HashJoinLevel<J>, WeirError> {
-        assert!(pages.len() >= MIN_LEVEL_PAGES, "the caller checks the pages");
+        assert!(
+            pages.len() >= MIN_LEVEL_PAGES,
+            "the caller checks the pages"
+        );
         let page_size = PageSize::new(pages[0].size())?;
         let total_pages = pages.len();
         let build_serializer = HashPrefixed::new(right_serializer.clone());
@@ -398,7 +401,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
                 continue;
             };
             if partition.build_records > 0 {
-                let page = self.free.pop().expect("end_build made room for the writers");
+                let page = self
+                    .free
+                    .pop()
+                    .expect("end_build made room for the writers");
                 spilled.probe_writer = Some(SpillWriter::create(io, vec![page])?);
             }
         }

@@ -110,9 +110,11 @@ impl<J: JoinSchema> HybridHashJoin<J> {
         }
         let page_size = PageSize::new(pages[0].size())?;
         if let Some(page) = pages.iter().find(|page| page.size() != page_size.bytes()) {
-            return Err(WeirError::Memory(weir_memory::MemoryError::InvalidPageSize {
-                bytes: page.size() as u64,
-            }));
+            return Err(WeirError::Memory(
+                weir_memory::MemoryError::InvalidPageSize {
+                    bytes: page.size() as u64,
+                },
+            ));
         }
         let total_pages = pages.len();
         let level = HashJoinLevel::new(0, pages, inputs.right_serializer())?;
@@ -296,7 +298,11 @@ impl<J: JoinSchema> HybridHashJoin<J> {
             let Some(probe) = &pair.probe else {
                 // No probe record can match: a right outer join emits the build records.
                 if self.join_type.emits_unmatched_right() {
-                    let mut reader = SpillReader::open(&self.io, &pair.build, vec![pages.pop().expect("pages")])?;
+                    let mut reader = SpillReader::open(
+                        &self.io,
+                        &pair.build,
+                        vec![pages.pop().expect("pages")],
+                    )?;
                     while let Some(record) = reader.next(self.inputs.right_serializer())? {
                         self.metrics.records_out += 1;
                         emit(None, Some(&record))?;
@@ -340,8 +346,7 @@ impl<J: JoinSchema> HybridHashJoin<J> {
             }
             let mut reader_pages = reader.close();
             self.metrics.note_pages_used(level.used_pages() + 1);
-            let (level_pages, children) =
-                level.finish(self.join_type, &mut self.metrics, emit)?;
+            let (level_pages, children) = level.finish(self.join_type, &mut self.metrics, emit)?;
             pages = level_pages;
             pages.append(&mut reader_pages);
             for child in children {

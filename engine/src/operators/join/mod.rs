@@ -24,6 +24,7 @@
 
 mod block_nested_loop_join;
 mod bloom_filter;
+mod group_buffer;
 mod hash_index;
 mod hash_join_level;
 mod hash_prefixed;
@@ -32,9 +33,11 @@ mod join_inputs;
 mod join_type;
 mod match_bits;
 mod record_pointers;
+mod sort_merge_join;
 
 pub use block_nested_loop_join::block_nested_loop_pages;
 pub use hash_join_level::{MAX_FAN_OUT, MIN_LEVEL_PAGES};
 pub use hybrid_hash_join::{HybridHashJoin, MAX_RECURSION_DEPTH, MIN_HYBRID_HASH_JOIN_PAGES};
 pub use join_inputs::{JoinInputs, JoinSchema, KeyOf, LeftOf, RightOf};
 pub use join_type::JoinType;
+pub use sort_merge_join::{MIN_SORT_MERGE_JOIN_PAGES, SortMergeJoin};

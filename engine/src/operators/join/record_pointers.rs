@@ -71,7 +71,10 @@ mod tests {
         let mut walk = RecordPointers::new(&area, None);
         let mut walked = Vec::new();
         while let Some((pointer, _)) = walk.next(&area).unwrap() {
-            assert_eq!(area.read(&StringSerializer, pointer).unwrap(), records[walked.len()]);
+            assert_eq!(
+                area.read(&StringSerializer, pointer).unwrap(),
+                records[walked.len()]
+            );
             walked.push(pointer);
         }
         assert_eq!(walked, pointers);
@@ -89,7 +92,10 @@ mod tests {
         let mut count = 0u64;
         while let Some((pointer, length)) = walk.next(&area).unwrap() {
             assert_eq!(length, 12);
-            assert_eq!(area.read(&serializer, pointer).unwrap(), (count, count as u32));
+            assert_eq!(
+                area.read(&serializer, pointer).unwrap(),
+                (count, count as u32)
+            );
             count += 1;
         }
         assert_eq!(count, 1000);
