@@ -182,7 +182,7 @@ mod tests {
         let mut index = HashIndex::new(pages, records);
         assert!(index.slots() * 3 >= records * 4);
         // Few distinct hashes: long probe sequences with equal hashes.
-        let hash = |i: usize| (i % 700) as u64 * 0x9E37_79B9 & HASH_MASK;
+        let hash = |i: usize| ((i % 700) as u64 * 0x9E37_79B9) & HASH_MASK;
         for i in 0..records {
             index.insert(hash(i), location(i % 5, i as u64 * 8));
         }

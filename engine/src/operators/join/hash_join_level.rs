@@ -184,7 +184,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
 
     #[inline]
     fn partition_of(&self, hash: u64) -> usize {
-        (((hash >> 31) & 0xFFFF_FFFF) * self.partitions.len() as u64 >> 32) as usize
+        ((((hash >> 31) & 0xFFFF_FFFF) * self.partitions.len() as u64) >> 32) as usize
     }
 
     #[inline]
