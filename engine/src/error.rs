@@ -202,6 +202,35 @@ pub enum WeirError {
         name: &'static str,
         source: std::io::Error,
     },
+
+    #[error(
+        "the {operator} cannot join a partition that recursion could not split: its \
+         {probe_records} probe records need {required} pages (one bit each, plus readers and a \
+         block) but it has {given}; give the operator more managed memory"
+    )]
+    JoinFallbackTooFewPages {
+        operator: &'static str,
+        probe_records: u64,
+        given: usize,
+        required: usize,
+    },
+
+    #[error("{operator}: {call} was called after {after}")]
+    JoinCallOutOfOrder {
+        operator: &'static str,
+        call: &'static str,
+        after: &'static str,
+    },
+
+    #[error(
+        "the {operator} needs its {input} input sorted by the join key, but a key came after \
+         a greater one (record {record})"
+    )]
+    JoinInputNotSorted {
+        operator: &'static str,
+        input: &'static str,
+        record: u64,
+    },
 }
 
 impl WeirError {

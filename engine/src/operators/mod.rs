@@ -5,6 +5,7 @@
 //! never driving it.
 
 pub mod aggregate;
+pub mod join;
 pub mod metrics;
 pub mod record_area;
 pub mod sort;

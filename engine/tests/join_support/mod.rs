@@ -1,0 +1,185 @@
+//! Shared by the join tests: generated rows, a nested-loop oracle, and the memory and spill
+//! setup.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use weir::memory::{ByteSize, IoManager, MemoryManager, PageSize};
+use weir::operators::join::{JoinInputs, JoinSchema, JoinType};
+use weir::types::{DefaultComparator, DefaultSerializer, IntComparator, OptionComparator};
+
+/// A row: join key, id (unique per side), payload.
+pub type Row = (Option<u16>, u32, Vec<u8>);
+/// One output row as the ids of its left and right rows.
+pub type IdPair = (Option<u32>, Option<u32>);
+
+/// The page size of the tests: small, so that records straddle and exceed pages.
+pub const PAGE_BYTES: usize = 4096;
+
+/// How keys are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// Uniform over `0..domain` (a small domain gives many duplicates).
+    Uniform(u16),
+    /// Half the rows have key 7, the rest uniform over `0..domain`.
+    HotKey(u16),
+    /// Every key is `None`.
+    AllNone,
+    /// A tenth `None`, the rest uniform over `0..domain`.
+    SomeNone(u16),
+}
+
+/// How payload lengths are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payloads {
+    /// 1 to 40 bytes.
+    Small,
+    /// Mostly small, one in 20 from one to three pages.
+    Mixed,
+}
+
+/// SplitMix64.
+pub struct Random(u64);
+
+impl Random {
+    pub fn new(seed: u64) -> Random {
+        Random(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
+
+/// `count` rows with ids from `first_id`.
+pub fn rows(seed: u64, count: usize, keys: Keys, payloads: Payloads, first_id: u32) -> Vec<Row> {
+    let mut random = Random::new(seed);
+    (0..count)
+        .map(|i| {
+            let key = match keys {
+                Keys::Uniform(domain) => Some(random.below(domain as u64) as u16),
+                Keys::HotKey(domain) => {
+                    if random.below(2) == 0 {
+                        Some(7)
+                    } else {
+                        Some(random.below(domain as u64) as u16)
+                    }
+                }
+                Keys::AllNone => None,
+                Keys::SomeNone(domain) => {
+                    if random.below(10) == 0 {
+                        None
+                    } else {
+                        Some(random.below(domain as u64) as u16)
+                    }
+                }
+            };
+            let length = match payloads {
+                Payloads::Small => 1 + random.below(40) as usize,
+                Payloads::Mixed if random.below(20) == 0 => {
+                    PAGE_BYTES + random.below(2 * PAGE_BYTES as u64) as usize
+                }
+                Payloads::Mixed => 1 + random.below(40) as usize,
+            };
+            let id = first_id + i as u32;
+            (key, id, vec![id as u8; length])
+        })
+        .collect()
+}
+
+/// The join by nested loops over the rows, as sorted id pairs.
+pub fn nested_loop_join(left: &[Row], right: &[Row], join_type: JoinType) -> Vec<IdPair> {
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; right.len()];
+    for l in left {
+        let mut matched = false;
+        for (j, r) in right.iter().enumerate() {
+            if l.0 == r.0 {
+                matched = true;
+                right_matched[j] = true;
+                out.push((Some(l.1), Some(r.1)));
+            }
+        }
+        if !matched && join_type.emits_unmatched_left() {
+            out.push((Some(l.1), None));
+        }
+    }
+    if join_type.emits_unmatched_right() {
+        for (r, matched) in right.iter().zip(right_matched) {
+            if !matched {
+                out.push((None, Some(r.1)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The schema of the tests: rows on both sides, joined on their `Option<u16>` key.
+pub fn row_inputs() -> impl JoinSchema<
+    LeftSerializer = <Row as DefaultSerializer>::Serializer,
+    RightSerializer = <Row as DefaultSerializer>::Serializer,
+    KeyComparator = OptionComparator<IntComparator<u16>>,
+> + Clone {
+    JoinInputs::new(
+        Row::serializer(),
+        Row::serializer(),
+        <Option<u16>>::comparator(),
+        |row: &Row| row.0,
+        |row: &Row| row.0,
+    )
+}
+
+/// Collects output rows as id pairs, checking that every emitted row is what it claims.
+pub fn collector(
+    out: &mut Vec<IdPair>,
+) -> impl FnMut(Option<&Row>, Option<&Row>) -> Result<(), weir::WeirError> + '_ {
+    |l, r| {
+        if let (Some(l), Some(r)) = (l, r) {
+            assert_eq!(l.0, r.0, "joined rows have equal keys");
+        }
+        for row in l.iter().chain(r.iter()) {
+            assert!(row.2.iter().all(|&b| b == row.1 as u8), "payload intact");
+        }
+        out.push((l.map(|row| row.1), r.map(|row| row.1)));
+        Ok(())
+    }
+}
+
+/// A memory manager of `pages` test pages, an I/O manager over a new temporary directory.
+pub fn setup(pages: usize) -> (tempfile::TempDir, Arc<IoManager>, MemoryManager) {
+    let dir = tempfile::tempdir().unwrap();
+    let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+    let memory = MemoryManager::new(
+        ByteSize::new((PAGE_BYTES * pages) as u64),
+        PageSize::new(PAGE_BYTES).unwrap(),
+    )
+    .unwrap();
+    (dir, io, memory)
+}
+
+/// Files in the I/O manager's spill directories.
+pub fn spill_files(io: &IoManager) -> usize {
+    io.spill_directories().iter().map(|dir| files_in(dir)).sum()
+}
+
+fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.count())
+        .unwrap_or(0)
+}
+
+/// Rows as the `Result` items an operator's input iterator yields.
+pub fn ok_rows(rows: &[Row]) -> impl Iterator<Item = Result<Row, weir::WeirError>> + '_ {
+    rows.iter().cloned().map(Ok)
+}
