@@ -12,8 +12,9 @@
 #   hash_aggregation     hash_aggregation_bench.rs     std HashMap aggregate over a Vec
 #
 # Default sizes are the issue's: sort 1 GiB of 100-byte records in 256 MiB; join 10M probe x
-# 1M build rows with memory for half the build side and with ample memory; aggregation of 10M
-# distinct keys in 64 MiB. --quick runs a tenth of each (a minute in all) to check the runners.
+# 1M build rows (8-byte keys, 32-byte payloads) with memory for half the build side and with
+# ample memory; aggregation of 10M distinct keys in 64 MiB. --quick runs a tenth of each (well
+# under a minute) to check the runners.
 #
 # ratio: baseline time / Weir time (above 1: Weir is faster). The raw figures follow the table.
 set -euo pipefail
@@ -31,12 +32,12 @@ bin=target/release
 
 lines=()
 run() {
-    local line
-    line="$("$@" | grep '^bench=')" || {
+    local output
+    output="$("$@" | grep '^bench=')" || {
         echo "operator-benchmarks: $* failed" >&2
         exit 1
     }
-    lines+=("$line")
+    mapfile -t -O "${#lines[@]}" lines <<<"$output"
 }
 
 if ((quick)); then
@@ -51,15 +52,13 @@ for runner in hash_join_bench hash_aggregation_bench; do
     fi
 done
 if ((quick)); then
-    run "$bin/hash_join_bench" --probe-rows 1000000 --build-rows 100000 --memory-mib 3
-    run "$bin/hash_join_bench" --probe-rows 1000000 --build-rows 100000 --memory-mib 64
-    run "$bin/hash_aggregation_bench" --rows 1000000 --distinct-keys 1000000 --memory-mib 8
+    run "$bin/hash_join_bench" --dir "$dir" --probe-rows 1000000 --build-rows 100000
+    run "$bin/hash_aggregation_bench" --dir "$dir" --rows 1000000 --distinct-keys 1000000 --memory-mib 8
 else
-    # Build side: 1M rows x (8-byte key + 32-byte payload) = 40 MB serialized, ~48 MiB with
-    # length prefixes and hash buckets: 24 MiB is half of it.
-    run "$bin/hash_join_bench" --probe-rows 10000000 --build-rows 1000000 --memory-mib 24
-    run "$bin/hash_join_bench" --probe-rows 10000000 --build-rows 1000000 --memory-mib 256
-    run "$bin/hash_aggregation_bench" --rows 10000000 --distinct-keys 10000000 --memory-mib 64
+    # Two budgets by default: half the build side's serialized bytes (1M x 40 bytes: 19 MiB)
+    # and ample memory.
+    run "$bin/hash_join_bench" --dir "$dir" --probe-rows 10000000 --build-rows 1000000
+    run "$bin/hash_aggregation_bench" --dir "$dir" --rows 10000000 --distinct-keys 10000000 --memory-mib 64
 fi
 
 field() { # field NAME LINE
@@ -73,7 +72,7 @@ field() { # field NAME LINE
     echo "-"
 }
 
-printf '%-18s %-22s %12s %9s %12s %-12s %9s %7s %9s\n' \
+printf '%-18s %-44s %12s %9s %12s %-12s %9s %7s %9s\n' \
     bench config rows seconds rows/s baseline base_s ratio rss_MiB
 for line in "${lines[@]}"; do
     seconds="$(field seconds "$line")"
@@ -85,9 +84,13 @@ for line in "${lines[@]}"; do
             base_seconds="$(awk -v r="$rows" -v b="$base_rate" 'BEGIN { printf "%.2f", r / b }')"
         fi
     fi
-    printf '%-18s %-22s %12s %9s %12s %-12s %9s %7s %9s\n' \
+    baseline="$(field baseline "$line")"
+    if [[ "$baseline" == "-" && "$(field baseline_rows_per_s "$line")" != "-" ]]; then
+        baseline=std_hashmap
+    fi
+    printf '%-18s %-44s %12s %9s %12s %-12s %9s %7s %9s\n' \
         "$(field bench "$line")" "$(field config "$line")" "$(field rows "$line")" \
-        "$seconds" "$(field rows_per_s "$line")" "$(field baseline "$line")" \
+        "$seconds" "$(field rows_per_s "$line")" "$baseline" \
         "$base_seconds" "$(field ratio "$line")" "$(field peak_rss_mib "$line")"
 done
 echo
