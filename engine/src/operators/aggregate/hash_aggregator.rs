@@ -142,7 +142,7 @@ where
         })
     }
 
-    /// Counters so far; `peak_pages_used` is brought up to date by [`HashAggregator::finish`].
+    /// Counters so far, `peak_pages_used` included (kept up to date as the table takes pages).
     pub fn metrics(&self) -> &OperatorMetrics {
         &self.metrics
     }
@@ -155,7 +155,9 @@ where
     /// Folds `record` into its key's group.
     pub fn write(&mut self, record: S::Value) -> Result<(), WeirError> {
         self.metrics.records_in += 1;
-        self.table.insert(record)
+        let inserted = self.table.insert(record);
+        self.metrics.note_pages_used(self.table.peak_pages_used());
+        inserted
     }
 
     /// Ends the input and hands one record per key to `emit`, then returns the metrics and
