@@ -523,7 +523,7 @@ fn peak_pages_used_is_up_to_date_while_writing_and_small_inputs_take_few_pages()
         finished.metrics,
         finished.pages,
         41_000,
-        &vec![(); 20_000],
+        &[(); 20_000],
     );
 }
 

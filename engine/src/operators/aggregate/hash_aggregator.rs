@@ -35,7 +35,8 @@
 //! # Memory
 //! The aggregator works in the pages it is given (at least [`MIN_HASH_AGGREGATOR_PAGES`]; fewer
 //! fail at construction with [`WeirError::TooFewPages`]). While a spilled run is aggregated, up
-//! to [`READ_AHEAD_PAGES`] of them read the run ahead and the rest hold the next level's table.
+//! to [`READ_AHEAD_PAGES`] of them read the run ahead and the rest hold the next level's table,
+//! whose slot index is sized at once for the run's record count (a bound on its keys).
 //! [`HashAggregator::finish`] returns every page. Spill files are deleted as soon as their run
 //! is aggregated, and all of them when the aggregator is dropped, also after an error.
 
@@ -202,6 +203,7 @@ where
                         pages,
                         Arc::clone(&io),
                     )?;
+                    table.presize_for(run.records());
                     while let Some(record) = reader.next(&aggregation.serializer)? {
                         table.insert(record)?;
                     }

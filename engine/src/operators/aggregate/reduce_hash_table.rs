@@ -41,7 +41,8 @@
 //! sequential walk over the in-memory entries and their stored hashes. It never takes pages
 //! another partition needs for its spill writer: slot pages stay at most `total − 2F`. When it
 //! cannot grow, it fills up to 7/8 and then spills the in-memory partition holding the most
-//! pages, exactly as when an entry finds no page.
+//! pages, exactly as when an entry finds no page. A table for a spilled run is presized
+//! ([`ReduceHashTable::presize_for`] its record count) the same way, without the rebuilds.
 //!
 //! # Spilling
 //! When a partition needs a page and none is free, the in-memory partition holding the most
@@ -423,6 +424,19 @@ where
         }
     }
 
+    /// Grows the empty table's slots at once as they would grow for `keys` distinct keys (a
+    /// spilled run's record count bounds its keys), sparing the rebuilds on the way.
+    pub fn presize_for(&mut self, keys: u64) {
+        debug_assert_eq!(self.occupied_slots, 0, "presize_for an empty table");
+        while (self.slot_count as u64) * 3 / 4 < keys {
+            let growth = self.growth_pages();
+            if growth == 0 {
+                break;
+            }
+            self.rebuild_slots(growth);
+        }
+    }
+
     /// Slot pages to add now: at most doubling, within `total − 2F` slot pages and the free
     /// pages, and no more than the slots that all the memory left could fill at 3/4 load.
     fn growth_pages(&self) -> usize {
@@ -788,6 +802,35 @@ mod tests {
         assert!(table.occupied_slots * 4 <= table.slot_count * 3);
         let (out, pages) = drain(table, &io);
         assert_eq!(out, oracle);
+        assert_eq!(pages.len(), 128);
+    }
+
+    #[test]
+    fn presizing_for_a_run_grows_the_slots_at_once_within_the_cap() {
+        let (_dir, io, memory) = setup(128);
+        let mut table = sum_table(memory.reservation("t").allocate_pages(128).unwrap(), &io);
+        table.presize_for(3_000);
+        // The size growing one key at a time ends at (see the test above): 8 pages.
+        assert_eq!(table.slot_pages(), 8);
+        let mut oracle = HashMap::new();
+        for i in 0..6_000u64 {
+            let key = (i * 2_654_435_761) % 3_000;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            assert_eq!(table.slot_pages(), 8, "no growth after presizing");
+        }
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        // Far more keys than the pages hold: the slots stop where the balance with the
+        // entries puts them, below the cap of total - 2F pages.
+        let mut table = sum_table(pages, &io);
+        table.presize_for(u64::MAX);
+        assert!(table.slot_pages() > 8);
+        assert!(table.slot_pages() <= 128 - 2 * table.partition_count());
+        assert!(table.slot_pages() < 64, "{} slot pages", table.slot_pages());
+        table.insert((1, 1)).unwrap();
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, HashMap::from([(1, 1)]));
         assert_eq!(pages.len(), 128);
     }
 
