@@ -53,7 +53,6 @@
 //! From then on every record of that partition is written to its spill file as it comes,
 //! unfolded. One page is always held in reserve for the next spill writer; with
 //! `F ≤ (pages − slot pages) / 2` the reserve is there until every partition has spilled. A
-//! writer gets a second page (write-behind) when more than a quarter of the pages are free. A
 //! record that does not fit even when its partition is the only one in memory spills its
 //! partition and goes to disk, so records of any size pass through.
 //!
@@ -528,12 +527,7 @@ where
             .reserve
             .take()
             .expect("a reserve page is kept while a partition is in memory");
-        let mut writer_pages = vec![page];
-        // A second page lets the writer fill one while the other is written.
-        if self.free.len() * 4 > self.total_pages {
-            writer_pages.extend(self.free.pop());
-        }
-        let mut writer = SpillWriter::create(&self.io, writer_pages)?;
+        let mut writer = SpillWriter::create(&self.io, vec![page])?;
         let area = &self.partitions[partition];
         let mut next = area.next_entry_from(0);
         while let Some(address) = next {
