@@ -483,3 +483,109 @@ fn a_failing_reduce_stops_the_aggregation_and_leaves_no_file() {
     assert!(matches!(error, WeirError::RecordTooLarge { .. }), "{error}");
     setup.assert_clean();
 }
+
+#[test]
+fn peak_pages_used_is_up_to_date_while_writing_and_small_inputs_take_few_pages() {
+    let setup = Setup::new(512);
+    let mut aggregator = HashAggregator::new(
+        <(u64, u64)>::serializer(),
+        first,
+        u64::comparator(),
+        sum,
+        setup.pages(),
+        Arc::clone(&setup.io),
+    )
+    .unwrap();
+    // 100 keys of 20-byte entries: one slot page and a page for each partition holding keys.
+    for i in 0..1_000u64 {
+        aggregator.write((i % 100, i)).unwrap();
+    }
+    let while_writing = aggregator.metrics().peak_pages_used;
+    assert!((2..=40).contains(&while_writing), "{while_writing}");
+    // 20 000 keys need more slot and entry pages: the peak follows before finish.
+    for i in 0..40_000u64 {
+        aggregator.write((i % 20_000, i)).unwrap();
+    }
+    let later = aggregator.metrics().peak_pages_used;
+    assert!(later > while_writing + 100, "{later} vs {while_writing}");
+    let mut groups = 0;
+    let finished = aggregator
+        .finish(|_| {
+            groups += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(groups, 20_000);
+    assert_eq!(finished.metrics.spill_files, 0);
+    assert_eq!(finished.metrics.peak_pages_used, later);
+    check_finished(
+        &setup,
+        finished.metrics,
+        finished.pages,
+        41_000,
+        &[(); 20_000],
+    );
+}
+
+/// Compares u64 keys but hashes every key to one value, under every seed.
+#[derive(Debug, Clone)]
+struct ConstantHash;
+
+impl TypeComparator for ConstantHash {
+    type Value = u64;
+
+    fn compare(&self, a: &u64, b: &u64) -> std::cmp::Ordering {
+        a.cmp(b)
+    }
+
+    fn normalized_key_len(&self) -> usize {
+        8
+    }
+
+    fn normalized_key_is_complete(&self) -> bool {
+        true
+    }
+
+    fn write_normalized_key(&self, value: &u64, target: &mut [u8]) {
+        target.copy_from_slice(&value.to_be_bytes()[..target.len()]);
+    }
+
+    fn hash(&self, _value: &u64, _seed: u64) -> u64 {
+        42
+    }
+}
+
+#[test]
+fn keys_whose_hashes_all_collide_fold_in_memory_or_through_the_fallback() {
+    let records: Vec<(u64, u64)> = (0..3_000u64).map(|i| (i * 7 % 400, i)).collect();
+    let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
+    // Ample memory: 400 keys on one slot chain, told apart by comparing keys.
+    let setup = Setup::new(64);
+    let (output, metrics) = aggregate(
+        &setup,
+        <(u64, u64)>::serializer(),
+        first,
+        ConstantHash,
+        sum,
+        records.clone(),
+    );
+    assert_eq!(keyed(output, first), expected);
+    assert_eq!(metrics.spill_files, 0, "{metrics}");
+    // The fewest pages and more keys than one slot page indexes: every level puts every key
+    // in one partition and one probe sequence, spills it, and recursion goes on until the
+    // sort-based fallback takes what is left.
+    let records: Vec<(u64, u64)> = (0..6_000u64).map(|i| (i * 7 % 1_500, i)).collect();
+    let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
+    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let (output, metrics) = aggregate(
+        &setup,
+        <(u64, u64)>::serializer(),
+        first,
+        ConstantHash,
+        sum,
+        records,
+    );
+    assert_eq!(keyed(output, first), expected);
+    assert!(metrics.spill_files >= 2, "{metrics}");
+    assert!(metrics.recursion_depth >= 1, "{metrics}");
+}

@@ -35,7 +35,8 @@
 //! # Memory
 //! The aggregator works in the pages it is given (at least [`MIN_HASH_AGGREGATOR_PAGES`]; fewer
 //! fail at construction with [`WeirError::TooFewPages`]). While a spilled run is aggregated, up
-//! to [`READ_AHEAD_PAGES`] of them read the run ahead and the rest hold the next level's table.
+//! to [`READ_AHEAD_PAGES`] of them read the run ahead and the rest hold the next level's table,
+//! whose slot index is sized at once for the run's record count (a bound on its keys).
 //! [`HashAggregator::finish`] returns every page. Spill files are deleted as soon as their run
 //! is aggregated, and all of them when the aggregator is dropped, also after an error.
 
@@ -142,7 +143,7 @@ where
         })
     }
 
-    /// Counters so far; `peak_pages_used` is brought up to date by [`HashAggregator::finish`].
+    /// Counters so far, `peak_pages_used` included (kept up to date as the table takes pages).
     pub fn metrics(&self) -> &OperatorMetrics {
         &self.metrics
     }
@@ -155,7 +156,9 @@ where
     /// Folds `record` into its key's group.
     pub fn write(&mut self, record: S::Value) -> Result<(), WeirError> {
         self.metrics.records_in += 1;
-        self.table.insert(record)
+        let inserted = self.table.insert(record);
+        self.metrics.note_pages_used(self.table.peak_pages_used());
+        inserted
     }
 
     /// Ends the input and hands one record per key to `emit`, then returns the metrics and
@@ -200,6 +203,7 @@ where
                         pages,
                         Arc::clone(&io),
                     )?;
+                    table.presize_for(run.records());
                     while let Some(record) = reader.next(&aggregation.serializer)? {
                         table.insert(record)?;
                     }

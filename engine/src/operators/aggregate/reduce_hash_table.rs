@@ -1,46 +1,64 @@
 //! [`ReduceHashTable`]: one level of hash aggregation: records folded per key in pages, with
 //! hash partitions that spill when the pages run out (Flink's `ReduceHashTable` with the
-//! partition spilling of its hybrid hash join).
+//! partition spilling of its hybrid hash join), indexed by an open-addressing slot table that
+//! grows with the data.
 //!
 //! ```text
-//!   hash = key_comparator.hash(key, seed = level)
-//!   partition = hash mod F          bucket = hash mod B  (B a multiple of F, so every bucket
-//!   tag = hash >> 32                                      belongs to exactly one partition)
+//!   hash = key_comparator.hash(key, seed = level)          (64 bits)
+//!   partition = (hash >> 32) mod F        h = hash as u32 (stored in the entry)
+//!   home slot = (h × S) >> 32  (S slots)  tag = h & 0xFFFF (stored in the slot)
 //!
-//!   bucket pages (u64 LE heads)          partition p's pages (see table_partition.rs)
-//!   +----+----+----+----+----+---      +--------------------------------------------+
-//!   | ∅  | •  | ∅  | •  | ∅  | …       | [next|tag|len|record] [next|tag|len|record] …|
-//!   +----+-│--+----+-│--+----+---      +----▲--------│----------------▲---------------+
-//!          └─────────┼──────────────────────┘        └────────────────┘  chain
-//!                    └──▶ an entry of another partition
-//!
-//!   pointer = partition << 48 | address in the partition;  ∅ = u64::MAX
+//!   slot pages (u64 LE slots, linear probing)      partition p's pages (table_partition.rs)
+//!   +------+------+------+------+------+---      +-------------------------------------+
+//!   |  ∅   | slot | slot |  ∅   | slot | …       | [h|len|record] [h|len|record] …     |
+//!   +------+--│---+------+------+--│---+---      +--▲----------------▲-----------------+
+//!             └────────────────────┼──────────────┘                │
+//!                                  └───────────────────────────────┘
+//!   slot = tag << 48 | partition << 43 | address in the partition;  ∅ = u64::MAX,
+//!   tombstone = u64::MAX − 1
 //! ```
 //!
 //! # Insert
-//! Walk the chain of the record's bucket; for an entry with the same tag, deserialize the stored
-//! record and compare keys. On a match the stored record is replaced by
-//! `reduce(stored, record)`:
+//! Probe from the home slot until an empty slot. A slot whose tag and partition match points at
+//! an entry; when the entry's stored 32-bit hash matches too, the stored record is deserialized
+//! and the keys compared. Slots that do not match are ruled out without touching their entry,
+//! so a probe costs about one cache miss for the slot and one for the matching entry. On a key
+//! match the stored record is replaced by `reduce(stored, record)`:
 //!
 //! - fixed-length serializers: serialized over the old bytes, always in place;
 //! - variable length: the new version is appended; when it has the old length its bytes are
 //!   copied over the old ones and the append is rolled back, otherwise the old entry is marked
-//!   dead and the chain points at the new one. Dead entries are reclaimed when their partition
+//!   dead and the slot points at the new one. Dead entries are reclaimed when their partition
 //!   spills (only live entries are written) or the table ends; there is no compaction.
 //!
-//! Without a match the record is appended as a new entry at the head of its chain.
+//! Without a match the record is appended to its partition and takes the first slot of its
+//! probe that is empty, a tombstone or stale (see below).
+//!
+//! # Growth
+//! The slot table starts at one page and grows when 3/4 of its slots are taken: it takes more
+//! pages from the free pages (doubling at most, and no more than balances slots against the
+//! entries the remaining pages can hold at 3/4 load), then rebuilds every slot from a
+//! sequential walk over the in-memory entries and their stored hashes. It never takes pages
+//! another partition needs for its spill writer: slot pages stay at most `total − 2F`. When it
+//! cannot grow, it fills up to 7/8 and then spills the in-memory partition holding the most
+//! pages, exactly as when an entry finds no page. A table for a spilled run is presized
+//! ([`ReduceHashTable::presize_for`] its record count) the same way, without the rebuilds.
 //!
 //! # Spilling
 //! When a partition needs a page and none is free, the in-memory partition holding the most
-//! pages spills: its live records (already folded) go to a new [`SpillWriter`] with one page
-//! and its pages are freed (its buckets are never read again). From then on every record of
-//! that partition is written to its spill file as it comes, unfolded. One page is always held in reserve for the
-//! next spill writer; with `F ≤ (pages − bucket pages) / 2` the reserve is there until every
-//! partition has spilled. A record that does not fit even when its partition is the only one in
-//! memory spills its partition and goes to disk, so records of any size pass through.
+//! pages spills: its live records (already folded) go to a new [`SpillWriter`] and its pages
+//! are freed. Its slots stay behind as stale slots: nothing looks them up again (every later
+//! record of the partition goes to the spill file before a slot is read, and other partitions'
+//! probes never match their partition bits); new entries reuse them, and a rebuild drops them.
+//! From then on every record of that partition is written to its spill file as it comes,
+//! unfolded. One page is always held in reserve for the next spill writer; with
+//! `F ≤ (pages − slot pages) / 2` the reserve is there until every partition has spilled. A
+//! record that does not fit even when its partition is the only one in memory spills its
+//! partition and goes to disk, so records of any size pass through.
 //!
 //! An update that needs a page it cannot get (a variable-length record that grew) unlinks the
-//! old version first, so a spill never writes both versions of a key.
+//! old version first (its slot becomes a tombstone), so a spill never writes both versions of a
+//! key.
 //!
 //! At the end, [`ReduceHashTable::emit_in_memory`] hands out every live record of the
 //! partitions that never spilled, and [`ReduceHashTable::close`] returns the spilled runs (one
@@ -56,20 +74,25 @@ use crate::operators::aggregate::table_partition::{EntryLayout, TablePartition};
 use crate::operators::spill::{SpillWriter, SpilledRun};
 use crate::types::{TypeComparator, TypeSerializer};
 
-/// The fewest pages a table works with: one bucket page, two partitions, each able to own a
+/// The fewest pages a table works with: one slot page, two partitions, each able to own a
 /// spill writer page, and one page for records.
 pub const MIN_TABLE_PAGES: usize = 5;
 
 /// The most hash partitions of one level.
 pub const MAX_PARTITIONS: usize = 32;
 
-/// The record length assumed when sizing the bucket table for a variable-length serializer.
+/// The record length assumed for a variable-length serializer before any entry is stored.
 const ASSUMED_RECORD_BYTES: usize = 32;
 
+const SLOT_BYTES: usize = 8;
 const EMPTY: u64 = u64::MAX;
-const PARTITION_SHIFT: u32 = 48;
+const TOMBSTONE: u64 = u64::MAX - 1;
+const TAG_SHIFT: u32 = 48;
+const PARTITION_SHIFT: u32 = 43;
 const ADDRESS_MASK: u64 = (1 << PARTITION_SHIFT) - 1;
-const BUCKET_BYTES: usize = 8;
+/// The tag and partition bits of a slot.
+const PREFIX_MASK: u64 = !ADDRESS_MASK;
+const _: () = assert!(MAX_PARTITIONS <= 1 << (TAG_SHIFT - PARTITION_SHIFT));
 
 /// The functions that define an aggregation: a key per record, how keys hash and compare, and
 /// how two records of one key fold into one.
@@ -81,13 +104,6 @@ pub struct Aggregation<S, KC, KF, R> {
     pub reduce: R,
 }
 
-/// Where a chain link lives: in a bucket or in an entry's `next` field.
-#[derive(Debug, Clone, Copy)]
-enum Link {
-    Bucket(usize),
-    Entry(u64),
-}
-
 /// One level of hash aggregation. See the module docs.
 pub struct ReduceHashTable<S, KC, KF, R> {
     aggregation: Aggregation<S, KC, KF, R>,
@@ -95,11 +111,17 @@ pub struct ReduceHashTable<S, KC, KF, R> {
     seed: u64,
     total_pages: usize,
     layout: EntryLayout,
-    buckets: Vec<MemorySegment>,
-    bucket_mask: usize,
-    buckets_per_page_shift: u32,
+    slots: Vec<MemorySegment>,
+    slot_count: usize,
+    slots_per_page_shift: u32,
+    /// Slots that are not empty: live, stale or tombstones.
+    occupied_slots: usize,
+    /// Slots pointing at a live entry of an in-memory partition.
+    indexed_slots: usize,
     partitions: Vec<TablePartition>,
     partition_mask: usize,
+    /// Bit `p` set: partition `p` has spilled.
+    spilled_mask: u64,
     /// The spill writer of each partition that has spilled.
     spills: Vec<Option<SpillWriter>>,
     free: Vec<MemorySegment>,
@@ -132,18 +154,20 @@ where
             });
         }
         let page_size = PageSize::new(pages[0].size())?.bytes();
+        // Addresses of a partition fit the slot's address bits (8 TiB: more than any budget).
+        assert!(
+            (total_pages as u64) * (page_size as u64) < ADDRESS_MASK,
+            "a hash aggregation table of {total_pages} pages of {page_size} bytes"
+        );
         let layout = EntryLayout {
             page_size,
             page_shift: page_size.trailing_zeros(),
             fixed_length: aggregation.serializer.fixed_length(),
         };
-        let bucket_pages = bucket_pages_for(total_pages, &layout);
-        let partition_count = partitions_for(total_pages - bucket_pages);
-        let mut buckets = pages.split_off(total_pages - bucket_pages);
-        for page in &mut buckets {
-            page.fill(0, page_size, 0xFF);
-        }
-        let buckets_per_page = page_size / BUCKET_BYTES;
+        let partition_count = partitions_for(total_pages - 1);
+        let mut slots = pages.split_off(total_pages - 1);
+        slots[0].fill(0, page_size, 0xFF);
+        let slots_per_page = page_size / SLOT_BYTES;
         let reserve = pages.pop();
         Ok(ReduceHashTable {
             aggregation,
@@ -151,18 +175,21 @@ where
             seed,
             total_pages,
             layout,
-            bucket_mask: bucket_pages * buckets_per_page - 1,
-            buckets_per_page_shift: buckets_per_page.trailing_zeros(),
-            buckets,
+            slots,
+            slot_count: slots_per_page,
+            slots_per_page_shift: slots_per_page.trailing_zeros(),
+            occupied_slots: 0,
+            indexed_slots: 0,
             partitions: (0..partition_count)
                 .map(|_| TablePartition::new(layout))
                 .collect(),
             partition_mask: partition_count - 1,
+            spilled_mask: 0,
             spills: (0..partition_count).map(|_| None).collect(),
             free: pages,
             reserve,
             scratch: Vec::new(),
-            peak_pages_used: bucket_pages,
+            peak_pages_used: 1,
         })
     }
 
@@ -172,16 +199,16 @@ where
     }
 
     #[cfg(test)]
-    pub fn bucket_pages(&self) -> usize {
-        self.buckets.len()
+    pub fn slot_pages(&self) -> usize {
+        self.slots.len()
     }
 
     /// Partitions that have spilled.
     pub fn spilled_partitions(&self) -> usize {
-        self.spills.iter().filter(|spill| spill.is_some()).count()
+        self.spilled_mask.count_ones() as usize
     }
 
-    /// The most pages that held buckets, records or spill buffers at one time.
+    /// The most pages that held slots, records or spill buffers at one time.
     pub fn peak_pages_used(&self) -> usize {
         self.peak_pages_used
     }
@@ -192,74 +219,85 @@ where
     }
 
     #[inline]
-    fn bucket_location(&self, bucket: usize) -> (usize, usize) {
-        let mask = (1usize << self.buckets_per_page_shift) - 1;
+    fn is_spilled(&self, partition: usize) -> bool {
+        self.spilled_mask & (1 << partition) != 0
+    }
+
+    #[inline]
+    fn home_slot(&self, hash: u32) -> usize {
+        ((u64::from(hash) * self.slot_count as u64) >> 32) as usize
+    }
+
+    #[inline]
+    fn next_slot(&self, index: usize) -> usize {
+        if index + 1 == self.slot_count {
+            0
+        } else {
+            index + 1
+        }
+    }
+
+    #[inline]
+    fn slot_location(&self, index: usize) -> (usize, usize) {
+        let mask = (1usize << self.slots_per_page_shift) - 1;
         (
-            bucket >> self.buckets_per_page_shift,
-            (bucket & mask) * BUCKET_BYTES,
+            index >> self.slots_per_page_shift,
+            (index & mask) * SLOT_BYTES,
         )
     }
 
     #[inline]
-    fn bucket_head(&self, bucket: usize) -> u64 {
-        let (page, offset) = self.bucket_location(bucket);
-        self.buckets[page].get_u64_le(offset)
+    fn slot(&self, index: usize) -> u64 {
+        let (page, offset) = self.slot_location(index);
+        self.slots[page].get_u64_le(offset)
     }
 
     #[inline]
-    fn set_bucket_head(&mut self, bucket: usize, pointer: u64) {
-        let (page, offset) = self.bucket_location(bucket);
-        self.buckets[page].put_u64_le(offset, pointer);
-    }
-
-    fn set_link(&mut self, link: Link, pointer: u64) {
-        match link {
-            Link::Bucket(bucket) => self.set_bucket_head(bucket, pointer),
-            Link::Entry(entry) => {
-                let (partition, address) = split_pointer(entry);
-                self.partitions[partition].set_next(address, pointer);
-            }
-        }
+    fn set_slot(&mut self, index: usize, slot: u64) {
+        let (page, offset) = self.slot_location(index);
+        self.slots[page].put_u64_le(offset, slot);
     }
 
     /// Folds `record` into the table, or writes it to its partition's spill file.
     pub fn insert(&mut self, record: S::Value) -> Result<(), WeirError> {
         let key = (self.aggregation.key_selector)(&record);
         let hash = self.aggregation.key_comparator.hash(&key, self.seed);
-        let partition = (hash as usize) & self.partition_mask;
+        let partition = ((hash >> 32) as usize) & self.partition_mask;
         if let Some(writer) = &mut self.spills[partition] {
             return writer.write(&self.aggregation.serializer, &record);
         }
-        let bucket = (hash as usize) & self.bucket_mask;
-        let tag = (hash >> 32) as u32;
-        let mut link = Link::Bucket(bucket);
-        let mut pointer = self.bucket_head(bucket);
-        while pointer != EMPTY {
-            let (entry_partition, address) = split_pointer(pointer);
-            debug_assert_eq!(entry_partition, partition);
-            let entry = &self.partitions[partition];
-            let header = entry.header(address);
-            if header.tag == tag {
-                let stored = entry.read_record(&self.aggregation.serializer, address)?;
-                let stored_key = (self.aggregation.key_selector)(&stored);
-                if self.aggregation.key_comparator.compare(&stored_key, &key) == Ordering::Equal {
-                    let folded = (self.aggregation.reduce)(stored, record)?;
-                    return self.replace(partition, bucket, tag, link, address, folded);
+        let hash = hash as u32;
+        let prefix = slot_prefix(hash, partition);
+        let mut index = self.home_slot(hash);
+        loop {
+            let slot = self.slot(index);
+            if slot == EMPTY {
+                break;
+            }
+            if slot & PREFIX_MASK == prefix && slot != TOMBSTONE {
+                let address = slot & ADDRESS_MASK;
+                let area = &self.partitions[partition];
+                if area.header(address).hash == hash {
+                    let stored = area.read_record(&self.aggregation.serializer, address)?;
+                    let stored_key = (self.aggregation.key_selector)(&stored);
+                    if self.aggregation.key_comparator.compare(&stored_key, &key) == Ordering::Equal
+                    {
+                        let folded = (self.aggregation.reduce)(stored, record)?;
+                        return self.replace(partition, hash, index, address, folded);
+                    }
                 }
             }
-            link = Link::Entry(pointer);
-            pointer = header.next;
+            index = self.next_slot(index);
         }
-        self.insert_new(partition, bucket, tag, record)
+        self.insert_new(partition, hash, record)
     }
 
-    /// Puts `folded` in place of the entry at `address` of `partition`, reached through `link`.
+    /// Puts `folded` in place of the entry at `address` of `partition`, found in slot `index`.
     fn replace(
         &mut self,
         partition: usize,
-        bucket: usize,
-        tag: u32,
-        link: Link,
+        hash: u32,
+        index: usize,
         address: u64,
         folded: S::Value,
     ) -> Result<(), WeirError> {
@@ -270,7 +308,7 @@ where
         }
         let old = area.header(address);
         let mark = area.mark();
-        match area.append(serializer, old.next, tag, &folded, &mut self.free)? {
+        match area.append(serializer, hash, &folded, &mut self.free)? {
             Some(new_address) => {
                 let new = area.header(new_address);
                 if new.record_bytes == old.record_bytes {
@@ -280,43 +318,45 @@ where
                     area.roll_back(mark, &mut self.free);
                 } else {
                     area.mark_dead(address);
-                    self.set_link(link, join_pointer(partition, new_address));
+                    self.set_slot(index, slot_prefix(hash, partition) | new_address);
                     self.note_pages_used();
                 }
                 Ok(())
             }
             None => {
-                // No page for the new version: take the old one out of its chain, then insert
+                // No page for the new version: take the old one out of the index, then insert
                 // the folded record like a new key (which may spill).
                 area.mark_dead(address);
-                self.set_link(link, old.next);
-                self.insert_new(partition, bucket, tag, folded)
+                self.set_slot(index, TOMBSTONE);
+                self.indexed_slots -= 1;
+                self.insert_new(partition, hash, folded)
             }
         }
     }
 
+    /// Appends `record`, whose key is not in the table, to `partition` and indexes it.
     fn insert_new(
         &mut self,
         partition: usize,
-        bucket: usize,
-        tag: u32,
+        hash: u32,
         record: S::Value,
     ) -> Result<(), WeirError> {
         loop {
             if let Some(writer) = &mut self.spills[partition] {
                 return writer.write(&self.aggregation.serializer, &record);
             }
-            let head = self.bucket_head(bucket);
+            if self.occupied_slots * 4 >= self.slot_count * 3 && !self.make_slot_room()? {
+                continue;
+            }
             let appended = self.partitions[partition].append(
                 &self.aggregation.serializer,
-                head,
-                tag,
+                hash,
                 &record,
                 &mut self.free,
             )?;
             match appended {
                 Some(address) => {
-                    self.set_bucket_head(bucket, join_pointer(partition, address));
+                    self.index_entry(hash, slot_prefix(hash, partition) | address);
                     self.note_pages_used();
                     return Ok(());
                 }
@@ -326,6 +366,152 @@ where
                 }
             }
         }
+    }
+
+    /// Puts `slot` in the first slot of its probe that is empty, a tombstone or stale.
+    #[inline]
+    fn index_entry(&mut self, hash: u32, slot: u64) {
+        let mut index = self.home_slot(hash);
+        loop {
+            let current = self.slot(index);
+            if current == EMPTY {
+                self.occupied_slots += 1;
+                break;
+            }
+            if current == TOMBSTONE
+                || self.is_spilled(((current >> PARTITION_SHIFT) as usize) & self.partition_mask)
+            {
+                break;
+            }
+            index = self.next_slot(index);
+        }
+        self.set_slot(index, slot);
+        self.indexed_slots += 1;
+    }
+
+    /// Called when 3/4 of the slots are taken: purges stale slots or grows the slot table when
+    /// that pays, and otherwise lets it fill to 7/8 before it spills a partition. `Ok(true)`:
+    /// a slot may be taken; `Ok(false)`: a partition spilled, look again.
+    fn make_slot_room(&mut self) -> Result<bool, WeirError> {
+        let stale = self.occupied_slots - self.indexed_slots;
+        if stale * 4 >= self.occupied_slots {
+            self.rebuild_slots(0);
+            return Ok(true);
+        }
+        let growth = self.growth_pages();
+        if growth > 0 {
+            self.rebuild_slots(growth);
+            return Ok(true);
+        }
+        if self.occupied_slots * 8 < self.slot_count * 7 {
+            return Ok(true);
+        }
+        if stale * 16 >= self.occupied_slots {
+            self.rebuild_slots(0);
+            return Ok(true);
+        }
+        match self.largest_in_memory_partition() {
+            Some(victim) => {
+                self.spill_partition(victim)?;
+                Ok(false)
+            }
+            None => {
+                // Every slot is stale: no in-memory partition holds a page.
+                self.rebuild_slots(0);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Grows the empty table's slots at once as they would grow for `keys` distinct keys (a
+    /// spilled run's record count bounds its keys), sparing the rebuilds on the way.
+    pub fn presize_for(&mut self, keys: u64) {
+        debug_assert_eq!(self.occupied_slots, 0, "presize_for an empty table");
+        while (self.slot_count as u64) * 3 / 4 < keys {
+            let growth = self.growth_pages();
+            if growth == 0 {
+                break;
+            }
+            self.rebuild_slots(growth);
+        }
+    }
+
+    /// Slot pages to add now: at most doubling, within `total − 2F` slot pages and the free
+    /// pages, and no more than the slots that all the memory left could fill at 3/4 load.
+    fn growth_pages(&self) -> usize {
+        let slot_pages = self.slots.len();
+        let most_slot_pages = self.total_pages - 2 * self.partitions.len();
+        let room = most_slot_pages
+            .saturating_sub(slot_pages)
+            .min(self.free.len())
+            .min(slot_pages);
+        if room == 0 {
+            return 0;
+        }
+        // S slots and E entries of e bytes in the bytes B left for both: S·8 + E·e = B with
+        // E = 3S/4 gives S = 4B / (3e + 32).
+        let entry_bytes = self.average_entry_bytes();
+        let page_size = self.layout.page_size;
+        let bytes = self.indexed_slots * entry_bytes + (self.free.len() + slot_pages) * page_size;
+        let wanted_slots = 4 * bytes / (3 * entry_bytes + 4 * SLOT_BYTES);
+        let wanted_pages = wanted_slots.div_ceil(page_size / SLOT_BYTES);
+        room.min(wanted_pages.saturating_sub(slot_pages))
+    }
+
+    /// Bytes per live in-memory entry, pages and dead entries included.
+    fn average_entry_bytes(&self) -> usize {
+        let first_guess = self.layout.header_bytes()
+            + self
+                .layout
+                .fixed_length
+                .unwrap_or(ASSUMED_RECORD_BYTES)
+                .max(1);
+        if self.indexed_slots == 0 {
+            return first_guess;
+        }
+        let pages: usize = (0..self.partitions.len())
+            .filter(|&p| !self.is_spilled(p))
+            .map(|p| self.partitions[p].page_count())
+            .sum();
+        (pages * self.layout.page_size / self.indexed_slots).max(self.layout.header_bytes() + 1)
+    }
+
+    /// Takes `extra_pages` more slot pages from the free pages, empties every slot and indexes
+    /// every live entry of the in-memory partitions again, from their stored hashes.
+    fn rebuild_slots(&mut self, extra_pages: usize) {
+        for _ in 0..extra_pages {
+            let page = self.free.pop().expect("growth_pages counts free pages");
+            self.slots.push(page);
+        }
+        let page_size = self.layout.page_size;
+        for page in &mut self.slots {
+            page.fill(0, page_size, 0xFF);
+        }
+        self.slot_count = self.slots.len() << self.slots_per_page_shift;
+        self.occupied_slots = 0;
+        self.indexed_slots = 0;
+        for partition in 0..self.partitions.len() {
+            if self.is_spilled(partition) {
+                continue;
+            }
+            let mut next = self.partitions[partition].next_entry_from(0);
+            while let Some(address) = next {
+                let header = self.partitions[partition].header(address);
+                if !header.dead {
+                    let hash = header.hash;
+                    let mut index = self.home_slot(hash);
+                    while self.slot(index) != EMPTY {
+                        index = self.next_slot(index);
+                    }
+                    self.set_slot(index, slot_prefix(hash, partition) | address);
+                    self.occupied_slots += 1;
+                }
+                next = self.partitions[partition]
+                    .next_entry_from(self.partitions[partition].after(address, &header));
+            }
+        }
+        self.indexed_slots = self.occupied_slots;
+        self.note_pages_used();
     }
 
     /// The in-memory partition holding the most pages, if any holds one.
@@ -352,10 +538,11 @@ where
             }
             next = area.next_entry_from(area.after(address, &header));
         }
-        // Its buckets keep stale heads: nothing reads them again, since every later record of
-        // the partition goes to the spill file before a bucket is looked at.
+        // Its slots stay, stale: see the module docs.
+        self.indexed_slots -= self.partitions[partition].live_entries as usize;
         self.partitions[partition].clear(&mut self.free);
         self.spills[partition] = Some(writer);
+        self.spilled_mask |= 1 << partition;
         self.reserve = self.free.pop();
         self.note_pages_used();
         Ok(())
@@ -385,7 +572,7 @@ where
     /// Ends the table: the runs of the spilled partitions and every page.
     pub fn close(mut self) -> Result<(Vec<SpilledRun>, Vec<MemorySegment>), WeirError> {
         let mut pages = std::mem::take(&mut self.free);
-        pages.append(&mut self.buckets);
+        pages.append(&mut self.slots);
         pages.extend(self.reserve.take());
         for area in &mut self.partitions {
             area.clear(&mut pages);
@@ -410,24 +597,8 @@ where
     }
 }
 
-/// Bucket pages for a table of `total_pages`: about one bucket per entry the rest can hold,
-/// rounded to a power of two, leaving at least four pages for partitions.
-fn bucket_pages_for(total_pages: usize, layout: &EntryLayout) -> usize {
-    let entry_bytes = layout.header_bytes() + layout.fixed_length.unwrap_or(ASSUMED_RECORD_BYTES);
-    let wanted = (total_pages * BUCKET_BYTES / (BUCKET_BYTES + entry_bytes)).max(1);
-    // The nearest power of two (in ratio), at most what leaves room for the partitions.
-    let lower = prev_power_of_two(wanted);
-    let nearest = if wanted * 4 >= lower * 6 {
-        lower * 2
-    } else {
-        lower
-    };
-    let most = prev_power_of_two(total_pages - (MIN_TABLE_PAGES - 1));
-    nearest.min(most)
-}
-
-/// Partitions for `pages` beside the buckets: each spilled partition keeps one writer page and
-/// one page stays in reserve, so at most half of them.
+/// Partitions for `pages` beside the first slot page: each spilled partition keeps one writer
+/// page and one page stays in reserve, so at most half of them.
 fn partitions_for(pages: usize) -> usize {
     prev_power_of_two(pages / 2).clamp(2, MAX_PARTITIONS)
 }
@@ -437,18 +608,10 @@ fn prev_power_of_two(n: usize) -> usize {
     1 << (usize::BITS - 1 - n.leading_zeros())
 }
 
+/// The tag and partition bits of the slot of an entry with `hash` in `partition`.
 #[inline]
-fn split_pointer(pointer: u64) -> (usize, u64) {
-    (
-        (pointer >> PARTITION_SHIFT) as usize,
-        pointer & ADDRESS_MASK,
-    )
-}
-
-#[inline]
-fn join_pointer(partition: usize, address: u64) -> u64 {
-    debug_assert!(address <= ADDRESS_MASK);
-    (partition as u64) << PARTITION_SHIFT | address
+fn slot_prefix(hash: u32, partition: usize) -> u64 {
+    u64::from(hash & 0xFFFF) << TAG_SHIFT | (partition as u64) << PARTITION_SHIFT
 }
 
 impl<S, KC, KF, R> std::fmt::Debug for Aggregation<S, KC, KF, R>
@@ -469,12 +632,10 @@ impl<S, KC, KF, R> std::fmt::Debug for ReduceHashTable<S, KC, KF, R> {
         f.debug_struct("ReduceHashTable")
             .field("seed", &self.seed)
             .field("total_pages", &self.total_pages)
-            .field("bucket_pages", &self.buckets.len())
+            .field("slot_pages", &self.slots.len())
+            .field("occupied_slots", &self.occupied_slots)
             .field("partitions", &self.partitions.len())
-            .field(
-                "spilled_partitions",
-                &self.spills.iter().filter(|spill| spill.is_some()).count(),
-            )
+            .field("spilled_partitions", &self.spilled_mask.count_ones())
             .field("free_pages", &self.free.len())
             .finish_non_exhaustive()
     }
@@ -542,23 +703,229 @@ mod tests {
         records
     }
 
+    /// Hashes every key to the same value: every key lands in one partition, on one home slot
+    /// with one tag, so only the key comparison tells keys apart.
+    #[derive(Debug, Clone)]
+    struct ConstantHash;
+
+    impl TypeComparator for ConstantHash {
+        type Value = u64;
+
+        fn compare(&self, a: &u64, b: &u64) -> Ordering {
+            a.cmp(b)
+        }
+
+        fn normalized_key_len(&self) -> usize {
+            8
+        }
+
+        fn normalized_key_is_complete(&self) -> bool {
+            true
+        }
+
+        fn write_normalized_key(&self, value: &u64, target: &mut [u8]) {
+            target.copy_from_slice(&value.to_be_bytes()[..target.len()]);
+        }
+
+        fn hash(&self, _value: &u64, _seed: u64) -> u64 {
+            0x1234_5678_9ABC_DEF0
+        }
+    }
+
+    /// Every record of `table`: the in-memory ones and those of its runs, summed per key; also
+    /// returns the pages.
+    fn drain<S, KC, KF, R>(
+        mut table: ReduceHashTable<S, KC, KF, R>,
+        io: &Arc<IoManager>,
+    ) -> (HashMap<u64, u64>, Vec<MemorySegment>)
+    where
+        S: TypeSerializer<Value = (u64, u64)>,
+        KC: TypeComparator,
+        KF: Fn(&(u64, u64)) -> KC::Value,
+        R: Fn((u64, u64), (u64, u64)) -> Result<(u64, u64), WeirError>,
+    {
+        let mut out = HashMap::new();
+        table
+            .emit_in_memory(|(key, value)| {
+                assert!(out.insert(key, value).is_none(), "key {key} emitted twice");
+                Ok(())
+            })
+            .unwrap();
+        let in_memory = out.clone();
+        let (runs, mut pages) = table.close().unwrap();
+        for run in &runs {
+            for (key, value) in read_run(io, run, &<(u64, u64)>::serializer(), &mut pages) {
+                assert!(
+                    !in_memory.contains_key(&key),
+                    "key {key} in memory and spilled"
+                );
+                *out.entry(key).or_insert(0) += value;
+            }
+        }
+        (out, pages)
+    }
+
     #[test]
-    fn sizes_buckets_and_partitions_from_the_pages() {
-        let fixed = EntryLayout {
-            page_size: 4096,
-            page_shift: 12,
-            fixed_length: Some(16),
-        };
-        assert_eq!(bucket_pages_for(MIN_TABLE_PAGES, &fixed), 1);
+    fn partitions_follow_the_pages_and_the_slots_start_at_one_page() {
         assert_eq!(partitions_for(MIN_TABLE_PAGES - 1), 2);
-        // 2048 pages of 28-byte entries: ~455 bucket pages wanted, 512 taken.
-        assert_eq!(bucket_pages_for(2048, &fixed), 512);
-        assert_eq!(partitions_for(2048 - 512), MAX_PARTITIONS);
-        let variable = EntryLayout {
-            fixed_length: None,
-            ..fixed
+        assert_eq!(partitions_for(2047), MAX_PARTITIONS);
+        let (_dir, io, memory) = setup(64);
+        let table = sum_table(memory.reservation("t").allocate_pages(64).unwrap(), &io);
+        assert_eq!(table.slot_pages(), 1);
+        assert_eq!(table.partition_count(), 16);
+        assert_eq!(table.peak_pages_used(), 1);
+    }
+
+    #[test]
+    fn the_slot_table_grows_with_the_keys_and_keeps_every_key() {
+        let (_dir, io, memory) = setup(128);
+        let mut table = sum_table(memory.reservation("t").allocate_pages(128).unwrap(), &io);
+        let mut oracle = HashMap::new();
+        let mut slot_pages_seen = vec![table.slot_pages()];
+        for i in 0..6_000u64 {
+            let key = (i * 2_654_435_761) % 3_000;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            if *slot_pages_seen.last().unwrap() != table.slot_pages() {
+                slot_pages_seen.push(table.slot_pages());
+            }
+        }
+        // 3000 keys at most 3/4 of the slots: 4000+ slots, 8+ pages of 512, reached by doubling.
+        assert_eq!(table.spilled_partitions(), 0);
+        assert_eq!(slot_pages_seen, vec![1, 2, 4, 8]);
+        assert!(table.occupied_slots * 4 <= table.slot_count * 3);
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(pages.len(), 128);
+    }
+
+    #[test]
+    fn presizing_for_a_run_grows_the_slots_at_once_within_the_cap() {
+        let (_dir, io, memory) = setup(128);
+        let mut table = sum_table(memory.reservation("t").allocate_pages(128).unwrap(), &io);
+        table.presize_for(3_000);
+        // The size growing one key at a time ends at (see the test above): 8 pages.
+        assert_eq!(table.slot_pages(), 8);
+        let mut oracle = HashMap::new();
+        for i in 0..6_000u64 {
+            let key = (i * 2_654_435_761) % 3_000;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            assert_eq!(table.slot_pages(), 8, "no growth after presizing");
+        }
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        // Far more keys than the pages hold: the slots stop where the balance with the
+        // entries puts them, below the cap of total - 2F pages.
+        let mut table = sum_table(pages, &io);
+        table.presize_for(u64::MAX);
+        assert!(table.slot_pages() > 8);
+        assert!(table.slot_pages() <= 128 - 2 * table.partition_count());
+        assert!(table.slot_pages() < 64, "{} slot pages", table.slot_pages());
+        table.insert((1, 1)).unwrap();
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, HashMap::from([(1, 1)]));
+        assert_eq!(pages.len(), 128);
+    }
+
+    #[test]
+    fn in_the_fewest_pages_the_slots_never_grow_and_partitions_spill() {
+        let (_dir, io, memory) = setup(MIN_TABLE_PAGES);
+        let pages = memory
+            .reservation("t")
+            .allocate_pages(MIN_TABLE_PAGES)
+            .unwrap();
+        let mut table = sum_table(pages, &io);
+        let mut oracle = HashMap::new();
+        for i in 0..4_000u64 {
+            let key = (i * 7919) % 1_500;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            // Two writer pages at most beside the one slot page.
+            assert_eq!(table.slot_pages(), 1);
+            assert!(table.occupied_slots * 8 <= table.slot_count * 7);
+        }
+        assert_eq!(table.spilled_partitions(), 2);
+        assert!(table.peak_pages_used() <= MIN_TABLE_PAGES);
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(pages.len(), MIN_TABLE_PAGES);
+    }
+
+    #[test]
+    fn growth_refused_for_want_of_pages_fills_the_slots_then_spills() {
+        let (_dir, io, memory) = setup(24);
+        let mut table = sum_table(memory.reservation("t").allocate_pages(24).unwrap(), &io);
+        // 24 pages: 8 partitions, so at most 24 - 16 = 8 slot pages; entries of 20 bytes fill
+        // the rest long before 3/4 of 4096 slots are taken.
+        assert_eq!(table.partition_count(), 8);
+        let mut oracle = HashMap::new();
+        for i in 0..20_000u64 {
+            let key = (i * 2_654_435_761) % 10_000;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            assert!(table.slot_pages() <= 24 - 2 * table.partition_count());
+            assert!(table.occupied_slots * 8 <= table.slot_count * 7);
+            assert!(table.indexed_slots <= table.occupied_slots);
+        }
+        assert!(table.spilled_partitions() > 0);
+        assert!(table.slot_pages() > 1);
+        assert!(table.peak_pages_used() <= 24);
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(pages.len(), 24);
+    }
+
+    #[test]
+    fn keys_with_one_hash_are_told_apart_by_comparing_them() {
+        let (_dir, io, memory) = setup(32);
+        let aggregation = Aggregation {
+            serializer: <(u64, u64)>::serializer(),
+            key_comparator: ConstantHash,
+            key_selector: (|record: &(u64, u64)| record.0) as fn(&(u64, u64)) -> u64,
+            reduce: sum as Sum,
         };
-        assert_eq!(bucket_pages_for(2048, &variable), 256);
+        let pages = memory.reservation("t").allocate_pages(32).unwrap();
+        let mut table = ReduceHashTable::new(aggregation, 0, pages, Arc::clone(&io)).unwrap();
+        let mut oracle = HashMap::new();
+        // 600 keys on one home slot with one tag: a probe walks all of them; the slot table
+        // grows past one page (512 slots) with every key still found.
+        for i in 0..3_000u64 {
+            let key = (i * 37) % 600;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+        }
+        assert_eq!(table.spilled_partitions(), 0);
+        assert!(table.slot_pages() > 1);
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(pages.len(), 32);
+    }
+
+    #[test]
+    fn colliding_keys_spill_to_one_run_in_the_fewest_pages() {
+        let (_dir, io, memory) = setup(MIN_TABLE_PAGES);
+        let aggregation = Aggregation {
+            serializer: <(u64, u64)>::serializer(),
+            key_comparator: ConstantHash,
+            key_selector: (|record: &(u64, u64)| record.0) as fn(&(u64, u64)) -> u64,
+            reduce: sum as Sum,
+        };
+        let pages = memory
+            .reservation("t")
+            .allocate_pages(MIN_TABLE_PAGES)
+            .unwrap();
+        let mut table = ReduceHashTable::new(aggregation, 0, pages, Arc::clone(&io)).unwrap();
+        let mut oracle = HashMap::new();
+        for i in 0..2_000u64 {
+            let key = i % 700;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+        }
+        assert_eq!(table.spilled_partitions(), 1);
+        let (out, pages) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(pages.len(), MIN_TABLE_PAGES);
     }
 
     #[test]
@@ -575,7 +942,7 @@ mod tests {
         // About 31 entries of 28 bytes per partition: one page each, nothing appended twice.
         assert_eq!(
             table.peak_pages_used(),
-            table.bucket_pages() + table.partition_count()
+            table.slot_pages() + table.partition_count()
         );
         let mut out = HashMap::new();
         table

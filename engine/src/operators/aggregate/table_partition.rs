@@ -1,14 +1,14 @@
 //! [`TablePartition`]: the pages of one hash partition of a [`super::ReduceHashTable`], holding
-//! chained entries of serialized records.
+//! entries of serialized records, each with the low 32 bits of its key's hash.
 //!
 //! ```text
 //!   entry (the header never straddles a page; the record may span pages)
-//!   +-------------+------------+---------------------+----------------------------+
-//!   | next  u64 LE| tag u32 LE | length u32 LE        | serialized record          |
-//!   | (chain)     | (hash>>32) | (variable-length     | (`length` bytes, or the    |
-//!   |             |            |  records only; bit 31 = dead)  serializer's fixed length)|
-//!   +-------------+------------+---------------------+----------------------------+
-//!    0             8            12                    12 or 16
+//!   +---------------+--------------------------+-----------------------------------+
+//!   | hash u32 LE   | length u32 LE            | serialized record                 |
+//!   | (low 32 bits  | (variable-length records | (`length` bytes, or the           |
+//!   |  of the hash) |  only; bit 31 = dead)    |  serializer's fixed length)       |
+//!   +---------------+--------------------------+-----------------------------------+
+//!    0               4                          4 or 8
 //!
 //!   address = page number in this partition × page size + offset in page   (linear)
 //!
@@ -23,6 +23,10 @@
 //! found again from the start. Pages come one at a time from the table's free list and all go
 //! back to it when the partition spills or the table ends. An [`TablePartition::append`] that
 //! runs out of free pages leaves the partition as it was.
+//!
+//! The stored hash lets the table rebuild its slot index (when it grows) from a sequential
+//! walk over the entries, without deserializing a record or hashing a key again, and lets a
+//! probe rule out a slot-tag collision before it deserializes the stored record.
 
 use weir_memory::{MemoryError, MemorySegment, SegmentSource, SegmentTarget};
 
@@ -31,8 +35,8 @@ use crate::types::TypeSerializer;
 
 use weir_memory::{PagedInputView, PagedOutputView};
 
-/// Bytes of the `next` and `tag` fields.
-const CHAIN_HEADER_BYTES: usize = 12;
+/// Bytes of the hash field.
+const HASH_BYTES: usize = 4;
 /// Bytes of the length field of variable-length records.
 const LENGTH_BYTES: usize = 4;
 /// The bit of the length field that marks a superseded (dead) entry.
@@ -52,8 +56,8 @@ pub(super) struct EntryLayout {
 impl EntryLayout {
     pub fn header_bytes(&self) -> usize {
         match self.fixed_length {
-            Some(_) => CHAIN_HEADER_BYTES,
-            None => CHAIN_HEADER_BYTES + LENGTH_BYTES,
+            Some(_) => HASH_BYTES,
+            None => HASH_BYTES + LENGTH_BYTES,
         }
     }
 
@@ -80,8 +84,8 @@ impl EntryLayout {
 /// An entry's header fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct EntryHeader {
-    pub next: u64,
-    pub tag: u32,
+    /// The low 32 bits of the key's hash.
+    pub hash: u32,
     /// Bytes of the serialized record.
     pub record_bytes: usize,
     pub dead: bool,
@@ -150,8 +154,7 @@ impl TablePartition {
     pub fn append<S: TypeSerializer>(
         &mut self,
         serializer: &S,
-        next: u64,
-        tag: u32,
+        hash: u32,
         record: &S::Value,
         free: &mut Vec<MemorySegment>,
     ) -> Result<Option<u64>, WeirError> {
@@ -191,8 +194,7 @@ impl TablePartition {
         };
         let (page, offset) = self.layout.locate(address);
         let page = &mut self.pages[page];
-        page.put_u64_le(offset, next);
-        page.put_u32_le(offset + 8, tag);
+        page.put_u32_le(offset, hash);
         if self.layout.fixed_length.is_none() {
             if record_bytes > MAX_RECORD_BYTES {
                 self.roll_back(mark, free);
@@ -201,7 +203,7 @@ impl TablePartition {
                     limit: MAX_RECORD_BYTES,
                 });
             }
-            page.put_u32_le(offset + CHAIN_HEADER_BYTES, record_bytes as u32);
+            page.put_u32_le(offset + HASH_BYTES, record_bytes as u32);
         }
         self.live_entries += 1;
         Ok(Some(address))
@@ -213,21 +215,15 @@ impl TablePartition {
         let (record_bytes, dead) = match self.layout.fixed_length {
             Some(length) => (length, false),
             None => {
-                let field = page.get_u32_le(offset + CHAIN_HEADER_BYTES);
+                let field = page.get_u32_le(offset + HASH_BYTES);
                 ((field & !DEAD_BIT) as usize, field & DEAD_BIT != 0)
             }
         };
         EntryHeader {
-            next: page.get_u64_le(offset),
-            tag: page.get_u32_le(offset + 8),
+            hash: page.get_u32_le(offset),
             record_bytes,
             dead,
         }
-    }
-
-    pub fn set_next(&mut self, address: u64, next: u64) {
-        let (page, offset) = self.layout.locate(address);
-        self.pages[page].put_u64_le(offset, next);
     }
 
     /// Marks the entry at `address` dead (variable-length records only).
@@ -235,10 +231,7 @@ impl TablePartition {
         let header = self.header(address);
         debug_assert!(self.layout.fixed_length.is_none() && !header.dead);
         let (page, offset) = self.layout.locate(address);
-        self.pages[page].put_u32_le(
-            offset + CHAIN_HEADER_BYTES,
-            header.record_bytes as u32 | DEAD_BIT,
-        );
+        self.pages[page].put_u32_le(offset + HASH_BYTES, header.record_bytes as u32 | DEAD_BIT);
         self.live_entries -= 1;
         self.dead_bytes += (self.layout.header_bytes() + header.record_bytes) as u64;
     }
