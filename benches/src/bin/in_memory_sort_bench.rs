@@ -6,8 +6,10 @@
 //!  shape       record                                   sorter comparator
 //!  pairs       (i64 key, u64 value), 16 bytes           the i64 (8-byte complete prefix)
 //!  records100  ([u8; 10] key, [u8; 90] payload)         the 10 key bytes (24-byte prefix slot)
-//!  strings     String "key-<n>" with a 24-byte common    the string (16-byte prefix, ties on
-//!              head, so prefixes tie                     it: the full comparison decides)
+//!  strings     String "key-<16 hex digits>"              the string (16-byte prefix, which
+//!                                                       ties only on the first 12 digits)
+//!  strings_tied String "<24-byte common head><16 hex>"  the same; every prefix ties, so every
+//!                                                       comparison deserializes records
 //! ```
 //!
 //! Per run: write every record into a fresh sorter over enough pages (timed: `write`), sort
@@ -15,7 +17,7 @@
 //! median run is printed, one line per shape:
 //!
 //! ```text
-//!  bench=in_memory_sort config=pairs/stable=false rows=1000000 seconds=0.071
+//!  bench=in_memory_sort config=pairs/stable=false/algorithm=Auto rows=1000000 seconds=0.071
 //!    rows_per_s=14084507 baseline_rows_per_s=30000000 ratio=0.47 peak_rss_mib=600
 //!    write_seconds=0.030 sort_seconds=0.041 sort_rows_per_s=24390243 sort_ratio=0.81
 //! ```
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, ensure};
 use clap::{Parser, ValueEnum};
 use weir::memory::{ByteSize, MemoryManager, PageSize};
-use weir::operators::sort::{InMemorySorter, SortOrder};
+use weir::operators::sort::{InMemorySorter, SortAlgorithm, SortOrder};
 use weir::types::{
     DefaultComparator, DefaultSerializer, FixedBytesComparator, IntComparator, KeyedComparator,
     TypeComparator, TypeSerializer,
@@ -41,6 +43,7 @@ enum Shape {
     Pairs,
     Records100,
     Strings,
+    StringsTied,
 }
 
 /// In-memory sort in pages against slice::sort_unstable_by on a Vec, one line per shape.
@@ -61,6 +64,16 @@ struct Args {
     /// Sort with SortOrder::Stable (the baseline then uses the stable slice::sort_by).
     #[arg(long)]
     stable: bool,
+    /// The sorter's algorithm: what `sort()` picks (auto), or one forced through `sort_with`.
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
+    algorithm: Algorithm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Algorithm {
+    Auto,
+    Radix,
+    Comparison,
 }
 
 fn main() -> ExitCode {
@@ -78,7 +91,12 @@ fn run(args: Args) -> Result<()> {
     ensure!(args.runs > 0, "--runs must be at least 1");
     let page_size = PageSize::new(args.page_kib * 1024)?;
     let shapes = if args.shapes.is_empty() {
-        vec![Shape::Pairs, Shape::Records100, Shape::Strings]
+        vec![
+            Shape::Pairs,
+            Shape::Records100,
+            Shape::Strings,
+            Shape::StringsTied,
+        ]
     } else {
         args.shapes.clone()
     };
@@ -126,14 +144,18 @@ fn run(args: Args) -> Result<()> {
                     |a, b| a.0.cmp(&b.0),
                 )?;
             }
-            Shape::Strings => {
+            Shape::Strings | Shape::StringsTied => {
+                let (name, head) = match shape {
+                    Shape::Strings => ("strings", "key-"),
+                    _ => ("strings_tied", "common-head-of-24-bytes-"),
+                };
                 let records: Vec<String> = random_u64s(args.rows, 3)
                     .into_iter()
-                    .map(|k| format!("common-head-of-24-bytes-{:016x}", k % (args.rows as u64)))
+                    .map(|k| format!("{head}{k:016x}"))
                     .collect();
                 measure(
                     &args,
-                    "strings",
+                    name,
                     page_size,
                     String::serializer(),
                     String::comparator(),
@@ -172,8 +194,10 @@ where
         SortOrder::Unstable
     };
     let sampler = ResidentSetSampler::start(Duration::from_millis(20));
-    // Enough pages for twice the records' Vec size: serialized records plus the index.
-    let budget_bytes = (std::mem::size_of_val(records) * 2 + records.len() * 40) as u64;
+    // Enough pages for twice the records' Vec size (serialized records plus the index), and
+    // room for a page of index and a few of records however few the records are.
+    let budget_bytes =
+        (std::mem::size_of_val(records) * 2 + records.len() * 40).max(8 * page_size.bytes()) as u64;
     let manager = MemoryManager::new(ByteSize::new(budget_bytes), page_size)?;
     let mut pages = manager
         .reservation("bench")
@@ -186,7 +210,11 @@ where
             ensure!(sorter.write(record)?, "the bench gives enough pages");
         }
         let written = Instant::now();
-        sorter.sort()?;
+        match args.algorithm {
+            Algorithm::Auto => sorter.sort()?,
+            Algorithm::Radix => sorter.sort_with(SortAlgorithm::Radix)?,
+            Algorithm::Comparison => sorter.sort_with(SortAlgorithm::Comparison)?,
+        }
         let sorted = Instant::now();
         let first = sorter.iter().next().transpose()?;
         pages = sorter.into_pages();
@@ -217,11 +245,12 @@ where
     let seconds = (run.write + run.sort).as_secs_f64();
     let baseline_rows_per_s = rows / run.baseline.as_secs_f64();
     println!(
-        "bench=in_memory_sort config={name}/stable={} rows={} seconds={seconds:.4} \
+        "bench=in_memory_sort config={name}/stable={}/algorithm={:?} rows={} seconds={seconds:.4} \
          rows_per_s={:.0} baseline_rows_per_s={baseline_rows_per_s:.0} ratio={:.3} \
          peak_rss_mib={peak_rss_mib:.0} write_seconds={:.4} sort_seconds={:.4} \
          sort_rows_per_s={:.0} sort_ratio={:.3}",
         args.stable,
+        args.algorithm,
         records.len(),
         rows / seconds,
         (rows / seconds) / baseline_rows_per_s,

@@ -7,12 +7,12 @@
 //!  | key prefix (8 or 24 B) | pointer u64 LE | …| ────▶ | len | serialized record | …    |
 //!  +--------------------------------------------+       +------------------------------+
 //!
-//!  sort():  SortAlgorithm::Radix (a prefix and ≥ RADIX_SORT_MIN_RECORDS records)
+//!  sort():  SortAlgorithm::Radix (the comparator writes a normalized key)
 //!             radix_sort.rs: in-place MSD radix on the prefix bytes
 //!               ├─ buckets < SMALL_BUCKET_ENTRIES ──▶ comparison sort of the bucket
 //!               └─ runs sharing the whole prefix  ──▶ comparison sort of the run, on records
 //!                                                     and/or pointers (none if neither needed)
-//!           SortAlgorithm::Comparison (otherwise)
+//!           SortAlgorithm::Comparison (no normalized key)
 //!             comparison sort of the whole index
 //!
 //!  comparison sort of a range: introsort (indexed_sort.rs) over entries by index until a
@@ -20,8 +20,8 @@
 //!  `slice::sort_unstable_by` when the order needs only entry bytes
 //! ```
 //!
-//! Two entries compare by their prefix bytes (one big-endian `u64` compare for prefixes of up
-//! to 8 bytes, a memcmp for up to 24); only when the prefixes are equal and the comparator's
+//! Two entries compare by their prefix slots (one big-endian `u64` compare for prefixes of up
+//! to 8 bytes, three for up to 24; the slot is zero past the key); only when the prefixes are equal and the comparator's
 //! normalized key is not complete are the records deserialized and compared in full (the
 //! second record of a comparison is kept, so the introsort's pivot and the entry an insertion
 //! sort moves are deserialized once, not at each comparison). With [`SortOrder::Stable`],
@@ -50,11 +50,6 @@ pub const MAX_PREFIX_BYTES: usize = 24;
 
 /// The fewest pages a sorter works with: one index page and one record page.
 pub const MIN_SORTER_PAGES: usize = 2;
-
-/// From this many records on, [`InMemorySorter::sort`] uses the radix sort (when the index has
-/// a prefix). Below, the two are within noise of each other; see
-/// `benches/benches/in_memory_sort.rs`.
-pub const RADIX_SORT_MIN_RECORDS: usize = 1024;
 
 /// Whether equal keys keep their input order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,11 +205,15 @@ where
         }
     }
 
-    /// The algorithm [`InMemorySorter::sort`] uses for the records held now:
-    /// [`SortAlgorithm::Radix`] when the index has a key prefix and there are at least
-    /// [`RADIX_SORT_MIN_RECORDS`] records, [`SortAlgorithm::Comparison`] otherwise.
+    /// The algorithm [`InMemorySorter::sort`] uses: [`SortAlgorithm::Radix`] when the index has
+    /// a key prefix, [`SortAlgorithm::Comparison`] otherwise.
+    ///
+    /// The radix sort hands inputs and buckets below [`crate::operators::sort::SMALL_BUCKET_ENTRIES`] to the comparison
+    /// sort by itself, so no record count decides here: from 128 records up to 1M it was as fast
+    /// or faster than the comparison sort on every shape measured (8-byte and 10-byte complete
+    /// keys, string keys that tie on the prefix or not; `benches/benches/in_memory_sort.rs`).
     pub fn sort_algorithm(&self) -> SortAlgorithm {
-        if self.prefix_len > 0 && self.len() >= RADIX_SORT_MIN_RECORDS {
+        if self.prefix_len > 0 {
             SortAlgorithm::Radix
         } else {
             SortAlgorithm::Comparison
@@ -242,7 +241,6 @@ where
         algorithm: SortAlgorithm,
     ) -> Result<(), WeirError> {
         let mut order = EntryOrder::<ENTRY, S, C> {
-            prefix_len: self.prefix_len,
             prefix_is_complete: self.prefix_is_complete,
             stable: self.order == SortOrder::Stable,
             records: &self.records,
@@ -255,7 +253,7 @@ where
         if algorithm == SortAlgorithm::Radix && self.prefix_len > 0 {
             radix_sort::<ENTRY>(&mut self.index, self.prefix_len, &mut order);
         } else if len > 1 {
-            order.sort_range(&mut self.index, 0, len, 0);
+            order.sort_range(&mut self.index, 0, len);
         }
         match order.error {
             Some(error) => Err(error),
@@ -307,7 +305,6 @@ where
 /// then (stable) the pointers. It keeps the first deserialization error; every later comparison
 /// answers `Equal`, so the sort finishes quickly and the error is returned.
 struct EntryOrder<'a, const ENTRY: usize, S: TypeSerializer, C> {
-    prefix_len: usize,
     prefix_is_complete: bool,
     stable: bool,
     records: &'a RecordArea,
@@ -330,41 +327,35 @@ where
         self.prefix_is_complete
     }
 
-    /// Compares prefix bytes `depth..prefix_len` (the bytes before `depth` are known equal).
+    /// Compares the prefixes of two entries. The slot past the comparator's key is zeros in
+    /// every entry, so comparing whole slots is comparing keys: one `u64` for 8-byte slots,
+    /// three for 24-byte slots (no memcmp call).
     #[inline]
-    fn compare_prefixes(
-        a: &[u8; ENTRY],
-        b: &[u8; ENTRY],
-        depth: usize,
-        prefix_len: usize,
-    ) -> Ordering {
+    fn compare_prefixes(a: &[u8; ENTRY], b: &[u8; ENTRY]) -> Ordering {
         match ENTRY {
             8 => Ordering::Equal,
-            16 => prefix_u64(a).cmp(&prefix_u64(b)),
-            _ => a[depth..prefix_len].cmp(&b[depth..prefix_len]),
+            16 => prefix_word(a, 0).cmp(&prefix_word(b, 0)),
+            _ => prefix_word(a, 0)
+                .cmp(&prefix_word(b, 0))
+                .then_with(|| prefix_word(a, 1).cmp(&prefix_word(b, 1)))
+                .then_with(|| prefix_word(a, 2).cmp(&prefix_word(b, 2))),
         }
     }
 
     /// The order when entry bytes decide: prefix, then (stable) pointer.
     #[inline]
-    fn compare_entry_bytes(
-        a: &[u8; ENTRY],
-        b: &[u8; ENTRY],
-        depth: usize,
-        prefix_len: usize,
-        stable: bool,
-    ) -> Ordering {
-        let by_prefix = Self::compare_prefixes(a, b, depth, prefix_len);
+    fn compare_entry_bytes(a: &[u8; ENTRY], b: &[u8; ENTRY], stable: bool) -> Ordering {
+        let by_prefix = Self::compare_prefixes(a, b);
         if by_prefix != Ordering::Equal || !stable {
             return by_prefix;
         }
         pointer(a).cmp(&pointer(b))
     }
 
-    /// The full order of two entries that share `depth` prefix bytes.
+    /// The full order of two entries.
     #[inline]
-    fn compare(&mut self, a: &[u8; ENTRY], b: &[u8; ENTRY], depth: usize) -> Ordering {
-        let by_prefix = Self::compare_prefixes(a, b, depth, self.prefix_len);
+    fn compare(&mut self, a: &[u8; ENTRY], b: &[u8; ENTRY]) -> Ordering {
+        let by_prefix = Self::compare_prefixes(a, b);
         if by_prefix != Ordering::Equal {
             return by_prefix;
         }
@@ -406,22 +397,19 @@ where
         self.comparator.compare(&record_a, record_b)
     }
 
-    /// Sorts entries `lo..hi` of `index`, which share their first `depth` prefix bytes.
-    fn sort_range(&mut self, index: &mut SortIndex, lo: usize, hi: usize, depth: usize) {
+    /// Sorts entries `lo..hi` of `index`.
+    fn sort_range(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
         if self.needs_no_records()
             && let Some(entries) = index.in_one_page_mut::<ENTRY>(lo, hi)
         {
-            let (prefix_len, stable) = (self.prefix_len, self.stable);
-            entries.sort_unstable_by(|a, b| {
-                Self::compare_entry_bytes(a, b, depth, prefix_len, stable)
-            });
+            let stable = self.stable;
+            entries.sort_unstable_by(|a, b| Self::compare_entry_bytes(a, b, stable));
             return;
         }
         let mut range = IndexRange {
             order: self,
             index,
             lo,
-            depth,
         };
         quick_sort(&mut range, hi - lo);
     }
@@ -432,22 +420,22 @@ where
     S: TypeSerializer,
     C: TypeComparator<Value = S::Value>,
 {
-    fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize, depth: usize) {
-        self.sort_range(index, lo, hi, depth);
+    fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
+        self.sort_range(index, lo, hi);
     }
 
     fn sort_ties(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
         if self.prefix_is_complete && !self.stable {
             return; // equal prefixes are equal records, in any order
         }
-        self.sort_range(index, lo, hi, self.prefix_len);
+        self.sort_range(index, lo, hi);
     }
 }
 
-/// The big-endian `u64` prefix of a 16-byte entry.
+/// Word `word` (bytes `8 × word..8 × word + 8`) of an entry's prefix, big-endian.
 #[inline]
-fn prefix_u64<const ENTRY: usize>(entry: &[u8; ENTRY]) -> u64 {
-    u64::from_be_bytes(entry[..8].try_into().expect("8 bytes"))
+fn prefix_word<const ENTRY: usize>(entry: &[u8; ENTRY], word: usize) -> u64 {
+    u64::from_be_bytes(entry[8 * word..8 * word + 8].try_into().expect("8 bytes"))
 }
 
 /// The record pointer at the end of an entry.
@@ -461,7 +449,6 @@ struct IndexRange<'a, 'b, const ENTRY: usize, S: TypeSerializer, C> {
     order: &'a mut EntryOrder<'b, ENTRY, S, C>,
     index: &'a mut SortIndex,
     lo: usize,
-    depth: usize,
 }
 
 impl<const ENTRY: usize, S, C> IndexedSortable for IndexRange<'_, '_, ENTRY, S, C>
@@ -473,7 +460,7 @@ where
     fn compare(&mut self, i: usize, j: usize) -> Ordering {
         let a = *self.index.entry::<ENTRY>(self.lo + i);
         let b = *self.index.entry::<ENTRY>(self.lo + j);
-        self.order.compare(&a, &b, self.depth)
+        self.order.compare(&a, &b)
     }
 
     #[inline]
@@ -495,10 +482,9 @@ where
         else {
             return false;
         };
-        let (depth, prefix_len, stable) = (self.depth, self.order.prefix_len, self.order.stable);
-        entries.sort_unstable_by(|a, b| {
-            EntryOrder::<ENTRY, S, C>::compare_entry_bytes(a, b, depth, prefix_len, stable)
-        });
+        let stable = self.order.stable;
+        entries
+            .sort_unstable_by(|a, b| EntryOrder::<ENTRY, S, C>::compare_entry_bytes(a, b, stable));
         true
     }
 }

@@ -12,8 +12,7 @@ mod radix_sort;
 mod sort_index;
 
 pub use in_memory_sorter::{
-    InMemorySorter, MAX_PREFIX_BYTES, MIN_SORTER_PAGES, RADIX_SORT_MIN_RECORDS, SortAlgorithm,
-    SortOrder, SortedRecords,
+    InMemorySorter, MAX_PREFIX_BYTES, MIN_SORTER_PAGES, SortAlgorithm, SortOrder, SortedRecords,
 };
 pub use indexed_sort::{INSERTION_SORT_THRESHOLD, IndexedSortable, quick_sort};
 pub use radix_sort::SMALL_BUCKET_ENTRIES;

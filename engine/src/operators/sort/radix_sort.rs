@@ -33,8 +33,9 @@ pub const SMALL_BUCKET_ENTRIES: usize = 64;
 
 /// What the radix sort leaves to a comparison sort.
 pub(crate) trait RadixFinisher {
-    /// Orders entries `lo..hi`, which share their first `depth` prefix bytes.
-    fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize, depth: usize);
+    /// Orders entries `lo..hi`, a bucket too small for another radix pass (its entries share
+    /// the prefix bytes before the current depth).
+    fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize);
 
     /// Orders entries `lo..hi`, which share all `key_bytes` prefix bytes.
     fn sort_ties(&mut self, index: &mut SortIndex, lo: usize, hi: usize);
@@ -68,7 +69,7 @@ fn sort_range<const ENTRY: usize>(
             return;
         }
         if hi - lo < SMALL_BUCKET_ENTRIES {
-            finisher.sort_bucket(index, lo, hi, depth);
+            finisher.sort_bucket(index, lo, hi);
             return;
         }
         let counts = count_digits::<ENTRY>(index, lo, hi, depth);
@@ -156,7 +157,7 @@ mod tests {
     }
 
     impl RadixFinisher for ByWholeEntry {
-        fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize, _depth: usize) {
+        fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
             self.buckets += 1;
             sort_entries(index, lo, hi);
         }
