@@ -31,7 +31,7 @@
 //! Index and records draw on one list of pages given at construction; [`InMemorySorter::write`]
 //! returns `false` when they are used up (the caller sorts, spills and resets). The sorter
 //! never holds more pages than it was given, and sorting needs none: the radix sort works in
-//! place, with bucket tables on the stack (2 KiB per prefix byte of recursion).
+//! place, with bucket tables on the stack (4 KiB per prefix byte of recursion).
 
 use std::cmp::Ordering;
 

@@ -204,6 +204,42 @@ mod tests {
         }
     }
 
+    /// Ranges inside one "page" of 64 entries are handed to `slice::sort`; the introsort
+    /// partitions until every range fits one.
+    #[test]
+    fn ranges_the_sortable_takes_over_end_sorted() {
+        struct Paged<'a> {
+            values: &'a mut [i32],
+            direct_sorts: usize,
+        }
+        impl IndexedSortable for Paged<'_> {
+            fn compare(&mut self, i: usize, j: usize) -> Ordering {
+                self.values[i].cmp(&self.values[j])
+            }
+            fn swap(&mut self, i: usize, j: usize) {
+                self.values.swap(i, j);
+            }
+            fn sort_directly(&mut self, lo: usize, hi: usize) -> bool {
+                if hi - lo < 2 || lo / 64 != (hi - 1) / 64 {
+                    return hi - lo < 2;
+                }
+                self.values[lo..hi].sort_unstable();
+                self.direct_sorts += 1;
+                true
+            }
+        }
+        let mut values: Vec<i32> = (0..5000).map(|i| (i * 7919) % 4999).collect();
+        let mut expected = values.clone();
+        expected.sort_unstable();
+        let mut paged = Paged {
+            values: &mut values,
+            direct_sorts: 0,
+        };
+        quick_sort(&mut paged, 5000);
+        assert!(paged.direct_sorts >= 5000 / 64, "{}", paged.direct_sorts);
+        assert_eq!(values, expected);
+    }
+
     #[test]
     fn heap_sort_alone_sorts() {
         let mut values: Vec<i32> = (0..1000).map(|i| (i * 7919) % 1013).collect();
