@@ -225,8 +225,9 @@ where
         self.sort_with(self.sort_algorithm())
     }
 
-    /// Sorts the records written so far with `algorithm`; the order is the same as
-    /// [`InMemorySorter::sort`]'s.
+    /// Sorts the records written so far with `algorithm`. Both algorithms give the order of
+    /// [`InMemorySorter::sort`] (under [`SortOrder::Unstable`], equal keys may come out in
+    /// another order).
     pub fn sort_with(&mut self, algorithm: SortAlgorithm) -> Result<(), WeirError> {
         match self.index.entry_bytes() {
             8 => self.sort_entries::<8>(algorithm),
