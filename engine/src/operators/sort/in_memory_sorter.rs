@@ -2,23 +2,36 @@
 //! key prefixes, without a heap object per record (Flink's `NormalizedKeySorter`).
 //!
 //! ```text
-//!  index pages (entries never straddle a page)          record area (see record_area.rs)
+//!  index pages (sort_index.rs)                           record area (record_area.rs)
 //!  +--------------------------------------------+       +------------------------------+
 //!  | key prefix (8 or 24 B) | pointer u64 LE | …| ────▶ | len | serialized record | …    |
 //!  +--------------------------------------------+       +------------------------------+
-//!  entry = 16 bytes for a prefix of up to 8 bytes, 32 bytes for up to 24, 8 without a prefix;
-//!  a power of two, so entry i is at page i >> s, offset (i & m) × entry size
+//!
+//!  sort():  SortAlgorithm::Radix (the comparator writes a normalized key)
+//!             radix_sort.rs: in-place MSD radix on the prefix bytes
+//!               ├─ buckets < SMALL_BUCKET_ENTRIES ──▶ comparison sort of the bucket
+//!               └─ runs sharing the whole prefix  ──▶ comparison sort of the run, on records
+//!                                                     and/or pointers (none if neither needed)
+//!           SortAlgorithm::Comparison (no normalized key)
+//!             comparison sort of the whole index
+//!
+//!  comparison sort of a range: introsort (indexed_sort.rs) over entries by index until a
+//!  range lies in one page; such a range is a `&mut [[u8; ENTRY]]` and goes to
+//!  `slice::sort_unstable_by` when the order needs only entry bytes
 //! ```
 //!
-//! Sorting moves only index entries. Two entries compare by their prefix bytes (one big-endian
-//! `u64` compare for prefixes of up to 8 bytes); only when the prefixes are equal and the
-//! comparator's normalized key is not complete are both records deserialized and compared in
-//! full. With [`SortOrder::Stable`], remaining ties break on the record pointer, which grows
-//! with insertion order, so equal records keep their input order at no cost when keys differ.
+//! Two entries compare by their prefix slots (one big-endian `u64` compare for prefixes of up
+//! to 8 bytes, three for up to 24; the slot is zero past the key); only when the prefixes are equal and the comparator's
+//! normalized key is not complete are the records deserialized and compared in full (the
+//! second record of a comparison is kept, so the introsort's pivot and the entry an insertion
+//! sort moves are deserialized once, not at each comparison). With [`SortOrder::Stable`],
+//! remaining ties break on the record pointer, which grows with insertion order, so equal
+//! records keep their input order whichever algorithm moved them.
 //!
 //! Index and records draw on one list of pages given at construction; [`InMemorySorter::write`]
 //! returns `false` when they are used up (the caller sorts, spills and resets). The sorter
-//! never holds more pages than it was given.
+//! never holds more pages than it was given, and sorting needs none: the radix sort works in
+//! place, with bucket tables on the stack (4 KiB per prefix byte of recursion).
 
 use std::cmp::Ordering;
 
@@ -27,6 +40,8 @@ use weir_memory::{MemorySegment, PageSize};
 use crate::error::WeirError;
 use crate::operators::record_area::{Appended, RecordArea};
 use crate::operators::sort::indexed_sort::{IndexedSortable, quick_sort};
+use crate::operators::sort::radix_sort::{RadixFinisher, radix_sort};
+use crate::operators::sort::sort_index::{POINTER_BYTES, SortIndex};
 use crate::operators::spill::SpillWriter;
 use crate::types::{TypeComparator, TypeSerializer};
 
@@ -45,6 +60,18 @@ pub enum SortOrder {
     Stable,
 }
 
+/// How [`InMemorySorter::sort_with`] orders the index. Both give the same result (up to the
+/// order of equal keys under [`SortOrder::Unstable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortAlgorithm {
+    /// In-place MSD radix sort on the key prefix, comparison sort for small buckets and ties.
+    /// Without a prefix (the comparator writes no normalized key) this is
+    /// [`SortAlgorithm::Comparison`].
+    Radix,
+    /// Introsort of the whole index by comparisons.
+    Comparison,
+}
+
 /// Sorts records of `S` by `C` in pages. See the module docs.
 #[derive(Debug)]
 pub struct InMemorySorter<S: TypeSerializer, C: TypeComparator<Value = S::Value>> {
@@ -55,16 +82,11 @@ pub struct InMemorySorter<S: TypeSerializer, C: TypeComparator<Value = S::Value>
     /// Pages neither the index nor the records use.
     free: Vec<MemorySegment>,
     total_pages: usize,
-    index: Vec<MemorySegment>,
+    index: SortIndex,
     records: RecordArea,
-    /// Bytes of normalized key the comparator writes (≤ `prefix_slot`).
+    /// Bytes of normalized key the comparator writes (≤ the index's prefix slot).
     prefix_len: usize,
-    /// Bytes reserved for the prefix in an entry: 0, 8 or 24.
-    prefix_slot: usize,
-    entry_size: usize,
-    entries_per_page_shift: u32,
     prefix_is_complete: bool,
-    len: usize,
     /// Scratch for writing a prefix.
     prefix_scratch: [u8; MAX_PREFIX_BYTES],
 }
@@ -95,8 +117,6 @@ where
             1..=8 => 8,
             _ => MAX_PREFIX_BYTES,
         };
-        let entry_size = (prefix_slot + 8).next_power_of_two();
-        let entries_per_page = page_size.bytes() / entry_size;
         let prefix_is_complete = comparator.normalized_key_is_complete()
             && prefix_len == comparator.normalized_key_len();
         let records = RecordArea::new(page_size, serializer.fixed_length());
@@ -107,25 +127,21 @@ where
             page_size,
             total_pages: pages.len(),
             free: pages,
-            index: Vec::new(),
+            index: SortIndex::new(page_size, prefix_slot),
             records,
             prefix_len,
-            prefix_slot,
-            entry_size,
-            entries_per_page_shift: entries_per_page.trailing_zeros(),
             prefix_is_complete,
-            len: 0,
             prefix_scratch: [0; MAX_PREFIX_BYTES],
         })
     }
 
     /// Records held.
     pub fn len(&self) -> usize {
-        self.len
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.index.len() == 0
     }
 
     /// Pages given at construction.
@@ -149,18 +165,14 @@ where
 
     /// Adds `record`; `Ok(false)` when the pages are used up (the sorter is unchanged then).
     pub fn write(&mut self, record: &S::Value) -> Result<bool, WeirError> {
-        let entry = self.len;
-        let entries_per_page = 1usize << self.entries_per_page_shift;
-        let index_page = entry >> self.entries_per_page_shift;
-        let mut took_index_page = false;
-        if index_page == self.index.len() {
+        let took_index_page = self.index.is_full();
+        if took_index_page {
             // The entry starts a new index page; keep one page for the record itself.
             if self.free.len() < 2 {
                 return Ok(false);
             }
             let page = self.free.pop().expect("checked above");
-            self.index.push(page);
-            took_index_page = true;
+            self.index.add_page(page);
         }
         let pointer = match self
             .records
@@ -176,105 +188,77 @@ where
                 return Err(error);
             }
         };
-        let offset = (entry & (entries_per_page - 1)) * self.entry_size;
-        let page = &mut self.index[index_page];
-        if self.prefix_slot > 0 {
-            let prefix = &mut self.prefix_scratch[..self.prefix_slot];
+        let prefix = &mut self.prefix_scratch[..self.index.prefix_slot_bytes()];
+        if !prefix.is_empty() {
             prefix.fill(0);
             self.comparator
                 .write_normalized_key(record, &mut prefix[..self.prefix_len]);
-            page.put_bytes(offset, prefix);
         }
-        page.put_u64_le(offset + self.prefix_slot, pointer);
-        self.len += 1;
+        self.index.push(prefix, pointer);
         Ok(true)
     }
 
     fn give_back_index_page(&mut self, took_index_page: bool) {
         if took_index_page {
-            let page = self.index.pop().expect("an index page was taken");
+            let page = self.index.remove_empty_page();
             self.free.push(page);
         }
     }
 
-    /// Sorts the records written so far.
+    /// The algorithm [`InMemorySorter::sort`] uses: [`SortAlgorithm::Radix`] when the index has
+    /// a key prefix, [`SortAlgorithm::Comparison`] otherwise.
+    ///
+    /// The radix sort hands inputs and buckets below [`crate::operators::sort::SMALL_BUCKET_ENTRIES`] to the comparison
+    /// sort by itself, so no record count decides here: from 128 records up to 1M it was as fast
+    /// or faster than the comparison sort on every shape measured (8-byte and 10-byte complete
+    /// keys, string keys that tie on the prefix or not; `benches/benches/in_memory_sort.rs`).
+    pub fn sort_algorithm(&self) -> SortAlgorithm {
+        if self.prefix_len > 0 {
+            SortAlgorithm::Radix
+        } else {
+            SortAlgorithm::Comparison
+        }
+    }
+
+    /// Sorts the records written so far (with [`InMemorySorter::sort_algorithm`]).
     pub fn sort(&mut self) -> Result<(), WeirError> {
-        let mut sortable = SortableIndex {
-            sorter: self,
+        self.sort_with(self.sort_algorithm())
+    }
+
+    /// Sorts the records written so far with `algorithm`. Both algorithms give the order of
+    /// [`InMemorySorter::sort`] (under [`SortOrder::Unstable`], equal keys may come out in
+    /// another order).
+    pub fn sort_with(&mut self, algorithm: SortAlgorithm) -> Result<(), WeirError> {
+        match self.index.entry_bytes() {
+            8 => self.sort_entries::<8>(algorithm),
+            16 => self.sort_entries::<16>(algorithm),
+            32 => self.sort_entries::<32>(algorithm),
+            other => unreachable!("index entries of {other} bytes"),
+        }
+    }
+
+    fn sort_entries<const ENTRY: usize>(
+        &mut self,
+        algorithm: SortAlgorithm,
+    ) -> Result<(), WeirError> {
+        let mut order = EntryOrder::<ENTRY, S, C> {
+            prefix_is_complete: self.prefix_is_complete,
+            stable: self.order == SortOrder::Stable,
+            records: &self.records,
+            serializer: &self.serializer,
+            comparator: &self.comparator,
+            last_read: None,
             error: None,
         };
-        let len = sortable.sorter.len;
-        quick_sort(&mut sortable, len);
-        match sortable.error {
+        let len = self.index.len();
+        if algorithm == SortAlgorithm::Radix && self.prefix_len > 0 {
+            radix_sort::<ENTRY>(&mut self.index, self.prefix_len, &mut order);
+        } else if len > 1 {
+            order.sort_range(&mut self.index, 0, len);
+        }
+        match order.error {
             Some(error) => Err(error),
             None => Ok(()),
-        }
-    }
-
-    /// The pointer of the record at index position `i`.
-    #[inline]
-    fn pointer(&self, i: usize) -> u64 {
-        let (page, offset) = self.entry_location(i);
-        self.index[page].get_u64_le(offset + self.prefix_slot)
-    }
-
-    #[inline]
-    fn entry_location(&self, i: usize) -> (usize, usize) {
-        let mask = (1usize << self.entries_per_page_shift) - 1;
-        (
-            i >> self.entries_per_page_shift,
-            (i & mask) * self.entry_size,
-        )
-    }
-
-    /// Compares index entries `i` and `j`: prefix, then full records, then (stable) pointers.
-    #[inline]
-    fn compare_entries(&self, i: usize, j: usize) -> Result<Ordering, WeirError> {
-        let (page_i, offset_i) = self.entry_location(i);
-        let (page_j, offset_j) = self.entry_location(j);
-        let (a, b) = (&self.index[page_i], &self.index[page_j]);
-        let by_prefix = match self.prefix_slot {
-            0 => Ordering::Equal,
-            8 => a.get_u64_be(offset_i).cmp(&b.get_u64_be(offset_j)),
-            _ => a.compare(b, offset_i, offset_j, self.prefix_len),
-        };
-        if by_prefix != Ordering::Equal {
-            return Ok(by_prefix);
-        }
-        let pointer_i = a.get_u64_le(offset_i + self.prefix_slot);
-        let pointer_j = b.get_u64_le(offset_j + self.prefix_slot);
-        if !self.prefix_is_complete {
-            let record_i = self.records.read(&self.serializer, pointer_i)?;
-            let record_j = self.records.read(&self.serializer, pointer_j)?;
-            let by_record = self.comparator.compare(&record_i, &record_j);
-            if by_record != Ordering::Equal {
-                return Ok(by_record);
-            }
-        }
-        Ok(match self.order {
-            SortOrder::Stable => pointer_i.cmp(&pointer_j),
-            SortOrder::Unstable => Ordering::Equal,
-        })
-    }
-
-    fn swap_entries(&mut self, i: usize, j: usize) {
-        let (page_i, offset_i) = self.entry_location(i);
-        let (page_j, offset_j) = self.entry_location(j);
-        let size = self.entry_size;
-        if page_i == page_j {
-            if offset_i != offset_j {
-                self.index[page_i].swap_within(offset_i, offset_j, size);
-            }
-        } else {
-            let (low, high) = (page_i.min(page_j), page_i.max(page_j));
-            let (head, tail) = self.index.split_at_mut(high);
-            let (first, second) = (&mut head[low], &mut tail[0]);
-            let (low_offset, high_offset) = if page_i < page_j {
-                (offset_i, offset_j)
-            } else {
-                (offset_j, offset_i)
-            };
-            first.swap_with(low_offset, second, high_offset, size);
         }
     }
 
@@ -289,7 +273,10 @@ where
     /// The record at index position `position` (the `position`-th smallest after
     /// [`InMemorySorter::sort`]), or `None` past the end.
     pub fn read_sorted(&self, position: usize) -> Option<Result<S::Value, WeirError>> {
-        (position < self.len).then(|| self.records.read(&self.serializer, self.pointer(position)))
+        (position < self.len()).then(|| {
+            self.records
+                .read(&self.serializer, self.index.pointer(position))
+        })
     }
 
     /// Writes the records in index order (sorted after [`InMemorySorter::sort`]) to `writer`,
@@ -297,8 +284,8 @@ where
     pub fn spill_to(&self, writer: &mut SpillWriter) -> Result<(), WeirError> {
         let mut scratch = Vec::new();
         let fixed_length = self.serializer.fixed_length();
-        for i in 0..self.len {
-            let (mut view, length) = self.records.reader_at(self.pointer(i))?;
+        for i in 0..self.index.len() {
+            let (mut view, length) = self.records.reader_at(self.index.pointer(i))?;
             let length = match (length, fixed_length) {
                 (Some(length), _) => length as usize,
                 (None, Some(length)) => length,
@@ -314,8 +301,7 @@ where
     /// Empties the sorter for the next run; it keeps its pages.
     pub fn reset(&mut self) {
         self.records.clear(&mut self.free);
-        self.free.append(&mut self.index);
-        self.len = 0;
+        self.index.clear(&mut self.free);
     }
 
     /// Ends the sorter and returns all of its pages.
@@ -325,35 +311,191 @@ where
     }
 }
 
-/// The sorter seen by [`quick_sort`]; the first deserialization error is kept and every later
-/// comparison answers `Equal`, so the sort finishes quickly and the error is returned.
-struct SortableIndex<'a, S: TypeSerializer, C: TypeComparator<Value = S::Value>> {
-    sorter: &'a mut InMemorySorter<S, C>,
+/// The order of index entries of `ENTRY` bytes: prefix, then (incomplete prefixes) the records,
+/// then (stable) the pointers. It keeps the first deserialization error; every later comparison
+/// answers `Equal`, so the sort finishes quickly and the error is returned.
+struct EntryOrder<'a, const ENTRY: usize, S: TypeSerializer, C> {
+    prefix_is_complete: bool,
+    stable: bool,
+    records: &'a RecordArea,
+    serializer: &'a S,
+    comparator: &'a C,
+    /// The record last read as the second operand of a comparison, by pointer.
+    last_read: Option<(u64, S::Value)>,
     error: Option<WeirError>,
 }
 
-impl<S, C> IndexedSortable for SortableIndex<'_, S, C>
+impl<const ENTRY: usize, S, C> EntryOrder<'_, ENTRY, S, C>
+where
+    S: TypeSerializer,
+    C: TypeComparator<Value = S::Value>,
+{
+    /// Whether entry bytes alone decide the order (no record is read), so the order is total
+    /// and `slice::sort_unstable_by` may sort entries.
+    #[inline]
+    fn needs_no_records(&self) -> bool {
+        self.prefix_is_complete
+    }
+
+    /// Compares the prefixes of two entries. The slot past the comparator's key is zeros in
+    /// every entry, so comparing whole slots is comparing keys: one `u64` for 8-byte slots,
+    /// three for 24-byte slots (no memcmp call).
+    #[inline]
+    fn compare_prefixes(a: &[u8; ENTRY], b: &[u8; ENTRY]) -> Ordering {
+        match ENTRY {
+            8 => Ordering::Equal,
+            16 => prefix_word(a, 0).cmp(&prefix_word(b, 0)),
+            _ => prefix_word(a, 0)
+                .cmp(&prefix_word(b, 0))
+                .then_with(|| prefix_word(a, 1).cmp(&prefix_word(b, 1)))
+                .then_with(|| prefix_word(a, 2).cmp(&prefix_word(b, 2))),
+        }
+    }
+
+    /// The order when entry bytes decide: prefix, then (stable) pointer.
+    #[inline]
+    fn compare_entry_bytes(a: &[u8; ENTRY], b: &[u8; ENTRY], stable: bool) -> Ordering {
+        let by_prefix = Self::compare_prefixes(a, b);
+        if by_prefix != Ordering::Equal || !stable {
+            return by_prefix;
+        }
+        pointer(a).cmp(&pointer(b))
+    }
+
+    /// The full order of two entries.
+    #[inline]
+    fn compare(&mut self, a: &[u8; ENTRY], b: &[u8; ENTRY]) -> Ordering {
+        let by_prefix = Self::compare_prefixes(a, b);
+        if by_prefix != Ordering::Equal {
+            return by_prefix;
+        }
+        let (pointer_a, pointer_b) = (pointer(a), pointer(b));
+        if !self.prefix_is_complete {
+            let by_record = self.compare_records(pointer_a, pointer_b);
+            if by_record != Ordering::Equal {
+                return by_record;
+            }
+        }
+        if self.stable {
+            pointer_a.cmp(&pointer_b)
+        } else {
+            Ordering::Equal
+        }
+    }
+
+    fn compare_records(&mut self, pointer_a: u64, pointer_b: u64) -> Ordering {
+        if self.error.is_some() {
+            return Ordering::Equal;
+        }
+        if self.last_read.as_ref().map(|(pointer, _)| *pointer) != Some(pointer_b) {
+            match self.records.read(self.serializer, pointer_b) {
+                Ok(record) => self.last_read = Some((pointer_b, record)),
+                Err(error) => {
+                    self.error = Some(error);
+                    return Ordering::Equal;
+                }
+            }
+        }
+        let record_a = match self.records.read(self.serializer, pointer_a) {
+            Ok(record) => record,
+            Err(error) => {
+                self.error = Some(error);
+                return Ordering::Equal;
+            }
+        };
+        let (_, record_b) = self.last_read.as_ref().expect("read above");
+        self.comparator.compare(&record_a, record_b)
+    }
+
+    /// Sorts entries `lo..hi` of `index`.
+    fn sort_range(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
+        if self.needs_no_records()
+            && let Some(entries) = index.in_one_page_mut::<ENTRY>(lo, hi)
+        {
+            let stable = self.stable;
+            entries.sort_unstable_by(|a, b| Self::compare_entry_bytes(a, b, stable));
+            return;
+        }
+        let mut range = IndexRange {
+            order: self,
+            index,
+            lo,
+        };
+        quick_sort(&mut range, hi - lo);
+    }
+}
+
+impl<const ENTRY: usize, S, C> RadixFinisher for EntryOrder<'_, ENTRY, S, C>
+where
+    S: TypeSerializer,
+    C: TypeComparator<Value = S::Value>,
+{
+    fn sort_bucket(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
+        self.sort_range(index, lo, hi);
+    }
+
+    fn sort_ties(&mut self, index: &mut SortIndex, lo: usize, hi: usize) {
+        if self.prefix_is_complete && !self.stable {
+            return; // equal prefixes are equal records, in any order
+        }
+        self.sort_range(index, lo, hi);
+    }
+}
+
+/// Word `word` (bytes `8 × word..8 × word + 8`) of an entry's prefix, big-endian.
+#[inline]
+fn prefix_word<const ENTRY: usize>(entry: &[u8; ENTRY], word: usize) -> u64 {
+    u64::from_be_bytes(entry[8 * word..8 * word + 8].try_into().expect("8 bytes"))
+}
+
+/// The record pointer at the end of an entry.
+#[inline]
+fn pointer<const ENTRY: usize>(entry: &[u8; ENTRY]) -> u64 {
+    u64::from_le_bytes(entry[ENTRY - POINTER_BYTES..].try_into().expect("8 bytes"))
+}
+
+/// Entries `lo..` of an index seen by [`quick_sort`] as `0..`.
+struct IndexRange<'a, 'b, const ENTRY: usize, S: TypeSerializer, C> {
+    order: &'a mut EntryOrder<'b, ENTRY, S, C>,
+    index: &'a mut SortIndex,
+    lo: usize,
+}
+
+impl<const ENTRY: usize, S, C> IndexedSortable for IndexRange<'_, '_, ENTRY, S, C>
 where
     S: TypeSerializer,
     C: TypeComparator<Value = S::Value>,
 {
     #[inline]
     fn compare(&mut self, i: usize, j: usize) -> Ordering {
-        if self.error.is_some() {
-            return Ordering::Equal;
-        }
-        match self.sorter.compare_entries(i, j) {
-            Ok(ordering) => ordering,
-            Err(error) => {
-                self.error = Some(error);
-                Ordering::Equal
-            }
-        }
+        let a = *self.index.entry::<ENTRY>(self.lo + i);
+        let b = *self.index.entry::<ENTRY>(self.lo + j);
+        self.order.compare(&a, &b)
     }
 
     #[inline]
     fn swap(&mut self, i: usize, j: usize) {
-        self.sorter.swap_entries(i, j);
+        self.index.swap::<ENTRY>(self.lo + i, self.lo + j);
+    }
+
+    #[inline]
+    fn sort_directly(&mut self, lo: usize, hi: usize) -> bool {
+        if hi - lo < 2 {
+            return true;
+        }
+        if !self.order.needs_no_records() {
+            return false;
+        }
+        let Some(entries) = self
+            .index
+            .in_one_page_mut::<ENTRY>(self.lo + lo, self.lo + hi)
+        else {
+            return false;
+        };
+        let stable = self.order.stable;
+        entries
+            .sort_unstable_by(|a, b| EntryOrder::<ENTRY, S, C>::compare_entry_bytes(a, b, stable));
+        true
     }
 }
 
@@ -372,16 +514,16 @@ where
     type Item = Result<S::Value, WeirError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next == self.sorter.len {
+        if self.next == self.sorter.len() {
             return None;
         }
-        let pointer = self.sorter.pointer(self.next);
+        let pointer = self.sorter.index.pointer(self.next);
         self.next += 1;
         Some(self.sorter.records.read(&self.sorter.serializer, pointer))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.sorter.len - self.next;
+        let left = self.sorter.len() - self.next;
         (left, Some(left))
     }
 }

@@ -7,6 +7,10 @@
 //! when the recursion gets deeper than twice log2(n) (so the worst case stays O(n log n)). It
 //! recurses into the smaller side and loops on the larger, so the stack stays O(log n).
 //!
+//! An implementor that can sort some ranges faster by itself (the sorter's index entries that
+//! lie in one page are a slice) says so in [`IndexedSortable::sort_directly`]; the introsort
+//! then only partitions until the ranges are small enough to be handed over.
+//!
 //! It is not stable; a caller that needs stability breaks ties on the original position (the
 //! sorter compares record pointers, which grow with insertion order).
 
@@ -20,6 +24,13 @@ pub trait IndexedSortable {
     /// Compares entries `i` and `j` (`&mut self`, so a comparison may record a failure).
     fn compare(&mut self, i: usize, j: usize) -> Ordering;
     fn swap(&mut self, i: usize, j: usize);
+
+    /// Sorts `lo..hi` by a faster way if it has one for this range (e.g. the range lies in one
+    /// slice that `slice::sort` can take) and returns true; false lets the introsort go on.
+    /// The introsort asks before each partition of a range. The default never does.
+    fn sort_directly(&mut self, _lo: usize, _hi: usize) -> bool {
+        false
+    }
 }
 
 /// Sorts entries `0..len` ascending.
@@ -37,7 +48,14 @@ fn sort_range<S: IndexedSortable + ?Sized>(
     mut hi: usize,
     mut depth_limit: usize,
 ) {
-    while hi - lo > INSERTION_SORT_THRESHOLD {
+    loop {
+        if sortable.sort_directly(lo, hi) {
+            return;
+        }
+        if hi - lo <= INSERTION_SORT_THRESHOLD {
+            insertion_sort(sortable, lo, hi);
+            return;
+        }
         if depth_limit == 0 {
             heap_sort(sortable, lo, hi);
             return;
@@ -53,7 +71,6 @@ fn sort_range<S: IndexedSortable + ?Sized>(
             hi = pivot;
         }
     }
-    insertion_sort(sortable, lo, hi);
 }
 
 /// Moves the median of the first, middle and last entry to `lo`.
@@ -185,6 +202,42 @@ mod tests {
             expected.sort_unstable();
             prop_assert_eq!(sorted_by_quick_sort(values), expected);
         }
+    }
+
+    /// Ranges inside one "page" of 64 entries are handed to `slice::sort`; the introsort
+    /// partitions until every range fits one.
+    #[test]
+    fn ranges_the_sortable_takes_over_end_sorted() {
+        struct Paged<'a> {
+            values: &'a mut [i32],
+            direct_sorts: usize,
+        }
+        impl IndexedSortable for Paged<'_> {
+            fn compare(&mut self, i: usize, j: usize) -> Ordering {
+                self.values[i].cmp(&self.values[j])
+            }
+            fn swap(&mut self, i: usize, j: usize) {
+                self.values.swap(i, j);
+            }
+            fn sort_directly(&mut self, lo: usize, hi: usize) -> bool {
+                if hi - lo < 2 || lo / 64 != (hi - 1) / 64 {
+                    return hi - lo < 2;
+                }
+                self.values[lo..hi].sort_unstable();
+                self.direct_sorts += 1;
+                true
+            }
+        }
+        let mut values: Vec<i32> = (0..5000).map(|i| (i * 7919) % 4999).collect();
+        let mut expected = values.clone();
+        expected.sort_unstable();
+        let mut paged = Paged {
+            values: &mut values,
+            direct_sorts: 0,
+        };
+        quick_sort(&mut paged, 5000);
+        assert!(paged.direct_sorts >= 5000 / 64, "{}", paged.direct_sorts);
+        assert_eq!(values, expected);
     }
 
     #[test]
