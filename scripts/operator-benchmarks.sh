@@ -7,11 +7,13 @@
 # `key=value` line per configuration; this script only runs them and tabulates the lines.
 #
 #   bench                runner (benches/src/bin/)     baseline
+#   in_memory_sort       in_memory_sort_bench.rs       slice::sort_unstable_by on a Vec
 #   external_sort        external_sort_bench.rs        GNU sort -S <memory> (and 2x dd for raw I/O)
 #   hash_join            hash_join_bench.rs            std HashMap join over Vecs
 #   hash_aggregation     hash_aggregation_bench.rs     std HashMap aggregate over a Vec
 #
-# Default sizes are the issue's: sort 1 GiB of 100-byte records in 256 MiB; join 10M probe x
+# Default sizes are the issue's: in-memory sort of 10M (8-byte key, 8-byte value) pairs and of
+# 100-byte records with 10-byte keys (1M of them, 100 MB); external sort of 1 GiB of 100-byte records in 256 MiB; join 10M probe x
 # 1M build rows (8-byte keys, 32-byte payloads) with memory for half the build side and with
 # ample memory; aggregation of 10M distinct keys in 64 MiB. --quick runs a tenth of each (well
 # under a minute) to check the runners.
@@ -29,6 +31,12 @@ cd "$(dirname "$0")/.."
 mkdir -p "$dir"
 cargo build --release --quiet -p weir-benches --bins
 bin=target/release
+for runner in in_memory_sort_bench external_sort_bench hash_join_bench hash_aggregation_bench; do
+    if [[ ! -x "$bin/$runner" ]]; then
+        echo "operator-benchmarks: $bin/$runner missing" >&2
+        exit 1
+    fi
+done
 
 lines=()
 run() {
@@ -41,16 +49,13 @@ run() {
 }
 
 if ((quick)); then
+    run "$bin/in_memory_sort_bench" --rows 1000000 --shapes pairs,records100 --runs 1
     run "$bin/external_sort_bench" --dir "$dir" --size-mib 100 --memory-mib 26
 else
+    run "$bin/in_memory_sort_bench" --rows 10000000 --shapes pairs --runs 3
+    run "$bin/in_memory_sort_bench" --rows 1000000 --shapes records100 --runs 3
     run "$bin/external_sort_bench" --dir "$dir" --size-mib 1024 --memory-mib 256
 fi
-for runner in hash_join_bench hash_aggregation_bench; do
-    if [[ ! -x "$bin/$runner" ]]; then
-        echo "operator-benchmarks: $bin/$runner missing" >&2
-        exit 1
-    fi
-done
 if ((quick)); then
     run "$bin/hash_join_bench" --dir "$dir" --probe-rows 1000000 --build-rows 100000
     run "$bin/hash_aggregation_bench" --dir "$dir" --rows 1000000 --distinct-keys 1000000 --memory-mib 8
@@ -85,8 +90,11 @@ for line in "${lines[@]}"; do
         fi
     fi
     baseline="$(field baseline "$line")"
-    if [[ "$baseline" == "-" && "$(field baseline_rows_per_s "$line")" != "-" ]]; then
-        baseline=std_hashmap
+    if [[ "$baseline" == "-" ]]; then
+        case "$(field bench "$line")" in
+            in_memory_sort) baseline=vec_sort ;;
+            hash_*) baseline=std_hashmap ;;
+        esac
     fi
     printf '%-18s %-44s %12s %9s %12s %-12s %9s %7s %9s\n' \
         "$(field bench "$line")" "$(field config "$line")" "$(field rows "$line")" \
