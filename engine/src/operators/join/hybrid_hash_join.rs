@@ -41,15 +41,19 @@ use std::sync::Arc;
 use weir_memory::{IoManager, MemorySegment, PageSize};
 
 use crate::error::WeirError;
-use crate::operators::join::block_nested_loop_join::block_nested_loop_join;
+use crate::operators::join::block_nested_loop_join::{
+    MIN_BLOCK_NESTED_LOOP_PAGES, block_nested_loop_join,
+};
 use crate::operators::join::hash_join_level::{HashJoinLevel, MIN_LEVEL_PAGES, SpilledPair};
 use crate::operators::join::join_inputs::{JoinSchema, LeftOf, RightOf};
 use crate::operators::join::join_type::JoinType;
 use crate::operators::metrics::OperatorMetrics;
 use crate::operators::spill::SpillReader;
 
-/// The fewest pages a hybrid hash join works in: a level's minimum plus a reader page.
+/// The fewest pages a hybrid hash join works in: a level's minimum plus a reader page. The
+/// block nested-loop fallback needs no more, for every join type and run size.
 pub const MIN_HYBRID_HASH_JOIN_PAGES: usize = MIN_LEVEL_PAGES + 1;
+const _: () = assert!(MIN_BLOCK_NESTED_LOOP_PAGES <= MIN_HYBRID_HASH_JOIN_PAGES);
 
 /// The deepest recursion level; a spilled pair deeper than this is joined by the fallback.
 pub const MAX_RECURSION_DEPTH: u32 = 5;
