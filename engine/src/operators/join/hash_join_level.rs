@@ -62,6 +62,8 @@ use crate::types::{TypeComparator, TypeSerializer};
 pub const MAX_FAN_OUT: usize = 32;
 /// The fewest pages one level works in (fan-out 2, plus the two reserve pages).
 pub const MIN_LEVEL_PAGES: usize = 4;
+/// Probe records [`HashJoinLevel::probe_batch`] takes at once.
+pub const PROBE_BATCH: usize = 16;
 /// Pages kept aside during the build for the next spill.
 const RESERVE_PAGES: usize = 2;
 
@@ -449,6 +451,68 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         debug_assert_eq!(self.phase, Phase::Probe);
         let key = inputs.left_key(record);
         let hash = self.hash(inputs, &key);
+        self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)
+    }
+
+    /// Joins a batch of at most [`PROBE_BATCH`] probe records, as [`HashJoinLevel::probe`]
+    /// one after another would, but first loads each record's home slot and its first
+    /// candidate build record so that their cache misses overlap (see the module docs).
+    pub fn probe_batch<F>(
+        &mut self,
+        inputs: &J,
+        join_type: JoinType,
+        metrics: &mut OperatorMetrics,
+        records: &[LeftOf<J>],
+        emit: &mut F,
+    ) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
+        debug_assert_eq!(self.phase, Phase::Probe);
+        assert!(records.len() <= PROBE_BATCH, "a batch holds at most PROBE_BATCH records");
+        let mut hashes = [0u64; PROBE_BATCH];
+        for (record, hash) in records.iter().zip(&mut hashes) {
+            *hash = self.hash(inputs, &inputs.left_key(record));
+        }
+        let hashes = &hashes[..records.len()];
+        if let Some(index) = &self.index {
+            // Independent loads: the CPU has them all in flight at once.
+            for &hash in hashes {
+                std::hint::black_box(index.entry(index.home_slot(hash)));
+            }
+            for &hash in hashes {
+                if let Some(entry) = index.entry(index.home_slot(hash))
+                    && entry.hash == hash
+                {
+                    let (p, pointer) = split_location(entry.location);
+                    let (mut view, _) = self.partitions[p].area.reader_at(pointer)?;
+                    std::hint::black_box(read_hash(&mut view)?);
+                }
+            }
+        }
+        for (record, &hash) in records.iter().zip(hashes) {
+            let key = inputs.left_key(record);
+            self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)?;
+        }
+        Ok(())
+    }
+
+    /// [`HashJoinLevel::probe`] of a record whose key and hash are known.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn probe_hashed<F>(
+        &mut self,
+        inputs: &J,
+        join_type: JoinType,
+        metrics: &mut OperatorMetrics,
+        record: &LeftOf<J>,
+        key: KeyOf<J>,
+        hash: u64,
+        emit: &mut F,
+    ) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
         let p = self.partition_of(hash);
         let HashJoinLevel {
             partitions,

@@ -44,7 +44,9 @@ use crate::error::WeirError;
 use crate::operators::join::block_nested_loop_join::{
     MIN_BLOCK_NESTED_LOOP_PAGES, block_nested_loop_join,
 };
-use crate::operators::join::hash_join_level::{HashJoinLevel, MIN_LEVEL_PAGES, SpilledPair};
+use crate::operators::join::hash_join_level::{
+    HashJoinLevel, MIN_LEVEL_PAGES, PROBE_BATCH, SpilledPair,
+};
 use crate::operators::join::join_inputs::{JoinSchema, LeftOf, RightOf};
 use crate::operators::join::join_type::JoinType;
 use crate::operators::metrics::OperatorMetrics;
@@ -207,10 +209,44 @@ impl<J: JoinSchema> HybridHashJoin<J> {
         I: IntoIterator<Item = Result<LeftOf<J>, WeirError>>,
         F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
     {
+        // Batches of PROBE_BATCH records let their cache misses overlap (see
+        // `HashJoinLevel::probe_batch`); the output is as if probed one by one.
+        let mut batch = Vec::with_capacity(PROBE_BATCH);
         for record in records {
-            self.probe(&record?, emit)?;
+            match record {
+                Ok(record) => batch.push(record),
+                Err(error) => {
+                    self.probe_batch(&batch, emit)?;
+                    return Err(error);
+                }
+            }
+            if batch.len() == PROBE_BATCH {
+                self.probe_batch(&batch, emit)?;
+                batch.clear();
+            }
         }
-        Ok(())
+        self.probe_batch(&batch, emit)
+    }
+
+    fn probe_batch<F>(&mut self, batch: &[LeftOf<J>], emit: &mut F) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
+        if matches!(self.state, State::Building(_)) {
+            self.end_build()?;
+        }
+        let State::Probing(level) = &mut self.state else {
+            return Err(self.out_of_order("probe"));
+        };
+        self.metrics.records_in += batch.len() as u64;
+        let outcome = level.probe_batch(
+            &self.inputs,
+            self.join_type,
+            &mut self.metrics,
+            batch,
+            emit,
+        );
+        self.fail_on_error(outcome)
     }
 
     /// Emits what is left: unmatched build records of the in-memory partitions (right outer),
@@ -339,14 +375,24 @@ impl<J: JoinSchema> HybridHashJoin<J> {
             let reader_pages = reader.close();
             level.end_build(&self.io, &mut self.metrics)?;
             let mut reader = SpillReader::open(&self.io, probe, reader_pages)?;
-            while let Some(record) = reader.next(self.inputs.left_serializer())? {
-                level.probe(
-                    &self.inputs,
-                    self.join_type,
-                    &mut self.metrics,
-                    &record,
-                    emit,
-                )?;
+            let mut batch = Vec::with_capacity(PROBE_BATCH);
+            loop {
+                let record = reader.next(self.inputs.left_serializer())?;
+                let end = record.is_none();
+                batch.extend(record);
+                if end || batch.len() == PROBE_BATCH {
+                    level.probe_batch(
+                        &self.inputs,
+                        self.join_type,
+                        &mut self.metrics,
+                        &batch,
+                        emit,
+                    )?;
+                    batch.clear();
+                }
+                if end {
+                    break;
+                }
             }
             let mut reader_pages = reader.close();
             self.metrics.note_pages_used(level.used_pages() + 1);
