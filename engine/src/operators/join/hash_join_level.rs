@@ -11,7 +11,8 @@
 //!             probe writer page per spilled partition do not fit, spill the largest
 //!             in-memory partition (or, with none left, drop a bloom filter); build the index
 //!
-//!  probe(l) ─ hash ─▶ partition p
+//!  probe(l) ─ hash ─▶ partition p      (probe_batch: first load the home slot and first
+//!                                        candidate of 16 records, so their misses overlap)
 //!     p in memory: walk the index from the hash's home slot, emit every (l, r) with equal
 //!                  keys, set their matched bits; none: emit (l, None) for left outer joins
 //!     p spilled:   bloom filter says absent: (l, None) for left outer, else dropped;
@@ -29,7 +30,9 @@
 //!   aside during the build, so a spill never waits for a page it cannot get; after a spill
 //!   the freed record pages refill the reserve first;
 //! * one page per spilled partition for its build writer (during the build) and later its
-//!   probe writer (during the probe), and one bloom filter page per spilled partition while
+//!   probe writer (during the probe; two pages, for write-behind, when the pages left after
+//!   the index allow two for every probe writer), and one bloom filter page per spilled
+//!   partition while
 //!   pages allow; when a spill finds neither a reserve nor a free page, it takes a bloom
 //!   filter's page (that partition's probe records then all spill);
 //! * the rest holds in-memory build records (8-byte hash + record, see `hash_prefixed.rs`)
@@ -106,6 +109,7 @@ pub struct HashJoinLevel<J: JoinSchema> {
     seed: u64,
     page_size: PageSize,
     total_pages: usize,
+    reader_pages: usize,
     free: Vec<MemorySegment>,
     reserve: Vec<MemorySegment>,
     partitions: Vec<HashPartition>,
@@ -134,10 +138,12 @@ pub fn fan_out(pages: usize) -> usize {
 
 impl<J: JoinSchema> HashJoinLevel<J> {
     /// A level that hashes with seed `level` and works in `pages` (at least
-    /// [`MIN_LEVEL_PAGES`], all of one size; the caller checks).
+    /// [`MIN_LEVEL_PAGES`], all of one size; the caller checks). `reader_pages` are the pages
+    /// the caller reads the level's input with: counted in [`HashJoinLevel::used_pages`].
     pub fn new(
         level: u32,
         mut pages: Vec<MemorySegment>,
+        reader_pages: usize,
         right_serializer: &J::RightSerializer,
     ) -> Result<HashJoinLevel<J>, WeirError> {
         assert!(
@@ -161,6 +167,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             seed: u64::from(level),
             page_size,
             total_pages,
+            reader_pages,
             free: pages,
             reserve,
             partitions,
@@ -171,9 +178,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         })
     }
 
-    /// Pages holding data or in a writer (not free, not in reserve).
+    /// Pages holding data (records, index, bloom filters) or in a spill writer or the
+    /// caller's input reader: all but the free and reserve pages.
     pub fn used_pages(&self) -> usize {
-        self.total_pages - self.free.len() - self.reserve.len()
+        self.total_pages - self.free.len() - self.reserve.len() + self.reader_pages
     }
 
     /// Partitions spilled so far.
@@ -305,6 +313,9 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             view.read_exact(&mut self.scratch)?;
             writer.write_serialized(&self.scratch)?;
         }
+        // The peak: the partition's pages, its new writer page and bloom filter page at once.
+        metrics.note_pages_used(self.used_pages());
+        let partition = &mut self.partitions[p];
         partition.area.clear(&mut self.free);
         partition.spilled = Some(Spilled {
             build_writer: Some(writer),
@@ -398,16 +409,25 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             }
             self.index = Some(index);
         }
+        // Pages left over now stay unused during the probe: give each probe writer a second
+        // page for write-behind when there are enough for all of them.
+        let writers = self.probe_writers_needed();
+        let pages_per_writer = if writers > 0 && self.free.len() >= 2 * writers {
+            2
+        } else {
+            1
+        };
         for partition in &mut self.partitions {
             let Some(spilled) = &mut partition.spilled else {
                 continue;
             };
             if partition.build_records > 0 {
-                let page = self
-                    .free
-                    .pop()
-                    .expect("end_build made room for the writers");
-                spilled.probe_writer = Some(SpillWriter::create(io, vec![page])?);
+                assert!(
+                    self.free.len() >= pages_per_writer,
+                    "end_build made room for the writers"
+                );
+                let pages = self.free.split_off(self.free.len() - pages_per_writer);
+                spilled.probe_writer = Some(SpillWriter::create(io, pages)?);
             }
         }
         metrics.note_pages_used(self.used_pages());

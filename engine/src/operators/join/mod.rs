@@ -36,7 +36,9 @@ mod sort_merge_join;
 
 pub use block_nested_loop_join::{MIN_BLOCK_NESTED_LOOP_PAGES, STREAM_READ_AHEAD_MIN_PAGES};
 pub use hash_join_level::{MAX_FAN_OUT, MIN_LEVEL_PAGES};
-pub use hybrid_hash_join::{HybridHashJoin, MAX_RECURSION_DEPTH, MIN_HYBRID_HASH_JOIN_PAGES};
+pub use hybrid_hash_join::{
+    HybridHashJoin, MAX_RECURSION_DEPTH, MIN_HYBRID_HASH_JOIN_PAGES, READ_AHEAD_MIN_PAGES,
+};
 pub use join_inputs::{JoinInputs, JoinSchema, KeyOf, LeftOf, RightOf};
 pub use join_type::JoinType;
 pub use sort_merge_join::{MIN_SORT_MERGE_JOIN_PAGES, SortMergeJoin};
