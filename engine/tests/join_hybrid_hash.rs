@@ -10,8 +10,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use join_support::{
-    IdPair, Keys, Payloads, Row, collector, grouped_join, nested_loop_join, ok_rows, row_inputs, rows, setup,
-    spill_files,
+    IdPair, Keys, Payloads, Row, collector, grouped_join, nested_loop_join, ok_rows, row_inputs,
+    rows, setup, spill_files,
 };
 use weir::WeirError;
 use weir::memory::IoManager;
@@ -190,11 +190,7 @@ fn outer_joins_of_a_hot_key_with_many_probe_rows_complete_at_the_minimum_budget(
     );
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
-        assert_eq!(
-            out,
-            grouped_join(&left, &right, join_type),
-            "{join_type:?}"
-        );
+        assert_eq!(out, grouped_join(&left, &right, join_type), "{join_type:?}");
         assert!(metrics.nested_loop_fallbacks >= 1, "{metrics}");
     }
 }

@@ -232,17 +232,27 @@ fn join_of_external_sorts(
     let mut right_sorted = external_sorter(right, sort_pages, &memory, &io)
         .finish()
         .unwrap();
-    assert!(!left_sorted.is_in_memory() && !right_sorted.is_in_memory(), "both sorts spill");
+    assert!(
+        !left_sorted.is_in_memory() && !right_sorted.is_in_memory(),
+        "both sorts spill"
+    );
     let mut join = SortMergeJoin::new(
         row_inputs(),
         join_type,
-        memory.reservation("join").allocate_pages(join_pages).unwrap(),
+        memory
+            .reservation("join")
+            .allocate_pages(join_pages)
+            .unwrap(),
         Arc::clone(&io),
     )
     .unwrap();
     let mut out = Vec::new();
-    join.join(&mut left_sorted, &mut right_sorted, &mut collector(&mut out))
-        .unwrap();
+    join.join(
+        &mut left_sorted,
+        &mut right_sorted,
+        &mut collector(&mut out),
+    )
+    .unwrap();
     assert_eq!(join.metrics().records_in, (left.len() + right.len()) as u64);
     assert_eq!(join.into_pages().len(), join_pages);
     assert_eq!(left_sorted.into_pages().len(), sort_pages);

@@ -489,7 +489,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
     {
         debug_assert_eq!(self.phase, Phase::Probe);
-        assert!(records.len() <= PROBE_BATCH, "a batch holds at most PROBE_BATCH records");
+        assert!(
+            records.len() <= PROBE_BATCH,
+            "a batch holds at most PROBE_BATCH records"
+        );
         let mut hashes = [0u64; PROBE_BATCH];
         for (record, hash) in records.iter().zip(&mut hashes) {
             *hash = self.hash(inputs, &inputs.left_key(record));

@@ -255,13 +255,8 @@ impl<J: JoinSchema> HybridHashJoin<J> {
             return Err(self.out_of_order("probe"));
         };
         self.metrics.records_in += batch.len() as u64;
-        let outcome = level.probe_batch(
-            &self.inputs,
-            self.join_type,
-            &mut self.metrics,
-            batch,
-            emit,
-        );
+        let outcome =
+            level.probe_batch(&self.inputs, self.join_type, &mut self.metrics, batch, emit);
         self.fail_on_error(outcome)
     }
 
