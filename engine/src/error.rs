@@ -203,18 +203,6 @@ pub enum WeirError {
         source: std::io::Error,
     },
 
-    #[error(
-        "the {operator} cannot join a partition that recursion could not split: its \
-         {probe_records} probe records need {required} pages (one bit each, plus readers and a \
-         block) but it has {given}; give the operator more managed memory"
-    )]
-    JoinFallbackTooFewPages {
-        operator: &'static str,
-        probe_records: u64,
-        given: usize,
-        required: usize,
-    },
-
     #[error("{operator}: {call} was called after {after}")]
     JoinCallOutOfOrder {
         operator: &'static str,

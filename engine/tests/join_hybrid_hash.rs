@@ -10,8 +10,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use join_support::{
-    IdPair, Keys, Payloads, Row, collector, nested_loop_join, ok_rows, row_inputs, rows, setup,
-    spill_files,
+    IdPair, Keys, Payloads, Row, collector, grouped_join, nested_loop_join, ok_rows, row_inputs,
+    rows, setup, spill_files,
 };
 use weir::WeirError;
 use weir::memory::IoManager;
@@ -165,6 +165,44 @@ fn one_hot_key_falls_back_to_the_block_nested_loop_join() {
     let right = rows(6, 1500, Keys::HotKey(5000), Payloads::Small, 100_000);
     for join_type in JoinType::ALL {
         let (out, metrics) = hybrid_join(&left, &right, join_type, 8);
+        assert_eq!(
+            out,
+            nested_loop_join(&left, &right, join_type),
+            "{join_type:?}"
+        );
+        assert!(metrics.nested_loop_fallbacks >= 1, "{metrics}");
+    }
+}
+
+#[test]
+fn outer_joins_of_a_hot_key_with_many_probe_rows_complete_at_the_minimum_budget() {
+    // Half the probe rows (35 000) share key 7. The build rows are too many for the levels up
+    // to MAX_RECURSION_DEPTH at the minimum budget, so key 7's partition falls back with more
+    // probe rows than a page of match bits could track: the fallback must still complete in
+    // the minimum budget, for unmatched rows on either side.
+    let left = rows(21, 70_000, Keys::HotKey(60_000), Payloads::Small, 0);
+    let mut right = rows(22, 24_000, Keys::Uniform(60_000), Payloads::Small, 100_000);
+    right.push((Some(7), 500_000, vec![500_000u32 as u8; 9]));
+    // The nested-loop oracle is too slow here; the grouped one agrees with it on a sample.
+    assert_eq!(
+        grouped_join(&left[..3000], &right[..3000], JoinType::FullOuter),
+        nested_loop_join(&left[..3000], &right[..3000], JoinType::FullOuter)
+    );
+    for join_type in JoinType::ALL {
+        let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
+        assert_eq!(out, grouped_join(&left, &right, join_type), "{join_type:?}");
+        assert!(metrics.nested_loop_fallbacks >= 1, "{metrics}");
+    }
+}
+
+#[test]
+fn outer_joins_of_a_hot_key_on_both_sides_complete_at_the_minimum_budget() {
+    // Key 7 holds half of each side: recursion cannot split it, and the build side's key 7
+    // rows fill several blocks.
+    let left = rows(23, 3000, Keys::HotKey(5000), Payloads::Small, 0);
+    let right = rows(24, 1200, Keys::HotKey(5000), Payloads::Small, 100_000);
+    for join_type in JoinType::ALL {
+        let (out, metrics) = hybrid_join(&left, &right, join_type, MIN_HYBRID_HASH_JOIN_PAGES);
         assert_eq!(
             out,
             nested_loop_join(&left, &right, join_type),

@@ -2,7 +2,8 @@
 //! duplicate-heavy keys, one hot key holding half the input (a group larger than the pages,
 //! spilled and re-read), `None` keys, empty inputs, records from 1 byte to three pages,
 //! budgets from the minimum to ample; every join type; every page back and every spill file
-//! gone; unsorted input and too few pages fail clearly.
+//! gone; unsorted input and too few pages fail clearly; two spilling `ExternalSorter`s feed
+//! the join.
 
 mod join_support;
 
@@ -15,9 +16,14 @@ use join_support::{
     spill_files,
 };
 use weir::WeirError;
+use weir::memory::{IoManager, MemoryManager};
 use weir::operators::join::{JoinType, MIN_SORT_MERGE_JOIN_PAGES, SortMergeJoin};
 use weir::operators::metrics::OperatorMetrics;
-use weir::types::{DefaultComparator, TypeComparator};
+use weir::operators::sort::{ExternalSorter, MIN_EXTERNAL_SORTER_PAGES, SortOrder};
+use weir::types::{
+    DefaultComparator, DefaultSerializer, IntComparator, KeyedComparator, OptionComparator,
+    TypeComparator,
+};
 
 fn sorted(mut rows: Vec<Row>) -> Vec<Row> {
     let comparator = <Option<u16>>::comparator();
@@ -180,4 +186,106 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
         "{error}"
     );
     assert_eq!(reservation.held_pages(), 0);
+}
+
+fn row_key(row: &Row) -> &Option<u16> {
+    &row.0
+}
+
+type ByKey = KeyedComparator<Row, OptionComparator<IntComparator<u16>>, fn(&Row) -> &Option<u16>>;
+
+/// Sorts `rows` by key with an [`ExternalSorter`] in `pages` test pages.
+fn external_sorter(
+    rows: &[Row],
+    pages: usize,
+    memory: &MemoryManager,
+    io: &Arc<IoManager>,
+) -> ExternalSorter<<Row as DefaultSerializer>::Serializer, ByKey> {
+    let comparator: ByKey = KeyedComparator::new(row_key, <Option<u16>>::comparator());
+    let mut sorter = ExternalSorter::new(
+        Row::serializer(),
+        comparator,
+        SortOrder::Unstable,
+        memory.reservation("sort").allocate_pages(pages).unwrap(),
+        Arc::clone(io),
+    )
+    .unwrap();
+    for row in rows {
+        sorter.write(row).unwrap();
+    }
+    sorter
+}
+
+/// Two external sorters (spilling at small budgets) feed the join; checks the pages and
+/// spill files of all three afterwards.
+fn join_of_external_sorts(
+    left: &[Row],
+    right: &[Row],
+    join_type: JoinType,
+    sort_pages: usize,
+    join_pages: usize,
+) -> Vec<IdPair> {
+    let (_dir, io, memory) = setup(2 * sort_pages + join_pages);
+    let mut left_sorted = external_sorter(left, sort_pages, &memory, &io)
+        .finish()
+        .unwrap();
+    let mut right_sorted = external_sorter(right, sort_pages, &memory, &io)
+        .finish()
+        .unwrap();
+    assert!(
+        !left_sorted.is_in_memory() && !right_sorted.is_in_memory(),
+        "both sorts spill"
+    );
+    let mut join = SortMergeJoin::new(
+        row_inputs(),
+        join_type,
+        memory
+            .reservation("join")
+            .allocate_pages(join_pages)
+            .unwrap(),
+        Arc::clone(&io),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    join.join(
+        &mut left_sorted,
+        &mut right_sorted,
+        &mut collector(&mut out),
+    )
+    .unwrap();
+    assert_eq!(join.metrics().records_in, (left.len() + right.len()) as u64);
+    assert_eq!(join.into_pages().len(), join_pages);
+    assert_eq!(left_sorted.into_pages().len(), sort_pages);
+    assert_eq!(right_sorted.into_pages().len(), sort_pages);
+    assert_eq!(spill_files(&io), 0, "every run and group file is gone");
+    out.sort();
+    out
+}
+
+#[test]
+fn spilling_external_sorters_feed_the_join() {
+    let cases = [
+        (Keys::Uniform(3000), Keys::SomeNone(3000), Payloads::Mixed),
+        (Keys::HotKey(400), Keys::Uniform(400), Payloads::Small),
+        (Keys::Uniform(5), Keys::AllNone, Payloads::Small),
+    ];
+    for (case, (left_keys, right_keys, payloads)) in cases.into_iter().enumerate() {
+        let seed = case as u64 * 7;
+        let left = rows(seed, 2000, left_keys, payloads, 0);
+        let right = rows(seed + 1, 1200, right_keys, payloads, 100_000);
+        for join_type in JoinType::ALL {
+            let out = join_of_external_sorts(
+                &left,
+                &right,
+                join_type,
+                MIN_EXTERNAL_SORTER_PAGES,
+                MIN_SORT_MERGE_JOIN_PAGES,
+            );
+            assert_eq!(
+                out,
+                nested_loop_join(&left, &right, join_type),
+                "case {case}, {join_type:?}"
+            );
+        }
+    }
 }

@@ -125,6 +125,38 @@ pub fn nested_loop_join(left: &[Row], right: &[Row], join_type: JoinType) -> Vec
     out
 }
 
+/// The same join as [`nested_loop_join`], with the right rows grouped by key first: for
+/// inputs too large for the nested loop in a debug test.
+pub fn grouped_join(left: &[Row], right: &[Row], join_type: JoinType) -> Vec<IdPair> {
+    let mut groups: std::collections::HashMap<Option<u16>, Vec<usize>> = Default::default();
+    for (j, r) in right.iter().enumerate() {
+        groups.entry(r.0).or_default().push(j);
+    }
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; right.len()];
+    for l in left {
+        match groups.get(&l.0) {
+            Some(group) => {
+                for &j in group {
+                    right_matched[j] = true;
+                    out.push((Some(l.1), Some(right[j].1)));
+                }
+            }
+            None if join_type.emits_unmatched_left() => out.push((Some(l.1), None)),
+            None => {}
+        }
+    }
+    if join_type.emits_unmatched_right() {
+        for (r, matched) in right.iter().zip(right_matched) {
+            if !matched {
+                out.push((None, Some(r.1)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The schema of the tests: rows on both sides, joined on their `Option<u16>` key.
 pub fn row_inputs() -> impl JoinSchema<
     LeftSerializer = <Row as DefaultSerializer>::Serializer,

@@ -11,7 +11,8 @@
 //!             probe writer page per spilled partition do not fit, spill the largest
 //!             in-memory partition (or, with none left, drop a bloom filter); build the index
 //!
-//!  probe(l) ─ hash ─▶ partition p
+//!  probe(l) ─ hash ─▶ partition p      (probe_batch: first load the home slot and first
+//!                                        candidate of 16 records, so their misses overlap)
 //!     p in memory: walk the index from the hash's home slot, emit every (l, r) with equal
 //!                  keys, set their matched bits; none: emit (l, None) for left outer joins
 //!     p spilled:   bloom filter says absent: (l, None) for left outer, else dropped;
@@ -29,7 +30,9 @@
 //!   aside during the build, so a spill never waits for a page it cannot get; after a spill
 //!   the freed record pages refill the reserve first;
 //! * one page per spilled partition for its build writer (during the build) and later its
-//!   probe writer (during the probe), and one bloom filter page per spilled partition while
+//!   probe writer (during the probe; two pages, for write-behind, when the pages left after
+//!   the index allow two for every probe writer), and one bloom filter page per spilled
+//!   partition while
 //!   pages allow; when a spill finds neither a reserve nor a free page, it takes a bloom
 //!   filter's page (that partition's probe records then all spill);
 //! * the rest holds in-memory build records (8-byte hash + record, see `hash_prefixed.rs`)
@@ -62,6 +65,8 @@ use crate::types::{TypeComparator, TypeSerializer};
 pub const MAX_FAN_OUT: usize = 32;
 /// The fewest pages one level works in (fan-out 2, plus the two reserve pages).
 pub const MIN_LEVEL_PAGES: usize = 4;
+/// Probe records [`HashJoinLevel::probe_batch`] takes at once.
+pub const PROBE_BATCH: usize = 16;
 /// Pages kept aside during the build for the next spill.
 const RESERVE_PAGES: usize = 2;
 
@@ -104,6 +109,7 @@ pub struct HashJoinLevel<J: JoinSchema> {
     seed: u64,
     page_size: PageSize,
     total_pages: usize,
+    reader_pages: usize,
     free: Vec<MemorySegment>,
     reserve: Vec<MemorySegment>,
     partitions: Vec<HashPartition>,
@@ -132,10 +138,12 @@ pub fn fan_out(pages: usize) -> usize {
 
 impl<J: JoinSchema> HashJoinLevel<J> {
     /// A level that hashes with seed `level` and works in `pages` (at least
-    /// [`MIN_LEVEL_PAGES`], all of one size; the caller checks).
+    /// [`MIN_LEVEL_PAGES`], all of one size; the caller checks). `reader_pages` are the pages
+    /// the caller reads the level's input with: counted in [`HashJoinLevel::used_pages`].
     pub fn new(
         level: u32,
         mut pages: Vec<MemorySegment>,
+        reader_pages: usize,
         right_serializer: &J::RightSerializer,
     ) -> Result<HashJoinLevel<J>, WeirError> {
         assert!(
@@ -159,6 +167,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             seed: u64::from(level),
             page_size,
             total_pages,
+            reader_pages,
             free: pages,
             reserve,
             partitions,
@@ -169,9 +178,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         })
     }
 
-    /// Pages holding data or in a writer (not free, not in reserve).
+    /// Pages holding data (records, index, bloom filters) or in a spill writer or the
+    /// caller's input reader: all but the free and reserve pages.
     pub fn used_pages(&self) -> usize {
-        self.total_pages - self.free.len() - self.reserve.len()
+        self.total_pages - self.free.len() - self.reserve.len() + self.reader_pages
     }
 
     /// Partitions spilled so far.
@@ -303,6 +313,9 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             view.read_exact(&mut self.scratch)?;
             writer.write_serialized(&self.scratch)?;
         }
+        // The peak: the partition's pages, its new writer page and bloom filter page at once.
+        metrics.note_pages_used(self.used_pages());
+        let partition = &mut self.partitions[p];
         partition.area.clear(&mut self.free);
         partition.spilled = Some(Spilled {
             build_writer: Some(writer),
@@ -396,16 +409,25 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             }
             self.index = Some(index);
         }
+        // Pages left over now stay unused during the probe: give each probe writer a second
+        // page for write-behind when there are enough for all of them.
+        let writers = self.probe_writers_needed();
+        let pages_per_writer = if writers > 0 && self.free.len() >= 2 * writers {
+            2
+        } else {
+            1
+        };
         for partition in &mut self.partitions {
             let Some(spilled) = &mut partition.spilled else {
                 continue;
             };
             if partition.build_records > 0 {
-                let page = self
-                    .free
-                    .pop()
-                    .expect("end_build made room for the writers");
-                spilled.probe_writer = Some(SpillWriter::create(io, vec![page])?);
+                assert!(
+                    self.free.len() >= pages_per_writer,
+                    "end_build made room for the writers"
+                );
+                let pages = self.free.split_off(self.free.len() - pages_per_writer);
+                spilled.probe_writer = Some(SpillWriter::create(io, pages)?);
             }
         }
         metrics.note_pages_used(self.used_pages());
@@ -449,6 +471,71 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         debug_assert_eq!(self.phase, Phase::Probe);
         let key = inputs.left_key(record);
         let hash = self.hash(inputs, &key);
+        self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)
+    }
+
+    /// Joins a batch of at most [`PROBE_BATCH`] probe records, as [`HashJoinLevel::probe`]
+    /// one after another would, but first loads each record's home slot and its first
+    /// candidate build record so that their cache misses overlap (see the module docs).
+    pub fn probe_batch<F>(
+        &mut self,
+        inputs: &J,
+        join_type: JoinType,
+        metrics: &mut OperatorMetrics,
+        records: &[LeftOf<J>],
+        emit: &mut F,
+    ) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
+        debug_assert_eq!(self.phase, Phase::Probe);
+        assert!(
+            records.len() <= PROBE_BATCH,
+            "a batch holds at most PROBE_BATCH records"
+        );
+        let mut hashes = [0u64; PROBE_BATCH];
+        for (record, hash) in records.iter().zip(&mut hashes) {
+            *hash = self.hash(inputs, &inputs.left_key(record));
+        }
+        let hashes = &hashes[..records.len()];
+        if let Some(index) = &self.index {
+            // Independent loads: the CPU has them all in flight at once.
+            for &hash in hashes {
+                std::hint::black_box(index.entry(index.home_slot(hash)));
+            }
+            for &hash in hashes {
+                if let Some(entry) = index.entry(index.home_slot(hash))
+                    && entry.hash == hash
+                {
+                    let (p, pointer) = split_location(entry.location);
+                    let (mut view, _) = self.partitions[p].area.reader_at(pointer)?;
+                    std::hint::black_box(read_hash(&mut view)?);
+                }
+            }
+        }
+        for (record, &hash) in records.iter().zip(hashes) {
+            let key = inputs.left_key(record);
+            self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)?;
+        }
+        Ok(())
+    }
+
+    /// [`HashJoinLevel::probe`] of a record whose key and hash are known.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn probe_hashed<F>(
+        &mut self,
+        inputs: &J,
+        join_type: JoinType,
+        metrics: &mut OperatorMetrics,
+        record: &LeftOf<J>,
+        key: KeyOf<J>,
+        hash: u64,
+        emit: &mut F,
+    ) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
         let p = self.partition_of(hash);
         let HashJoinLevel {
             partitions,

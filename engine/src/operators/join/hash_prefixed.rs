@@ -27,6 +27,11 @@ impl<S: TypeSerializer> HashPrefixed<S> {
     pub fn new(inner: S) -> HashPrefixed<S> {
         HashPrefixed { inner, hash: 0 }
     }
+
+    /// The serializer of the records behind the hash.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
 }
 
 /// Reads the hash in front of a record, leaving `input` at the record.

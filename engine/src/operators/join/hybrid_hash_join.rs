@@ -29,27 +29,49 @@
 //! # Memory
 //!
 //! The join works only in the pages given at construction, at least
-//! [`MIN_HYBRID_HASH_JOIN_PAGES`]: a recursion level gets all of them but one, which reads
-//! the spilled runs back. Every level lays its pages out as described in `hash_join_level.rs`.
-//! No heap structure grows with the input: per record there are only the pages. The heap holds
-//! fixed bookkeeping per partition, the current record(s) being joined, and the stack of
-//! spilled pairs (a few words per spilled partition). [`HybridHashJoin::into_pages`] returns
-//! every page; every spill file is deleted when the join finishes or is dropped.
+//! [`MIN_HYBRID_HASH_JOIN_PAGES`]: a recursion level gets all of them but the reader pages
+//! that read the spilled runs back (one, or two for read-ahead from [`READ_AHEAD_MIN_PAGES`]
+//! pages on). Every level lays its pages out as described in `hash_join_level.rs`; the
+//! fallback as in `block_nested_loop_join.rs`. No heap structure grows with the input: per
+//! record there are only the pages. The heap holds fixed bookkeeping per partition, the
+//! current record(s) being joined (a batch of [`PROBE_BATCH`] probe records in
+//! [`HybridHashJoin::probe_all`]), and the stack of spilled pairs (a few words per spilled
+//! partition). [`HybridHashJoin::into_pages`] returns every page; every spill file is deleted
+//! when the join finishes or is dropped.
+//!
+//! # Metrics
+//!
+//! `records_in` counts the top-level input records (build and probe), not the spilled ones
+//! read back; `records_out` the rows emitted. `peak_pages_used` is an upper bound of the pages
+//! that held data at one time: every page not in a free list or the spill reserve counts
+//! (records, index slots, bloom filters, spill writer and reader pages, the fallback's block),
+//! and it is noted at every point where that number grows (after appends, at the height of a
+//! partition spill, after building the index and opening the probe writers, per block).
 
 use std::sync::Arc;
 
 use weir_memory::{IoManager, MemorySegment, PageSize};
 
 use crate::error::WeirError;
-use crate::operators::join::block_nested_loop_join::block_nested_loop_join;
-use crate::operators::join::hash_join_level::{HashJoinLevel, MIN_LEVEL_PAGES, SpilledPair};
+use crate::operators::join::block_nested_loop_join::{
+    MIN_BLOCK_NESTED_LOOP_PAGES, block_nested_loop_join,
+};
+use crate::operators::join::hash_join_level::{
+    HashJoinLevel, MIN_LEVEL_PAGES, PROBE_BATCH, SpilledPair,
+};
 use crate::operators::join::join_inputs::{JoinSchema, LeftOf, RightOf};
 use crate::operators::join::join_type::JoinType;
 use crate::operators::metrics::OperatorMetrics;
 use crate::operators::spill::SpillReader;
 
-/// The fewest pages a hybrid hash join works in: a level's minimum plus a reader page.
+/// The fewest pages a hybrid hash join works in: a level's minimum plus a reader page. The
+/// block nested-loop fallback needs no more, for every join type and run size.
 pub const MIN_HYBRID_HASH_JOIN_PAGES: usize = MIN_LEVEL_PAGES + 1;
+const _: () = assert!(MIN_BLOCK_NESTED_LOOP_PAGES <= MIN_HYBRID_HASH_JOIN_PAGES);
+
+/// From this many pages on, a recursion level reads its spilled runs with two pages
+/// (read-ahead) instead of one.
+pub const READ_AHEAD_MIN_PAGES: usize = 32;
 
 /// The deepest recursion level; a spilled pair deeper than this is joined by the fallback.
 pub const MAX_RECURSION_DEPTH: u32 = 5;
@@ -117,7 +139,7 @@ impl<J: JoinSchema> HybridHashJoin<J> {
             ));
         }
         let total_pages = pages.len();
-        let level = HashJoinLevel::new(0, pages, inputs.right_serializer())?;
+        let level = HashJoinLevel::new(0, pages, 0, inputs.right_serializer())?;
         Ok(HybridHashJoin {
             inputs,
             join_type,
@@ -203,10 +225,39 @@ impl<J: JoinSchema> HybridHashJoin<J> {
         I: IntoIterator<Item = Result<LeftOf<J>, WeirError>>,
         F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
     {
+        // Batches of PROBE_BATCH records let their cache misses overlap (see
+        // `HashJoinLevel::probe_batch`); the output is as if probed one by one.
+        let mut batch = Vec::with_capacity(PROBE_BATCH);
         for record in records {
-            self.probe(&record?, emit)?;
+            match record {
+                Ok(record) => batch.push(record),
+                Err(error) => {
+                    self.probe_batch(&batch, emit)?;
+                    return Err(error);
+                }
+            }
+            if batch.len() == PROBE_BATCH {
+                self.probe_batch(&batch, emit)?;
+                batch.clear();
+            }
         }
-        Ok(())
+        self.probe_batch(&batch, emit)
+    }
+
+    fn probe_batch<F>(&mut self, batch: &[LeftOf<J>], emit: &mut F) -> Result<(), WeirError>
+    where
+        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
+    {
+        if matches!(self.state, State::Building(_)) {
+            self.end_build()?;
+        }
+        let State::Probing(level) = &mut self.state else {
+            return Err(self.out_of_order("probe"));
+        };
+        self.metrics.records_in += batch.len() as u64;
+        let outcome =
+            level.probe_batch(&self.inputs, self.join_type, &mut self.metrics, batch, emit);
+        self.fail_on_error(outcome)
     }
 
     /// Emits what is left: unmatched build records of the in-memory partitions (right outer),
@@ -303,6 +354,7 @@ impl<J: JoinSchema> HybridHashJoin<J> {
                         &pair.build,
                         vec![pages.pop().expect("pages")],
                     )?;
+                    self.metrics.note_pages_used(1);
                     while let Some(record) = reader.next(self.inputs.right_serializer())? {
                         self.metrics.records_out += 1;
                         emit(None, Some(&record))?;
@@ -326,26 +378,46 @@ impl<J: JoinSchema> HybridHashJoin<J> {
                 )?;
                 continue;
             }
-            let reader_page = pages.pop().expect("a join has more than a level's pages");
-            let mut level = HashJoinLevel::new(pair.level, pages, self.inputs.right_serializer())?;
-            let mut reader = SpillReader::open(&self.io, &pair.build, vec![reader_page])?;
+            let reader_count = if pages.len() >= READ_AHEAD_MIN_PAGES {
+                2
+            } else {
+                1
+            };
+            let reader_pages = pages.split_off(pages.len() - reader_count);
+            let mut level = HashJoinLevel::new(
+                pair.level,
+                pages,
+                reader_count,
+                self.inputs.right_serializer(),
+            )?;
+            let mut reader = SpillReader::open(&self.io, &pair.build, reader_pages)?;
             while let Some(record) = reader.next(self.inputs.right_serializer())? {
                 level.build(&self.inputs, &self.io, &mut self.metrics, &record)?;
             }
             let reader_pages = reader.close();
             level.end_build(&self.io, &mut self.metrics)?;
             let mut reader = SpillReader::open(&self.io, probe, reader_pages)?;
-            while let Some(record) = reader.next(self.inputs.left_serializer())? {
-                level.probe(
-                    &self.inputs,
-                    self.join_type,
-                    &mut self.metrics,
-                    &record,
-                    emit,
-                )?;
+            let mut batch = Vec::with_capacity(PROBE_BATCH);
+            loop {
+                let record = reader.next(self.inputs.left_serializer())?;
+                let end = record.is_none();
+                batch.extend(record);
+                if end || batch.len() == PROBE_BATCH {
+                    level.probe_batch(
+                        &self.inputs,
+                        self.join_type,
+                        &mut self.metrics,
+                        &batch,
+                        emit,
+                    )?;
+                    batch.clear();
+                }
+                if end {
+                    break;
+                }
             }
             let mut reader_pages = reader.close();
-            self.metrics.note_pages_used(level.used_pages() + 1);
+            self.metrics.note_pages_used(level.used_pages());
             let (level_pages, children) = level.finish(self.join_type, &mut self.metrics, emit)?;
             pages = level_pages;
             pages.append(&mut reader_pages);

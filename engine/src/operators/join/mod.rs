@@ -17,7 +17,7 @@
 //! - `hash_join_level.rs`: one level: partitions, spilling, bloom filters, index, probe;
 //! - `hash_index.rs`: the open-addressing table in pages; `hash_prefixed.rs`: records with
 //!   their key hash in front; `record_pointers.rs`: walking a record area;
-//! - `bloom_filter.rs`, `match_bits.rs`: bit sets in pages;
+//! - `bloom_filter.rs`: a bit set in pages;
 //! - `block_nested_loop_join.rs`: the fallback for partitions recursion cannot split;
 //! - `sort_merge_join.rs`, `group_buffer.rs`: the sort-merge join and its buffer of one key's
 //!   right records.
@@ -31,13 +31,14 @@ mod hash_prefixed;
 mod hybrid_hash_join;
 mod join_inputs;
 mod join_type;
-mod match_bits;
 mod record_pointers;
 mod sort_merge_join;
 
-pub use block_nested_loop_join::block_nested_loop_pages;
+pub use block_nested_loop_join::{MIN_BLOCK_NESTED_LOOP_PAGES, STREAM_READ_AHEAD_MIN_PAGES};
 pub use hash_join_level::{MAX_FAN_OUT, MIN_LEVEL_PAGES};
-pub use hybrid_hash_join::{HybridHashJoin, MAX_RECURSION_DEPTH, MIN_HYBRID_HASH_JOIN_PAGES};
+pub use hybrid_hash_join::{
+    HybridHashJoin, MAX_RECURSION_DEPTH, MIN_HYBRID_HASH_JOIN_PAGES, READ_AHEAD_MIN_PAGES,
+};
 pub use join_inputs::{JoinInputs, JoinSchema, KeyOf, LeftOf, RightOf};
 pub use join_type::JoinType;
 pub use sort_merge_join::{MIN_SORT_MERGE_JOIN_PAGES, SortMergeJoin};
