@@ -45,6 +45,9 @@ use crate::operators::sort::sort_index::{POINTER_BYTES, SortIndex};
 use crate::operators::spill::SpillWriter;
 use crate::types::{TypeComparator, TypeSerializer};
 
+/// How many records ahead of the one being copied [`InMemorySorter::spill_to`] touches.
+const TOUCH_AHEAD: usize = 8;
+
 /// The longest normalized key prefix kept in the index.
 pub const MAX_PREFIX_BYTES: usize = 24;
 
@@ -284,7 +287,13 @@ where
     pub fn spill_to(&self, writer: &mut SpillWriter) -> Result<(), WeirError> {
         let mut scratch = Vec::new();
         let fixed_length = self.serializer.fixed_length();
+        let mut touched = 0u8;
         for i in 0..self.index.len() {
+            // Records come in sorted, so random, order: load a later one's first cache line
+            // now, so that its miss overlaps with this copy.
+            if i + TOUCH_AHEAD < self.index.len() {
+                touched ^= self.records.touch(self.index.pointer(i + TOUCH_AHEAD));
+            }
             let (mut view, length) = self.records.reader_at(self.index.pointer(i))?;
             let length = match (length, fixed_length) {
                 (Some(length), _) => length as usize,
@@ -295,6 +304,7 @@ where
             view.read_exact(&mut scratch)?;
             writer.write_serialized(&scratch)?;
         }
+        std::hint::black_box(touched);
         Ok(())
     }
 
