@@ -373,6 +373,9 @@ mod tests {
             assert_eq!(pointer, i * 16);
         }
         assert_eq!(area.read(&serializer, 299 * 16).unwrap(), (299, !299));
+        // The first byte of record 7 is the low byte of 7 (little-endian).
+        assert_eq!(area.touch(7 * 16), 7);
+        assert_eq!(area.touch(1 << 40), 0, "past the pages");
         assert_eq!(area.reader_at(0).unwrap().1, None);
     }
 }
