@@ -129,6 +129,12 @@ pub struct ReduceHashTable<S, KC, KF, R> {
     reserve: Option<MemorySegment>,
     scratch: Vec<u8>,
     peak_pages_used: usize,
+    /// No growth is tried while fewer slots than this are occupied: a refusal for want of
+    /// pages holds until a spill frees some (`usize::MAX`), one for the balance with the
+    /// entries is looked at again after 1/64 of the slots more.
+    next_growth_check: usize,
+    #[cfg(test)]
+    test_calls: u64,
 }
 
 impl<S, KC, KF, R> ReduceHashTable<S, KC, KF, R>
@@ -190,12 +196,28 @@ where
             reserve,
             scratch: Vec::new(),
             peak_pages_used: 1,
+            next_growth_check: 0,
+            #[cfg(test)]
+            test_calls: 0,
         })
     }
 
     #[cfg(test)]
     pub fn partition_count(&self) -> usize {
         self.partitions.len()
+    }
+
+    /// Spills the largest in-memory partition now and then (every 1024th call), as running
+    /// out of pages would.
+    #[cfg(test)]
+    fn spill_partition_for_test(&mut self) {
+        self.test_calls += 1;
+        if self.test_calls.is_multiple_of(1024)
+            && self.reserve.is_some()
+            && let Some(victim) = self.largest_in_memory_partition()
+        {
+            self.spill_partition(victim).unwrap();
+        }
     }
 
     #[cfg(test)]
@@ -398,10 +420,17 @@ where
             self.rebuild_slots(0);
             return Ok(true);
         }
-        let growth = self.growth_pages();
-        if growth > 0 {
-            self.rebuild_slots(growth);
-            return Ok(true);
+        if self.occupied_slots >= self.next_growth_check {
+            let growth = self.growth_pages();
+            if growth > 0 {
+                self.rebuild_slots(growth);
+                return Ok(true);
+            }
+            self.next_growth_check = if self.growth_room() == 0 {
+                usize::MAX
+            } else {
+                self.occupied_slots + (self.slot_count / 64).max(1)
+            };
         }
         if self.occupied_slots * 8 < self.slot_count * 7 {
             return Ok(true);
@@ -440,11 +469,7 @@ where
     /// pages, and no more than the slots that all the memory left could fill at 3/4 load.
     fn growth_pages(&self) -> usize {
         let slot_pages = self.slots.len();
-        let most_slot_pages = self.total_pages - 2 * self.partitions.len();
-        let room = most_slot_pages
-            .saturating_sub(slot_pages)
-            .min(self.free.len())
-            .min(slot_pages);
+        let room = self.growth_room();
         if room == 0 {
             return 0;
         }
@@ -456,6 +481,17 @@ where
         let wanted_slots = 4 * bytes / (3 * entry_bytes + 4 * SLOT_BYTES);
         let wanted_pages = wanted_slots.div_ceil(page_size / SLOT_BYTES);
         room.min(wanted_pages.saturating_sub(slot_pages))
+    }
+
+    /// Slot pages the table could add now: at most doubling, within `total − 2F` slot pages
+    /// and the free pages. Only a spill (freeing pages) turns 0 into more.
+    fn growth_room(&self) -> usize {
+        let slot_pages = self.slots.len();
+        let most_slot_pages = self.total_pages - 2 * self.partitions.len();
+        most_slot_pages
+            .saturating_sub(slot_pages)
+            .min(self.free.len())
+            .min(slot_pages)
     }
 
     /// Bytes per live in-memory entry, pages and dead entries included.
@@ -511,6 +547,7 @@ where
             }
         }
         self.indexed_slots = self.occupied_slots;
+        self.next_growth_check = 0;
         self.note_pages_used();
     }
 
@@ -544,6 +581,7 @@ where
         self.spills[partition] = Some(writer);
         self.spilled_mask |= 1 << partition;
         self.reserve = self.free.pop();
+        self.next_growth_check = 0;
         self.note_pages_used();
         Ok(())
     }
@@ -874,6 +912,50 @@ mod tests {
         let (out, pages) = drain(table, &io);
         assert_eq!(out, oracle);
         assert_eq!(pages.len(), 24);
+    }
+
+    /// Inserts `keys` keys twice each into a table of `pages` pages and checks the remembered
+    /// growth refusals: "no pages" only while no slot page can be had, every refusal
+    /// forgotten when a spill frees pages. Returns (refusals for want of pages, refusals for
+    /// the balance) seen after inserts.
+    fn remembered_refusals(pages: usize, keys: u64) -> (usize, usize) {
+        let (_dir, io, memory) = setup(pages);
+        let mut table = sum_table(memory.reservation("t").allocate_pages(pages).unwrap(), &io);
+        let mut oracle = HashMap::new();
+        let (mut for_pages, mut for_balance) = (0, 0);
+        for i in 0..2 * keys {
+            let key = (i * 2_654_435_761) % keys;
+            table.insert((key, i)).unwrap();
+            *oracle.entry(key).or_insert(0) += i;
+            if table.next_growth_check == usize::MAX {
+                assert_eq!(table.growth_room(), 0, "remembered without cause");
+                for_pages += 1;
+            } else if table.next_growth_check > table.occupied_slots {
+                assert!(table.next_growth_check <= table.occupied_slots + table.slot_count / 64);
+                for_balance += 1;
+            }
+            // A spill forgets the refusal: a new key looks at growth again.
+            let spilled = table.spilled_partitions();
+            table.spill_partition_for_test();
+            if table.spilled_partitions() > spilled {
+                assert_eq!(table.next_growth_check, 0);
+            }
+        }
+        let (out, returned) = drain(table, &io);
+        assert_eq!(out, oracle);
+        assert_eq!(returned.len(), pages);
+        (for_pages, for_balance)
+    }
+
+    #[test]
+    fn growth_refusals_are_remembered_until_a_spill_frees_pages() {
+        // The fewest pages: the one slot page is the cap, so growth is refused for want of
+        // pages and stays refused.
+        let (for_pages, _) = remembered_refusals(MIN_TABLE_PAGES, 1_500);
+        assert!(for_pages > 0);
+        // 64 pages: the slots grow while the forced spills keep freeing pages; the result
+        // stays right whatever was remembered.
+        remembered_refusals(64, 10_000);
     }
 
     #[test]

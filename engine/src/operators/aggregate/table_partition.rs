@@ -250,19 +250,51 @@ impl TablePartition {
         )
     }
 
+    /// Bytes of the record of the entry at `address`.
+    #[inline]
+    fn record_bytes(&self, address: u64) -> usize {
+        match self.layout.fixed_length {
+            Some(length) => length,
+            None => self.header(address).record_bytes,
+        }
+    }
+
+    /// The page and the offset in it of the record of the entry at `address` when its
+    /// `record_bytes` bytes lie in that one page (most records), `None` when it straddles.
+    #[inline]
+    fn record_in_one_page(&self, address: u64, record_bytes: usize) -> Option<(usize, usize)> {
+        let (page, offset) = self
+            .layout
+            .locate(address + self.layout.header_bytes() as u64);
+        (offset + record_bytes <= self.layout.page_size).then_some((page, offset))
+    }
+
     pub fn read_record<S: TypeSerializer>(
         &self,
         serializer: &S,
         address: u64,
     ) -> Result<S::Value, WeirError> {
-        serializer.deserialize(&mut self.record_reader(address))
+        let record_bytes = self.record_bytes(address);
+        match self.record_in_one_page(address, record_bytes) {
+            Some((page, offset)) => serializer.deserialize(&mut PagedInputView::new_at(
+                OnePageSource {
+                    page: &self.pages[page],
+                    limit: offset + record_bytes,
+                },
+                offset,
+            )),
+            None => serializer.deserialize(&mut self.record_reader(address)),
+        }
     }
 
     /// Copies the serialized record of the entry at `address` into `bytes`.
     pub fn copy_record(&self, address: u64, bytes: &mut Vec<u8>) -> Result<(), WeirError> {
-        let header = self.header(address);
-        bytes.resize(header.record_bytes, 0);
-        self.record_reader(address).read_exact(bytes)?;
+        let record_bytes = self.record_bytes(address);
+        bytes.resize(record_bytes, 0);
+        match self.record_in_one_page(address, record_bytes) {
+            Some((page, offset)) => self.pages[page].get_bytes(offset, bytes),
+            None => self.record_reader(address).read_exact(bytes)?,
+        }
         Ok(())
     }
 
@@ -292,6 +324,15 @@ impl TablePartition {
         address: u64,
         record: &S::Value,
     ) -> Result<(), WeirError> {
+        if let Some((page, offset)) = self.record_in_one_page(address, self.record_bytes(address)) {
+            let mut view = PagedOutputView::new_at(
+                OnePageTarget {
+                    page: &mut self.pages[page],
+                },
+                offset,
+            );
+            return serializer.serialize(record, &mut view);
+        }
         let (page, offset) = self
             .layout
             .locate(address + self.layout.header_bytes() as u64);
@@ -367,6 +408,40 @@ impl SegmentTarget for OverwriteTarget<'_> {
     }
 }
 
+/// Writes over a record that lies in one page; a write past the page end fails (it cannot
+/// happen for a record of the same length).
+struct OnePageTarget<'a> {
+    page: &'a mut MemorySegment,
+}
+
+impl SegmentTarget for OnePageTarget<'_> {
+    #[inline]
+    fn current_mut(&mut self) -> &mut MemorySegment {
+        self.page
+    }
+
+    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
+        Err(MemoryError::PagesFull { pages: 1 })
+    }
+}
+
+/// Reads a record that lies in one page, up to its end (`limit`).
+struct OnePageSource<'a> {
+    page: &'a MemorySegment,
+    limit: usize,
+}
+
+impl SegmentSource for OnePageSource<'_> {
+    #[inline]
+    fn current(&self) -> Option<(&MemorySegment, usize)> {
+        Some((self.page, self.limit))
+    }
+
+    fn advance(&mut self) -> Result<bool, MemoryError> {
+        Ok(false)
+    }
+}
+
 /// Reads a partition from a page on; every page but the last is valid to its end.
 #[derive(Debug)]
 pub(super) struct PartitionSource<'a> {
@@ -395,5 +470,158 @@ impl SegmentSource for PartitionSource<'_> {
         } else {
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::DefaultSerializer;
+    use weir_memory::PageSize;
+
+    const PAGE_BYTES: usize = 4096;
+
+    fn pages(count: usize) -> Vec<MemorySegment> {
+        (0..count)
+            .map(|_| MemorySegment::allocate_unpooled(PageSize::new(PAGE_BYTES).unwrap()).unwrap())
+            .collect()
+    }
+
+    fn layout<S: TypeSerializer>(serializer: &S) -> EntryLayout {
+        EntryLayout {
+            page_size: PAGE_BYTES,
+            page_shift: PAGE_BYTES.trailing_zeros(),
+            fixed_length: serializer.fixed_length(),
+        }
+    }
+
+    /// A fixed-length record of `N` bytes filled with `byte`.
+    fn filled<const N: usize>(byte: u8) -> [u8; N] {
+        [byte; N]
+    }
+
+    /// Fixed-length entries: the first record ends `overhang` bytes past the end of page 0
+    /// (0: exactly at its end); it is read, copied and overwritten in place, and the entry
+    /// after it stays intact.
+    fn fixed_record_at_the_page_end<const N: usize>(overhang: usize) {
+        assert_eq!(HASH_BYTES + N, PAGE_BYTES + overhang);
+        let serializer = <[u8; N]>::serializer();
+        let mut free = pages(4);
+        let mut partition = TablePartition::new(layout(&serializer));
+        let first = partition
+            .append(&serializer, 11, &filled::<N>(1), &mut free)
+            .unwrap()
+            .unwrap();
+        let second = partition
+            .append(&serializer, 22, &filled::<N>(2), &mut free)
+            .unwrap()
+            .unwrap();
+        assert_eq!(first, 0);
+        // The next header starts right after the first record.
+        assert_eq!(second, (PAGE_BYTES + overhang) as u64);
+        assert_eq!(
+            partition.record_in_one_page(first, N).is_some(),
+            overhang == 0
+        );
+        assert_eq!(
+            partition.read_record(&serializer, first).unwrap(),
+            filled::<N>(1)
+        );
+        partition
+            .overwrite_record(&serializer, first, &filled::<N>(3))
+            .unwrap();
+        let mut bytes = Vec::new();
+        partition.copy_record(first, &mut bytes).unwrap();
+        assert_eq!(bytes, vec![3; N]);
+        assert_eq!(partition.header(second).hash, 22);
+        assert_eq!(
+            partition.read_record(&serializer, second).unwrap(),
+            filled::<N>(2)
+        );
+        partition.clear(&mut free);
+        assert_eq!(free.len(), 4);
+    }
+
+    #[test]
+    fn a_fixed_length_record_ending_exactly_at_the_page_end_is_read_and_overwritten_in_place() {
+        fixed_record_at_the_page_end::<{ PAGE_BYTES - HASH_BYTES }>(0);
+    }
+
+    #[test]
+    fn a_fixed_length_record_straddling_the_page_end_by_one_byte_is_read_and_overwritten() {
+        fixed_record_at_the_page_end::<{ PAGE_BYTES - HASH_BYTES + 1 }>(1);
+    }
+
+    /// Variable-length entries: the record of the second entry ends `overhang` bytes past the
+    /// end of page 0.
+    fn variable_record_at_the_page_end(overhang: usize) {
+        let serializer = <Vec<u8>>::serializer();
+        let header_bytes = HASH_BYTES + LENGTH_BYTES;
+        let mut free = pages(4);
+        let mut partition = TablePartition::new(layout(&serializer));
+        let small = partition
+            .append(&serializer, 1, &vec![7u8; 3], &mut free)
+            .unwrap()
+            .unwrap();
+        let small_bytes = partition.header(small).record_bytes;
+        // The second record (a 2-byte varint length and its bytes) ends at the page end plus
+        // `overhang`.
+        let record_bytes = PAGE_BYTES + overhang - 2 * header_bytes - small_bytes;
+        let payload = vec![9u8; record_bytes - 2];
+        let address = partition
+            .append(&serializer, 2, &payload, &mut free)
+            .unwrap()
+            .unwrap();
+        let header = partition.header(address);
+        assert_eq!(header.record_bytes, record_bytes);
+        assert_eq!(
+            partition.after(address, &header),
+            (PAGE_BYTES + overhang) as u64
+        );
+        assert_eq!(
+            partition
+                .record_in_one_page(address, record_bytes)
+                .is_some(),
+            overhang == 0
+        );
+        let next = partition
+            .append(&serializer, 3, &vec![5u8; 2], &mut free)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            partition.read_record(&serializer, address).unwrap(),
+            payload
+        );
+        let mut bytes = Vec::new();
+        partition.copy_record(address, &mut bytes).unwrap();
+        let mut changed = bytes.clone();
+        *changed.last_mut().unwrap() = 1;
+        partition.overwrite_record_bytes(address, &changed);
+        let mut expected = payload.clone();
+        *expected.last_mut().unwrap() = 1;
+        assert_eq!(
+            partition.read_record(&serializer, address).unwrap(),
+            expected
+        );
+        assert_eq!(
+            partition.read_record(&serializer, small).unwrap(),
+            vec![7u8; 3]
+        );
+        assert_eq!(
+            partition.read_record(&serializer, next).unwrap(),
+            vec![5u8; 2]
+        );
+        partition.clear(&mut free);
+        assert_eq!(free.len(), 4);
+    }
+
+    #[test]
+    fn a_variable_length_record_ending_exactly_at_the_page_end_is_read_in_one_page() {
+        variable_record_at_the_page_end(0);
+    }
+
+    #[test]
+    fn a_variable_length_record_straddling_the_page_end_by_one_byte_is_read_across_pages() {
+        variable_record_at_the_page_end(1);
     }
 }
