@@ -164,6 +164,7 @@ where
     }
 
     /// Adds `record`; `Ok(false)` when the pages are used up (the sorter is unchanged then).
+    #[inline]
     pub fn write(&mut self, record: &S::Value) -> Result<bool, WeirError> {
         let took_index_page = self.index.is_full();
         if took_index_page {
