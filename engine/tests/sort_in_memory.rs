@@ -379,6 +379,56 @@ proptest! {
     }
 }
 
+/// Pages holding garbage from an earlier user: the sorter writes each normalized key straight
+/// into its index entry, so the bytes of the prefix slot past a short key (4 of 8, 10 of 24)
+/// must be zeroed, or tied keys would order by garbage and the stable order would break.
+#[test]
+fn garbage_in_reused_pages_does_not_reach_the_prefix_slot() {
+    fn dirty_pages(manager: &MemoryManager, count: usize) -> Vec<MemorySegment> {
+        let mut pages = pages(manager, count);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for page in &mut pages {
+            for offset in (0..page.size()).step_by(8) {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                page.put_u64_le(offset, state);
+            }
+        }
+        pages
+    }
+    let u32_records: Vec<(u32, u32)> = (0..5_000u32).map(|i| (i % 7, i)).collect();
+    let fixed_records: Vec<([u8; 10], u16)> =
+        (0..5_000u16).map(|i| ([(i % 5) as u8; 10], i)).collect();
+    for algorithm in ALGORITHMS {
+        let manager = manager(4096, 64);
+        let comparator = KeyedComparator::new(|r: &(u32, u32)| &r.0, IntComparator::<u32>::new());
+        let sorted = sort_all_with(
+            <(u32, u32)>::serializer(),
+            comparator,
+            SortOrder::Stable,
+            algorithm,
+            dirty_pages(&manager, 64),
+            &u32_records,
+        );
+        check_sorted(&sorted, &u32_records, SortOrder::Stable, |r| r.0).unwrap();
+
+        let comparator = KeyedComparator::new(
+            |r: &([u8; 10], u16)| &r.0,
+            FixedBytesComparator::<10>::new(),
+        );
+        let sorted = sort_all_with(
+            <([u8; 10], u16)>::serializer(),
+            comparator,
+            SortOrder::Stable,
+            algorithm,
+            dirty_pages(&manager, 64),
+            &fixed_records,
+        );
+        check_sorted(&sorted, &fixed_records, SortOrder::Stable, |r| r.0).unwrap();
+    }
+}
+
 /// All keys equal: the radix sort finds one bucket at every byte and moves nothing; stable
 /// order keeps the input order exactly.
 #[test]

@@ -18,6 +18,20 @@
 //! shares that list with other structures, e.g. the sort index), and [`RecordArea::append`]
 //! either writes a whole record or, when the free list runs dry, rolls the area back to where
 //! it was and reports that the record did not fit. Nothing here allocates per record.
+//!
+//! ```text
+//!  append ──▶ room in the write page (a fixed length that fits, or any variable length)?
+//!               ├─ yes: serialize into the write page alone (a view that cannot advance)
+//!               │        ├─ it fit ──────────────────▶ done: no page taken, nothing to undo
+//!               │        └─ it reached the page end ─▶ the bytes past the write position are
+//!               │           (or serializing failed)    garbage; fall through to ───┐
+//!               └─ no ──────────────────────────────────────────────────────────────┤
+//!            across pages: take pages from the free list as the view advances,  ◀──┘
+//!            roll back on NoRoom or error
+//! ```
+//!
+//! Most records fit in the rest of the write page, so the common append is a bounds check, the
+//! serializer's writes into one page and (length-prefixed records) one `u32` store.
 
 use weir_memory::{
     MemoryError, MemorySegment, PageSize, PagedInputView, PagedOutputView, SegmentSource,
@@ -38,6 +52,8 @@ pub struct RecordArea {
     page_shift: u32,
     /// Write position in the last page.
     write_position: usize,
+    /// The serializer's fixed record length; `None`: records carry a length prefix.
+    fixed_length: Option<usize>,
     /// Whether records carry a length prefix (the serializer has no fixed length).
     length_prefixed: bool,
     records: usize,
@@ -61,6 +77,7 @@ impl RecordArea {
             page_size: page_size.bytes(),
             page_shift: page_size.bytes().trailing_zeros(),
             write_position: page_size.bytes(),
+            fixed_length,
             length_prefixed: fixed_length.is_none(),
             records: 0,
         }
@@ -89,7 +106,63 @@ impl RecordArea {
     }
 
     /// Serializes `record` at the end of the area, taking pages from `free` as needed.
+    #[inline]
     pub fn append<S: TypeSerializer>(
+        &mut self,
+        serializer: &S,
+        record: &S::Value,
+        free: &mut Vec<MemorySegment>,
+    ) -> Result<Appended, WeirError> {
+        match self.append_in_write_page(serializer, record) {
+            Some(pointer) => Ok(Appended::At(pointer)),
+            None => self.append_across_pages(serializer, record, free),
+        }
+    }
+
+    /// Serializes `record` into the rest of the write page and returns its pointer when it fits
+    /// there. `None`: nothing changed (the bytes written past the write position are garbage the
+    /// next append overwrites), because there is no room in the write page, the record reached
+    /// its end, or serializing failed; [`RecordArea::append_across_pages`] then serializes the
+    /// record again and decides (a serializer fails the same way twice).
+    #[inline]
+    fn append_in_write_page<S: TypeSerializer>(
+        &mut self,
+        serializer: &S,
+        record: &S::Value,
+    ) -> Option<u64> {
+        let start_position = self.write_position;
+        let room = self.page_size - start_position;
+        let fits = match self.fixed_length {
+            Some(length) => length <= room,
+            None => LENGTH_PREFIX_BYTES < room,
+        };
+        if room == 0 || !fits {
+            return None;
+        }
+        let pointer = self.occupied_bytes();
+        let length_prefixed = self.length_prefixed;
+        let page = self.pages.last_mut()?;
+        let mut view = PagedOutputView::new_at(WritePageTarget { page }, start_position);
+        if length_prefixed {
+            view.write_u32_le(0).ok()?;
+        }
+        serializer.serialize(record, &mut view).ok()?;
+        let (WritePageTarget { page }, end_position) = view.finish();
+        if length_prefixed {
+            // Less than a page (at most 1 MiB), so it fits in a u32.
+            let length = end_position - start_position - LENGTH_PREFIX_BYTES;
+            page.put_u32_le(start_position, u32::try_from(length).ok()?);
+        }
+        self.write_position = end_position;
+        self.records += 1;
+        Some(pointer)
+    }
+
+    /// Serializes `record` at the end of the area through a view that takes pages from `free`
+    /// as it advances, rolling back when they run out.
+    #[cold]
+    #[inline(never)]
+    fn append_across_pages<S: TypeSerializer>(
         &mut self,
         serializer: &S,
         record: &S::Value,
@@ -230,6 +303,23 @@ impl RecordArea {
         let mut pages = Vec::new();
         self.clear(&mut pages);
         pages
+    }
+}
+
+/// The write page alone: a view over it fails with [`MemoryError::PagesFull`] when it would
+/// move past the page's end.
+struct WritePageTarget<'a> {
+    page: &'a mut MemorySegment,
+}
+
+impl SegmentTarget for WritePageTarget<'_> {
+    #[inline]
+    fn current_mut(&mut self) -> &mut MemorySegment {
+        self.page
+    }
+
+    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
+        Err(MemoryError::PagesFull { pages: 1 })
     }
 }
 
@@ -377,5 +467,270 @@ mod tests {
         assert_eq!(area.touch(7 * 16), 7);
         assert_eq!(area.touch(1 << 40), 0, "past the pages");
         assert_eq!(area.reader_at(0).unwrap().1, None);
+    }
+
+    const PAGE_BYTES: usize = 4096;
+
+    fn page_size() -> PageSize {
+        PageSize::new(PAGE_BYTES).unwrap()
+    }
+
+    /// An area of `Vec<u8>` records (length-prefixed) and `pages` free pages.
+    fn byte_area(manager: &MemoryManager, pages: usize) -> (RecordArea, Vec<MemorySegment>) {
+        let area = RecordArea::new(page_size(), <Vec<u8>>::serializer().fixed_length());
+        (area, free_pages(manager, pages))
+    }
+
+    /// A `Vec<u8>` record taking exactly `bytes` in the area: length prefix, varint, content.
+    fn record_of_area_bytes(bytes: usize, fill: u8) -> Vec<u8> {
+        let content = bytes - LENGTH_PREFIX_BYTES - 1;
+        let varint = if content < 128 { 1 } else { 2 };
+        vec![fill; bytes - LENGTH_PREFIX_BYTES - varint]
+    }
+
+    fn append_bytes(
+        area: &mut RecordArea,
+        record: &Vec<u8>,
+        free: &mut Vec<MemorySegment>,
+    ) -> Appended {
+        area.append(&<Vec<u8>>::serializer(), record, free).unwrap()
+    }
+
+    #[test]
+    fn a_length_prefixed_record_can_end_exactly_at_a_page_end() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        let (mut area, mut free) = byte_area(&manager, 2);
+        let first = record_of_area_bytes(105, 1);
+        let second = record_of_area_bytes(PAGE_BYTES - 105, 2);
+        assert_eq!(append_bytes(&mut area, &first, &mut free), Appended::At(0));
+        assert_eq!(
+            append_bytes(&mut area, &second, &mut free),
+            Appended::At(105)
+        );
+        assert_eq!(
+            (area.occupied_bytes(), area.page_count(), free.len()),
+            (PAGE_BYTES as u64, 1, 1)
+        );
+        // The next record starts the next page.
+        let third = vec![3u8; 10];
+        assert_eq!(
+            append_bytes(&mut area, &third, &mut free),
+            Appended::At(PAGE_BYTES as u64)
+        );
+        assert_eq!((area.page_count(), free.len()), (2, 0));
+        let serializer = <Vec<u8>>::serializer();
+        for (record, pointer) in [(first, 0), (second, 105), (third, PAGE_BYTES as u64)] {
+            assert_eq!(area.read(&serializer, pointer).unwrap(), record);
+        }
+    }
+
+    #[test]
+    fn a_length_prefixed_record_one_byte_over_the_page_end_straddles() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        let (mut area, mut free) = byte_area(&manager, 2);
+        let first = record_of_area_bytes(105, 1);
+        let second = record_of_area_bytes(PAGE_BYTES - 105 + 1, 2);
+        append_bytes(&mut area, &first, &mut free);
+        assert_eq!(
+            append_bytes(&mut area, &second, &mut free),
+            Appended::At(105)
+        );
+        assert_eq!(
+            (area.occupied_bytes(), area.page_count(), free.len()),
+            (PAGE_BYTES as u64 + 1, 2, 0)
+        );
+        let third = vec![3u8; 10];
+        assert_eq!(
+            append_bytes(&mut area, &third, &mut free),
+            Appended::At(PAGE_BYTES as u64 + 1)
+        );
+        let serializer = <Vec<u8>>::serializer();
+        assert_eq!(area.read(&serializer, 105).unwrap(), second);
+        assert_eq!(area.reader_at(105).unwrap().1, Some(3988));
+        assert_eq!(
+            area.read(&serializer, PAGE_BYTES as u64 + 1).unwrap(),
+            third
+        );
+    }
+
+    #[test]
+    fn a_length_prefix_can_straddle_a_page_end() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        let (mut area, mut free) = byte_area(&manager, 2);
+        // Leaves 2, then 4 (no room for a prefix and a byte), then 5 bytes in the first page.
+        for left in [2, 4, 5] {
+            area.clear(&mut free);
+            let head = record_of_area_bytes(PAGE_BYTES - left, 1);
+            append_bytes(&mut area, &head, &mut free);
+            let tail = vec![7u8; 20];
+            let pointer = (PAGE_BYTES - left) as u64;
+            assert_eq!(
+                append_bytes(&mut area, &tail, &mut free),
+                Appended::At(pointer)
+            );
+            assert_eq!(area.page_count(), 2);
+            let serializer = <Vec<u8>>::serializer();
+            assert_eq!(area.read(&serializer, 0).unwrap(), head);
+            assert_eq!(area.read(&serializer, pointer).unwrap(), tail);
+        }
+    }
+
+    #[test]
+    fn fixed_length_records_whose_size_does_not_divide_the_page() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        let mut free = free_pages(&manager, 4);
+        let serializer = <[u8; 100]>::serializer();
+        let mut area = RecordArea::new(page_size(), serializer.fixed_length());
+        let record = |i: usize| std::array::from_fn::<u8, 100, _>(|j| (i * 7 + j) as u8);
+        let mut written = 0;
+        while let Appended::At(pointer) = area
+            .append(&serializer, &record(written), &mut free)
+            .unwrap()
+        {
+            assert_eq!(pointer, written as u64 * 100);
+            written += 1;
+        }
+        // 16 KiB hold 163 records of 100 bytes; each of the three page boundaries cuts one.
+        assert_eq!(written, 4 * PAGE_BYTES / 100);
+        assert_eq!((area.len(), area.page_count(), free.len()), (written, 4, 0));
+        assert_eq!(area.occupied_bytes(), written as u64 * 100);
+        for i in 0..written {
+            assert_eq!(area.read(&serializer, i as u64 * 100).unwrap(), record(i));
+        }
+    }
+
+    #[test]
+    fn no_room_exactly_at_the_page_boundary() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        // Fixed length: 64 records of 64 bytes fill one page exactly; the 65th has no room.
+        let mut free = free_pages(&manager, 1);
+        let serializer = <[u8; 64]>::serializer();
+        let mut area = RecordArea::new(page_size(), serializer.fixed_length());
+        for i in 0..64u8 {
+            assert_eq!(
+                area.append(&serializer, &[i; 64], &mut free).unwrap(),
+                Appended::At(u64::from(i) * 64)
+            );
+        }
+        assert_eq!(
+            area.append(&serializer, &[64; 64], &mut free).unwrap(),
+            Appended::NoRoom
+        );
+        assert_eq!(
+            (area.len(), area.occupied_bytes(), area.page_count()),
+            (64, PAGE_BYTES as u64, 1)
+        );
+        assert_eq!(area.read(&serializer, 63 * 64).unwrap(), [63; 64]);
+        area.clear(&mut free);
+
+        // Length-prefixed: a record ending exactly at the end of the only page fits, the
+        // next has no room; one byte more does not fit and leaves the area as it was.
+        let (mut area, mut free) = (RecordArea::new(page_size(), None), free);
+        let first = record_of_area_bytes(1000, 1);
+        append_bytes(&mut area, &first, &mut free);
+        let over = record_of_area_bytes(PAGE_BYTES - 1000 + 1, 2);
+        assert_eq!(append_bytes(&mut area, &over, &mut free), Appended::NoRoom);
+        assert_eq!(
+            (
+                area.len(),
+                area.occupied_bytes(),
+                area.page_count(),
+                free.len()
+            ),
+            (1, 1000, 1, 0)
+        );
+        let exact = record_of_area_bytes(PAGE_BYTES - 1000, 3);
+        assert_eq!(
+            append_bytes(&mut area, &exact, &mut free),
+            Appended::At(1000)
+        );
+        assert_eq!(
+            append_bytes(&mut area, &vec![4], &mut free),
+            Appended::NoRoom
+        );
+        assert_eq!(
+            (
+                area.len(),
+                area.occupied_bytes(),
+                area.page_count(),
+                free.len()
+            ),
+            (2, PAGE_BYTES as u64, 1, 0)
+        );
+        let serializer = <Vec<u8>>::serializer();
+        assert_eq!(area.read(&serializer, 0).unwrap(), first);
+        assert_eq!(area.read(&serializer, 1000).unwrap(), exact);
+    }
+
+    /// Writes `bytes` bytes, then fails when `fail` is set. Reads back a record as the bytes up
+    /// to the end of the area (enough for the last record, all these tests read).
+    #[derive(Debug, Clone, Copy)]
+    struct FailingSerializer;
+
+    impl TypeSerializer for FailingSerializer {
+        type Value = (usize, bool);
+
+        fn serialize<W: SegmentTarget>(
+            &self,
+            &(bytes, fail): &(usize, bool),
+            out: &mut PagedOutputView<W>,
+        ) -> Result<(), WeirError> {
+            for _ in 0..bytes {
+                out.write_u8(0xab)?;
+            }
+            if fail {
+                return Err(WeirError::Serialize {
+                    type_name: "test record",
+                    error: postcard::Error::SerializeBufferFull,
+                });
+            }
+            Ok(())
+        }
+
+        fn deserialize<R: weir_memory::SegmentSource>(
+            &self,
+            input: &mut PagedInputView<R>,
+        ) -> Result<(usize, bool), WeirError> {
+            let mut bytes = 0;
+            while !input.at_end()? {
+                input.read_u8()?;
+                bytes += 1;
+            }
+            Ok((bytes, false))
+        }
+    }
+
+    #[test]
+    fn a_failing_serializer_leaves_the_area_as_it_was() {
+        let manager = MemoryManager::new(ByteSize::kib(16), page_size()).unwrap();
+        let mut free = free_pages(&manager, 3);
+        let mut area = RecordArea::new(page_size(), None);
+        assert_eq!(
+            area.append(&FailingSerializer, &(100, false), &mut free)
+                .unwrap(),
+            Appended::At(0)
+        );
+        // Fails inside the write page, then after crossing into new pages.
+        for bytes in [10, 5000] {
+            let error = area
+                .append(&FailingSerializer, &(bytes, true), &mut free)
+                .unwrap_err();
+            assert!(matches!(error, WeirError::Serialize { .. }), "{error}");
+            assert_eq!(
+                (
+                    area.len(),
+                    area.occupied_bytes(),
+                    area.page_count(),
+                    free.len()
+                ),
+                (1, 104, 1, 2)
+            );
+        }
+        assert_eq!(
+            area.append(&FailingSerializer, &(7, false), &mut free)
+                .unwrap(),
+            Appended::At(104)
+        );
+        assert_eq!(area.reader_at(104).unwrap().1, Some(7));
     }
 }

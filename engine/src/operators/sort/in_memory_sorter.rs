@@ -90,8 +90,6 @@ pub struct InMemorySorter<S: TypeSerializer, C: TypeComparator<Value = S::Value>
     /// Bytes of normalized key the comparator writes (≤ the index's prefix slot).
     prefix_len: usize,
     prefix_is_complete: bool,
-    /// Scratch for writing a prefix.
-    prefix_scratch: [u8; MAX_PREFIX_BYTES],
 }
 
 impl<S, C> InMemorySorter<S, C>
@@ -134,7 +132,6 @@ where
             records,
             prefix_len,
             prefix_is_complete,
-            prefix_scratch: [0; MAX_PREFIX_BYTES],
         })
     }
 
@@ -167,6 +164,7 @@ where
     }
 
     /// Adds `record`; `Ok(false)` when the pages are used up (the sorter is unchanged then).
+    #[inline]
     pub fn write(&mut self, record: &S::Value) -> Result<bool, WeirError> {
         let took_index_page = self.index.is_full();
         if took_index_page {
@@ -191,13 +189,15 @@ where
                 return Err(error);
             }
         };
-        let prefix = &mut self.prefix_scratch[..self.index.prefix_slot_bytes()];
-        if !prefix.is_empty() {
-            prefix.fill(0);
-            self.comparator
-                .write_normalized_key(record, &mut prefix[..self.prefix_len]);
-        }
-        self.index.push(prefix, pointer);
+        let (comparator, prefix_len) = (&self.comparator, self.prefix_len);
+        self.index.push_with(pointer, |slot| match slot.len() {
+            0 => {}
+            8 => write_prefix::<8, _>(comparator, record, prefix_len, slot),
+            MAX_PREFIX_BYTES => {
+                write_prefix::<MAX_PREFIX_BYTES, _>(comparator, record, prefix_len, slot)
+            }
+            other => unreachable!("a prefix slot of {other} bytes"),
+        });
         Ok(true)
     }
 
@@ -318,6 +318,26 @@ where
     pub fn into_pages(mut self) -> Vec<MemorySegment> {
         self.reset();
         self.free
+    }
+}
+
+/// Writes `record`'s normalized key prefix of `prefix_len` bytes into an index entry's prefix
+/// slot of `SLOT` bytes, zeros past it (the slot holds what its page held before). `SLOT` is a
+/// constant so that zeroing and (for a key filling the slot) writing are a few stores, not
+/// `memset`/`memcpy` calls.
+#[inline]
+fn write_prefix<const SLOT: usize, C: TypeComparator>(
+    comparator: &C,
+    record: &C::Value,
+    prefix_len: usize,
+    slot: &mut [u8],
+) {
+    let slot: &mut [u8; SLOT] = slot.try_into().expect("a slot of SLOT bytes");
+    if prefix_len == SLOT {
+        comparator.write_normalized_key(record, slot);
+    } else {
+        *slot = [0; SLOT];
+        comparator.write_normalized_key(record, &mut slot[..prefix_len]);
     }
 }
 

@@ -95,12 +95,22 @@ impl SortIndex {
     }
 
     /// Appends an entry; `prefix` is exactly the prefix slot, and the index must not be full.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, prefix: &[u8], pointer: u64) {
         debug_assert_eq!(prefix.len(), self.prefix_slot_bytes);
+        self.push_with(pointer, |slot| slot.copy_from_slice(prefix));
+    }
+
+    /// Appends an entry whose prefix slot `write_prefix` fills in place (the slot holds
+    /// whatever the page held before; `write_prefix` must write all of it). The index must not
+    /// be full.
+    #[inline]
+    pub(crate) fn push_with(&mut self, pointer: u64, write_prefix: impl FnOnce(&mut [u8])) {
         let (page, offset) = self.location(self.len);
-        let segment = &mut self.pages[page];
-        segment.put_bytes(offset, prefix);
-        segment.put_u64_le(offset + self.prefix_slot_bytes, pointer);
+        let entry = &mut self.pages[page].as_mut_slice()[offset..offset + self.entry_bytes];
+        let (prefix, pointer_bytes) = entry.split_at_mut(self.prefix_slot_bytes);
+        write_prefix(prefix);
+        pointer_bytes[..POINTER_BYTES].copy_from_slice(&pointer.to_le_bytes());
         self.len += 1;
     }
 
