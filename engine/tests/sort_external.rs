@@ -467,3 +467,54 @@ fn the_combiner_shrinks_what_is_spilled() {
         "{combined_bytes} vs {plain_bytes}"
     );
 }
+
+#[test]
+fn a_failing_combiner_stops_the_sort_and_leaves_no_file_or_page() {
+    // A limit of 100 fails while a run spills (on the spill thread); 5000 only in the merges.
+    for limit in [100u64, 5_000] {
+        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+        let comparator = KeyedComparator::new(|r: &(u32, u64)| &r.0, IntComparator::<u32>::new());
+        let mut sorter = ExternalSorter::new(
+            <(u32, u64)>::serializer(),
+            comparator,
+            SortOrder::Stable,
+            setup.pages(),
+            Arc::clone(&setup.io),
+        )
+        .unwrap()
+        .with_combiner(Arc::new(move |a: (u32, u64), b: (u32, u64)| {
+            if a.1 + b.1 > limit {
+                // Any user error; the record-too-large variant stands in for it.
+                Err(WeirError::RecordTooLarge {
+                    bytes: a.1 + b.1,
+                    limit,
+                })
+            } else {
+                Ok((a.0, a.1 + b.1))
+            }
+        }));
+        let mut failure = None;
+        for i in 0..20_000u64 {
+            if let Err(error) = sorter.write(&((i % 3) as u32, 1)) {
+                failure = Some(error);
+                break;
+            }
+        }
+        let failure = match failure {
+            Some(error) => {
+                assert_eq!(limit, 100, "only the low limit fails while writing");
+                drop(sorter);
+                error
+            }
+            None => sorter
+                .finish()
+                .err()
+                .expect("the combiner fails in an intermediate merge"),
+        };
+        assert!(
+            matches!(failure, WeirError::RecordTooLarge { limit: l, .. } if l == limit),
+            "{failure}"
+        );
+        setup.assert_clean();
+    }
+}
