@@ -508,8 +508,7 @@ fn a_failing_combiner_stops_the_sort_and_leaves_no_file_or_page() {
             }
             None => sorter
                 .finish()
-                .err()
-                .expect("the combiner fails in an intermediate merge"),
+                .expect_err("the combiner fails in an intermediate merge"),
         };
         assert!(
             matches!(failure, WeirError::RecordTooLarge { limit: l, .. } if l == limit),
