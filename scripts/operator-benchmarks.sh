@@ -77,8 +77,8 @@ field() { # field NAME LINE
     echo "-"
 }
 
-printf '%-18s %-44s %12s %9s %12s %-12s %9s %7s %9s\n' \
-    bench config rows seconds rows/s baseline base_s ratio rss_MiB
+printf '%-18s %-44s %12s %9s %12s %7s %-12s %9s %7s %9s\n' \
+    bench config rows seconds rows/s MB/s baseline base_s ratio rss_MiB
 for line in "${lines[@]}"; do
     seconds="$(field seconds "$line")"
     base_seconds="$(field baseline_seconds "$line")"
@@ -96,9 +96,9 @@ for line in "${lines[@]}"; do
             hash_*) baseline=std_hashmap ;;
         esac
     fi
-    printf '%-18s %-44s %12s %9s %12s %-12s %9s %7s %9s\n' \
+    printf '%-18s %-44s %12s %9s %12s %7s %-12s %9s %7s %9s\n' \
         "$(field bench "$line")" "$(field config "$line")" "$(field rows "$line")" \
-        "$seconds" "$(field rows_per_s "$line")" "$baseline" \
+        "$seconds" "$(field rows_per_s "$line")" "$(field mb_per_s "$line")" "$baseline" \
         "$base_seconds" "$(field ratio "$line")" "$(field peak_rss_mib "$line")"
 done
 echo

@@ -19,8 +19,9 @@
 //! Output, one line on stdout:
 //!
 //! ```text
-//!  bench=external_sort config=1024MiB/256MiB rows=… seconds=… rows_per_s=… baseline=gnu_sort
-//!  baseline_seconds=… ratio=… dd_seconds=… io_ratio=… peak_rss_mib=… baseline_rss_mib=…
+//!  bench=external_sort config=1024MiB/256MiB rows=… seconds=… rows_per_s=… mb_per_s=…
+//!  baseline=gnu_sort baseline_seconds=… baseline_mb_per_s=… ratio=… dd_seconds=… io_ratio=…
+//!  peak_rss_mib=… baseline_rss_mib=…
 //!  spill_files=… bytes_spilled=… merge_passes=…
 //! ```
 //!
@@ -238,6 +239,7 @@ fn compare_all(args: &Args) -> anyhow::Result<()> {
     }
     std::fs::remove_file(&weir_out)?;
     std::fs::remove_file(&gnu_out)?;
+    let megabytes = (rows * SORT_RECORD_BYTES as u64) as f64 / 1e6;
     let field = |name: &str| -> String {
         weir_stdout
             .split_whitespace()
@@ -247,12 +249,15 @@ fn compare_all(args: &Args) -> anyhow::Result<()> {
     };
     println!(
         "bench=external_sort config={}MiB/{}MiB rows={rows} seconds={weir_seconds:.2} \
-         rows_per_s={:.0} baseline=gnu_sort baseline_seconds={gnu_seconds:.2} ratio={:.2} \
+         rows_per_s={:.0} mb_per_s={:.0} baseline=gnu_sort baseline_seconds={gnu_seconds:.2} \
+         baseline_mb_per_s={:.0} ratio={:.2} \
          dd_seconds={dd_seconds:.2} io_ratio={:.2} peak_rss_mib={:.0} baseline_rss_mib={:.0} \
          spill_files={} bytes_spilled={} merge_passes={}",
         args.size_mib,
         args.memory_mib,
         rows as f64 / weir_seconds,
+        megabytes / weir_seconds,
+        megabytes / gnu_seconds,
         gnu_seconds / weir_seconds,
         weir_seconds / (2.0 * dd_seconds),
         weir_rss_kib as f64 / 1024.0,
