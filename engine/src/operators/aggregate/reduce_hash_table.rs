@@ -452,35 +452,48 @@ where
         }
     }
 
-    /// Grows the empty table's slots at once as they would grow for `keys` distinct keys (a
-    /// spilled run's record count bounds its keys), sparing the rebuilds on the way.
+    /// Sizes the empty table's slots in one step for `keys` distinct keys (a spilled run's
+    /// record count bounds its keys): the slots `keys` fill to 3/4, within the same limits as
+    /// growth (`total − 2F` slot pages, the free pages, the balance with the entries), so the
+    /// run is indexed without growth rebuilds and the slot pages are cleared once.
     pub fn presize_for(&mut self, keys: u64) {
         debug_assert_eq!(self.occupied_slots, 0, "presize_for an empty table");
-        while (self.slot_count as u64) * 3 / 4 < keys {
-            let growth = self.growth_pages();
-            if growth == 0 {
-                break;
-            }
-            self.rebuild_slots(growth);
+        let slots_per_page = 1u64 << self.slots_per_page_shift;
+        let wanted_slots = keys.saturating_mul(4).div_ceil(3);
+        let wanted_pages =
+            usize::try_from(wanted_slots.div_ceil(slots_per_page)).unwrap_or(usize::MAX);
+        let slot_pages = self.slots.len();
+        let most_pages = (self.total_pages - 2 * self.partitions.len())
+            .min(slot_pages + self.free.len())
+            .min(self.balanced_slot_pages());
+        let extra_pages = wanted_pages.min(most_pages).saturating_sub(slot_pages);
+        if extra_pages > 0 {
+            self.rebuild_slots(extra_pages);
         }
     }
 
     /// Slot pages to add now: at most doubling, within `total − 2F` slot pages and the free
     /// pages, and no more than the slots that all the memory left could fill at 3/4 load.
     fn growth_pages(&self) -> usize {
-        let slot_pages = self.slots.len();
         let room = self.growth_room();
         if room == 0 {
             return 0;
         }
+        room.min(self.balanced_slot_pages().saturating_sub(self.slots.len()))
+    }
+
+    /// The slot pages that balance slots against entries: as many slots as the entries that
+    /// the bytes left for both (the in-memory entries, the free and the slot pages) hold at
+    /// 3/4 load.
+    fn balanced_slot_pages(&self) -> usize {
         // S slots and E entries of e bytes in the bytes B left for both: S·8 + E·e = B with
         // E = 3S/4 gives S = 4B / (3e + 32).
         let entry_bytes = self.average_entry_bytes();
         let page_size = self.layout.page_size;
-        let bytes = self.indexed_slots * entry_bytes + (self.free.len() + slot_pages) * page_size;
+        let bytes =
+            self.indexed_slots * entry_bytes + (self.free.len() + self.slots.len()) * page_size;
         let wanted_slots = 4 * bytes / (3 * entry_bytes + 4 * SLOT_BYTES);
-        let wanted_pages = wanted_slots.div_ceil(page_size / SLOT_BYTES);
-        room.min(wanted_pages.saturating_sub(slot_pages))
+        wanted_slots.div_ceil(page_size / SLOT_BYTES)
     }
 
     /// Slot pages the table could add now: at most doubling, within `total − 2F` slot pages
