@@ -325,8 +325,13 @@ impl ReadRequest {
                 }
             }
         };
+        // Let go of the channel before the reader can see the page: once the reader has its
+        // pages back it may drop the last handle of the file, and the file must be deleted by
+        // that drop, on the reader's thread, not a moment later by this one.
+        let returns = channel.returns.clone();
+        drop(channel);
         // A reader that is gone no longer wants the page; dropping it returns it to its pool.
-        let _ = channel.returns.send(ReadCompletion { segment, outcome });
+        let _ = returns.send(ReadCompletion { segment, outcome });
     }
 }
 
