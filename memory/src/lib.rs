@@ -9,6 +9,7 @@
 //!  NetworkBufferPool ──┬──── LocalBufferPool (result partition)   network buffers
 //!                      └──── LocalBufferPool (input gate)
 //!  paged views ───────────── records written / read across page boundaries
+//!  page cursors ──────────── those views over pages an operator owns (append, overwrite, read)
 //!  IoManager ─────────────── spill: pages to files in io.tmp.dirs and back
 //!  heap_accounting ───────── heap bytes (CountingAllocator) and resident set size
 //! ```
@@ -25,6 +26,7 @@ mod memory_segment;
 mod network_buffer;
 mod network_buffer_pool;
 mod page;
+mod page_cursor;
 mod page_size;
 mod paged_view;
 
@@ -44,6 +46,7 @@ pub use memory_segment::MemorySegment;
 pub use network_buffer::NetworkBuffer;
 pub use network_buffer_pool::NetworkBufferPool;
 pub use page::CountingAllocator;
+pub use page_cursor::{AppendTarget, OnePageSource, OnePageTarget, OverwriteTarget, PagesSource};
 pub use page_size::PageSize;
 pub use paged_view::{
     PagedInputView, PagedOutputView, SegmentListSource, SegmentListTarget, SegmentSource,

@@ -34,8 +34,8 @@
 //! serializer's writes into one page and (length-prefixed records) one `u32` store.
 
 use weir_memory::{
-    MemoryError, MemorySegment, PageSize, PagedInputView, PagedOutputView, SegmentSource,
-    SegmentTarget,
+    AppendTarget, MemoryError, MemorySegment, OnePageTarget, OverwriteTarget, PageSize,
+    PagedInputView, PagedOutputView, PagesSource,
 };
 
 use crate::error::WeirError;
@@ -142,15 +142,16 @@ impl RecordArea {
         let pointer = self.occupied_bytes();
         let length_prefixed = self.length_prefixed;
         let page = self.pages.last_mut()?;
-        let mut view = PagedOutputView::new_at(WritePageTarget { page }, start_position);
+        let mut view = PagedOutputView::new_at(OnePageTarget::new(page), start_position);
         if length_prefixed {
             view.write_u32_le(0).ok()?;
         }
         serializer.serialize(record, &mut view).ok()?;
-        let (WritePageTarget { page }, end_position) = view.finish();
+        let end_position = view.finish().1;
         if length_prefixed {
             // Less than a page (at most 1 MiB), so it fits in a u32.
             let length = end_position - start_position - LENGTH_PREFIX_BYTES;
+            let page = self.pages.last_mut()?;
             page.put_u32_le(start_position, u32::try_from(length).ok()?);
         }
         self.write_position = end_position;
@@ -181,10 +182,7 @@ impl RecordArea {
         }
         let pointer = self.occupied_bytes();
         let start_position = self.write_position;
-        let mut target = AreaTarget {
-            pages: &mut self.pages,
-            free,
-        };
+        let mut target = AppendTarget::new(&mut self.pages, free);
         let outcome = (|| {
             let mut view = PagedOutputView::new_at(&mut target, start_position);
             if self.length_prefixed {
@@ -235,16 +233,11 @@ impl RecordArea {
     }
 
     /// Overwrites bytes at `pointer` (inside what was written), across a page boundary if need be.
-    fn put_bytes_at(&mut self, pointer: u64, mut bytes: &[u8]) {
-        let (mut page, mut offset) = self.locate(pointer);
-        while !bytes.is_empty() {
-            let room = self.page_size - offset;
-            let (head, tail) = bytes.split_at(room.min(bytes.len()));
-            self.pages[page].put_bytes(offset, head);
-            bytes = tail;
-            page += 1;
-            offset = 0;
-        }
+    fn put_bytes_at(&mut self, pointer: u64, bytes: &[u8]) {
+        let (page, offset) = self.locate(pointer);
+        PagedOutputView::new_at(OverwriteTarget::new(&mut self.pages, page), offset)
+            .write_bytes(bytes)
+            .expect("the bytes overwritten lie inside what was written");
     }
 
     /// (page, offset) of a pointer.
@@ -261,9 +254,10 @@ impl RecordArea {
     pub fn reader_at(
         &self,
         pointer: u64,
-    ) -> Result<(PagedInputView<AreaSource<'_>>, Option<u32>), WeirError> {
+    ) -> Result<(PagedInputView<PagesSource<'_>>, Option<u32>), WeirError> {
         let (page, offset) = self.locate(pointer);
-        let mut view = PagedInputView::new_at(AreaSource { area: self, page }, offset);
+        let source = PagesSource::new(&self.pages, page, self.write_position);
+        let mut view = PagedInputView::new_at(source, offset);
         let length = if self.length_prefixed {
             Some(view.read_u32_le()?)
         } else {
@@ -306,78 +300,11 @@ impl RecordArea {
     }
 }
 
-/// The write page alone: a view over it fails with [`MemoryError::PagesFull`] when it would
-/// move past the page's end.
-struct WritePageTarget<'a> {
-    page: &'a mut MemorySegment,
-}
-
-impl SegmentTarget for WritePageTarget<'_> {
-    #[inline]
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        self.page
-    }
-
-    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
-        Err(MemoryError::PagesFull { pages: 1 })
-    }
-}
-
-/// Writes at the end of the area, taking pages from the free list.
-struct AreaTarget<'a> {
-    pages: &'a mut Vec<MemorySegment>,
-    free: &'a mut Vec<MemorySegment>,
-}
-
-impl SegmentTarget for AreaTarget<'_> {
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        self.pages
-            .last_mut()
-            .expect("append takes a write page before it writes")
-    }
-
-    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
-        let page = self.free.pop().ok_or(MemoryError::PagesFull {
-            pages: self.pages.len(),
-        })?;
-        self.pages.push(page);
-        Ok(())
-    }
-}
-
-/// Reads the area from a page on; every page but the last is full.
-#[derive(Debug)]
-pub struct AreaSource<'a> {
-    area: &'a RecordArea,
-    page: usize,
-}
-
-impl SegmentSource for AreaSource<'_> {
-    fn current(&self) -> Option<(&MemorySegment, usize)> {
-        let last = self.area.pages.len().checked_sub(1)?;
-        let limit = if self.page == last {
-            self.area.write_position
-        } else {
-            self.area.page_size
-        };
-        self.area.pages.get(self.page).map(|page| (page, limit))
-    }
-
-    fn advance(&mut self) -> Result<bool, MemoryError> {
-        if self.page + 1 < self.area.pages.len() {
-            self.page += 1;
-            Ok(true)
-        } else {
-            Ok(false)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::types::{DefaultSerializer, StringSerializer};
-    use weir_memory::{ByteSize, MemoryManager};
+    use weir_memory::{ByteSize, MemoryManager, SegmentTarget};
 
     fn free_pages(manager: &MemoryManager, count: usize) -> Vec<MemorySegment> {
         manager.reservation("area").allocate_pages(count).unwrap()

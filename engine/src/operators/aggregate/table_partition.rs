@@ -28,7 +28,10 @@
 //! walk over the entries, without deserializing a record or hashing a key again, and lets a
 //! probe rule out a slot-tag collision before it deserializes the stored record.
 
-use weir_memory::{MemoryError, MemorySegment, SegmentSource, SegmentTarget};
+use weir_memory::{
+    AppendTarget, MemoryError, MemorySegment, OnePageSource, OnePageTarget, OverwriteTarget,
+    PagesSource,
+};
 
 use crate::error::WeirError;
 use crate::types::TypeSerializer;
@@ -169,10 +172,7 @@ impl TablePartition {
         }
         let address = self.end_address();
         let header_position = self.write_position;
-        let mut target = PartitionTarget {
-            pages: &mut self.pages,
-            free,
-        };
+        let mut target = AppendTarget::new(&mut self.pages, free);
         let outcome = (|| {
             let mut view = PagedOutputView::new_at(&mut target, header_position + header_bytes);
             serializer.serialize(record, &mut view)?;
@@ -237,15 +237,12 @@ impl TablePartition {
     }
 
     /// A view reading the record of the entry at `address`.
-    pub fn record_reader(&self, address: u64) -> PagedInputView<PartitionSource<'_>> {
+    pub fn record_reader(&self, address: u64) -> PagedInputView<PagesSource<'_>> {
         let (page, offset) = self
             .layout
             .locate(address + self.layout.header_bytes() as u64);
         PagedInputView::new_at(
-            PartitionSource {
-                partition: self,
-                page,
-            },
+            PagesSource::new(&self.pages, page, self.write_position),
             offset,
         )
     }
@@ -277,10 +274,7 @@ impl TablePartition {
         let record_bytes = self.record_bytes(address);
         match self.record_in_one_page(address, record_bytes) {
             Some((page, offset)) => serializer.deserialize(&mut PagedInputView::new_at(
-                OnePageSource {
-                    page: &self.pages[page],
-                    limit: offset + record_bytes,
-                },
+                OnePageSource::new(&self.pages[page], offset + record_bytes),
                 offset,
             )),
             None => serializer.deserialize(&mut self.record_reader(address)),
@@ -299,21 +293,13 @@ impl TablePartition {
     }
 
     /// Overwrites the record bytes of the entry at `address` with `bytes` (of the same length).
-    pub fn overwrite_record_bytes(&mut self, address: u64, mut bytes: &[u8]) {
-        let (mut page, mut offset) = self
+    pub fn overwrite_record_bytes(&mut self, address: u64, bytes: &[u8]) {
+        let (page, offset) = self
             .layout
             .locate(address + self.layout.header_bytes() as u64);
-        while !bytes.is_empty() {
-            if offset == self.layout.page_size {
-                page += 1;
-                offset = 0;
-            }
-            let room = self.layout.page_size - offset;
-            let (head, tail) = bytes.split_at(room.min(bytes.len()));
-            self.pages[page].put_bytes(offset, head);
-            offset += head.len();
-            bytes = tail;
-        }
+        PagedOutputView::new_at(OverwriteTarget::new(&mut self.pages, page), offset)
+            .write_bytes(bytes)
+            .expect("a record is overwritten by one of the same length");
     }
 
     /// Serializes `record` over the record of the entry at `address`, which must have the same
@@ -325,22 +311,14 @@ impl TablePartition {
         record: &S::Value,
     ) -> Result<(), WeirError> {
         if let Some((page, offset)) = self.record_in_one_page(address, self.record_bytes(address)) {
-            let mut view = PagedOutputView::new_at(
-                OnePageTarget {
-                    page: &mut self.pages[page],
-                },
-                offset,
-            );
+            let mut view =
+                PagedOutputView::new_at(OnePageTarget::new(&mut self.pages[page]), offset);
             return serializer.serialize(record, &mut view);
         }
         let (page, offset) = self
             .layout
             .locate(address + self.layout.header_bytes() as u64);
-        let mut target = OverwriteTarget {
-            pages: &mut self.pages,
-            page,
-        };
-        let mut view = PagedOutputView::new_at(&mut target, offset);
+        let mut view = PagedOutputView::new_at(OverwriteTarget::new(&mut self.pages, page), offset);
         serializer.serialize(record, &mut view)
     }
 
@@ -361,115 +339,6 @@ impl TablePartition {
         self.write_position = self.layout.page_size;
         self.live_entries = 0;
         self.dead_bytes = 0;
-    }
-}
-
-/// Writes at the end of a partition, taking pages from the free list.
-struct PartitionTarget<'a> {
-    pages: &'a mut Vec<MemorySegment>,
-    free: &'a mut Vec<MemorySegment>,
-}
-
-impl SegmentTarget for PartitionTarget<'_> {
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        self.pages
-            .last_mut()
-            .expect("append takes a write page before it writes")
-    }
-
-    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
-        let page = self.free.pop().ok_or(MemoryError::PagesFull {
-            pages: self.pages.len(),
-        })?;
-        self.pages.push(page);
-        Ok(())
-    }
-}
-
-/// Writes over bytes already written, page after page.
-struct OverwriteTarget<'a> {
-    pages: &'a mut [MemorySegment],
-    page: usize,
-}
-
-impl SegmentTarget for OverwriteTarget<'_> {
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        &mut self.pages[self.page]
-    }
-
-    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
-        if self.page + 1 >= self.pages.len() {
-            return Err(MemoryError::PagesFull {
-                pages: self.pages.len(),
-            });
-        }
-        self.page += 1;
-        Ok(())
-    }
-}
-
-/// Writes over a record that lies in one page; a write past the page end fails (it cannot
-/// happen for a record of the same length).
-struct OnePageTarget<'a> {
-    page: &'a mut MemorySegment,
-}
-
-impl SegmentTarget for OnePageTarget<'_> {
-    #[inline]
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        self.page
-    }
-
-    fn advance(&mut self, _used_bytes: usize) -> Result<(), MemoryError> {
-        Err(MemoryError::PagesFull { pages: 1 })
-    }
-}
-
-/// Reads a record that lies in one page, up to its end (`limit`).
-struct OnePageSource<'a> {
-    page: &'a MemorySegment,
-    limit: usize,
-}
-
-impl SegmentSource for OnePageSource<'_> {
-    #[inline]
-    fn current(&self) -> Option<(&MemorySegment, usize)> {
-        Some((self.page, self.limit))
-    }
-
-    fn advance(&mut self) -> Result<bool, MemoryError> {
-        Ok(false)
-    }
-}
-
-/// Reads a partition from a page on; every page but the last is valid to its end.
-#[derive(Debug)]
-pub(super) struct PartitionSource<'a> {
-    partition: &'a TablePartition,
-    page: usize,
-}
-
-impl SegmentSource for PartitionSource<'_> {
-    fn current(&self) -> Option<(&MemorySegment, usize)> {
-        let last = self.partition.pages.len().checked_sub(1)?;
-        let limit = if self.page == last {
-            self.partition.write_position
-        } else {
-            self.partition.layout.page_size
-        };
-        self.partition
-            .pages
-            .get(self.page)
-            .map(|page| (page, limit))
-    }
-
-    fn advance(&mut self) -> Result<bool, MemoryError> {
-        if self.page + 1 < self.partition.pages.len() {
-            self.page += 1;
-            Ok(true)
-        } else {
-            Ok(false)
-        }
     }
 }
 
