@@ -117,6 +117,8 @@ pub struct HashJoinLevel<J: JoinSchema> {
     index: Option<HashIndex>,
     phase: Phase,
     scratch: Vec<u8>,
+    /// The keys of a probe batch, kept between batches so that no batch allocates.
+    probe_keys: Vec<KeyOf<J>>,
 }
 
 impl<J: JoinSchema> std::fmt::Debug for HashJoinLevel<J> {
@@ -175,6 +177,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             index: None,
             phase: Phase::Build,
             scratch: Vec::new(),
+            probe_keys: Vec::with_capacity(PROBE_BATCH),
         })
     }
 
@@ -246,6 +249,15 @@ impl<J: JoinSchema> HashJoinLevel<J> {
     }
 
     /// The in-memory partition holding the most bytes, if any holds some.
+    /// Build records held by the partitions that did not spill.
+    fn in_memory_records(&self) -> usize {
+        self.partitions
+            .iter()
+            .filter(|partition| partition.spilled.is_none())
+            .map(|partition| partition.area.len())
+            .sum()
+    }
+
     fn largest_in_memory_partition(&self) -> Option<usize> {
         self.partitions
             .iter()
@@ -355,12 +367,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         self.phase = Phase::Probe;
         self.close_build_writers(metrics)?;
         loop {
-            let in_memory_records: usize = self
-                .partitions
-                .iter()
-                .filter(|partition| partition.spilled.is_none())
-                .map(|partition| partition.area.len())
-                .sum();
+            let in_memory_records = self.in_memory_records();
             let probe_writers = self.probe_writers_needed();
             let index = if in_memory_records > 0 {
                 index_pages(in_memory_records, self.page_size)
@@ -385,12 +392,7 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         }
         self.free.append(&mut self.reserve);
 
-        let in_memory_records: usize = self
-            .partitions
-            .iter()
-            .filter(|partition| partition.spilled.is_none())
-            .map(|partition| partition.area.len())
-            .sum();
+        let in_memory_records = self.in_memory_records();
         if in_memory_records > 0 {
             let pages = self
                 .free
@@ -456,27 +458,10 @@ impl<J: JoinSchema> HashJoinLevel<J> {
         Ok(())
     }
 
-    /// Joins one probe (left) record with the in-memory partitions, or spills it.
-    pub fn probe<F>(
-        &mut self,
-        inputs: &J,
-        join_type: JoinType,
-        metrics: &mut OperatorMetrics,
-        record: &LeftOf<J>,
-        emit: &mut F,
-    ) -> Result<(), WeirError>
-    where
-        F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
-    {
-        debug_assert_eq!(self.phase, Phase::Probe);
-        let key = inputs.left_key(record);
-        let hash = self.hash(inputs, &key);
-        self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)
-    }
-
-    /// Joins a batch of at most [`PROBE_BATCH`] probe records, as [`HashJoinLevel::probe`]
-    /// one after another would, but first loads each record's home slot and its first
-    /// candidate build record so that their cache misses overlap (see the module docs).
+    /// Joins a batch of at most [`PROBE_BATCH`] probe (left) records with the in-memory
+    /// partitions, or spills them, one after another, but first loads each record's home slot
+    /// and its first candidate build record so that their cache misses overlap (see the module
+    /// docs).
     pub fn probe_batch<F>(
         &mut self,
         inputs: &J,
@@ -493,9 +478,11 @@ impl<J: JoinSchema> HashJoinLevel<J> {
             records.len() <= PROBE_BATCH,
             "a batch holds at most PROBE_BATCH records"
         );
+        let mut keys = std::mem::take(&mut self.probe_keys);
+        keys.extend(records.iter().map(|record| inputs.left_key(record)));
         let mut hashes = [0u64; PROBE_BATCH];
-        for (record, hash) in records.iter().zip(&mut hashes) {
-            *hash = self.hash(inputs, &inputs.left_key(record));
+        for (key, hash) in keys.iter().zip(&mut hashes) {
+            *hash = self.hash(inputs, key);
         }
         let hashes = &hashes[..records.len()];
         if let Some(index) = &self.index {
@@ -513,14 +500,19 @@ impl<J: JoinSchema> HashJoinLevel<J> {
                 }
             }
         }
-        for (record, &hash) in records.iter().zip(hashes) {
-            let key = inputs.left_key(record);
-            self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit)?;
+        let mut outcome = Ok(());
+        for ((record, key), &hash) in records.iter().zip(keys.drain(..)).zip(hashes) {
+            outcome = self.probe_hashed(inputs, join_type, metrics, record, key, hash, emit);
+            if outcome.is_err() {
+                break;
+            }
         }
-        Ok(())
+        keys.clear();
+        self.probe_keys = keys;
+        outcome
     }
 
-    /// [`HashJoinLevel::probe`] of a record whose key and hash are known.
+    /// Joins one probe record whose key and hash are known.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn probe_hashed<F>(

@@ -202,21 +202,7 @@ impl<J: JoinSchema> HybridHashJoin<J> {
     where
         F: FnMut(Option<&LeftOf<J>>, Option<&RightOf<J>>) -> Result<(), WeirError>,
     {
-        if matches!(self.state, State::Building(_)) {
-            self.end_build()?;
-        }
-        let State::Probing(level) = &mut self.state else {
-            return Err(self.out_of_order("probe"));
-        };
-        self.metrics.records_in += 1;
-        let outcome = level.probe(
-            &self.inputs,
-            self.join_type,
-            &mut self.metrics,
-            record,
-            emit,
-        );
-        self.fail_on_error(outcome)
+        self.probe_batch(std::slice::from_ref(record), emit)
     }
 
     /// Joins every record of a probe (left) input.
