@@ -4,76 +4,28 @@
 //! the minimum (recursive spills) to ample (no spill). After each run every page is back and
 //! every spill file is gone, also after a failing reduce.
 
+mod operator_support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
-use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use operator_support::OperatorSetup;
+
 use weir::WeirError;
-use weir::memory::{ByteSize, IoManager, MemoryManager, MemorySegment, PageSize};
+use weir::memory::MemorySegment;
 use weir::operators::aggregate::{HashAggregator, MIN_HASH_AGGREGATOR_PAGES};
 use weir::operators::metrics::OperatorMetrics;
 use weir::types::{DefaultComparator, DefaultSerializer, TypeComparator, TypeSerializer};
 
 const PAGE_BYTES: usize = 4096;
 
-/// A memory manager, an I/O manager over a fresh directory, and the directory.
-struct Setup {
-    memory: MemoryManager,
-    io: Arc<IoManager>,
-    _dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new(pages: usize) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
-        let memory = MemoryManager::new(
-            ByteSize::new((PAGE_BYTES * pages) as u64),
-            PageSize::new(PAGE_BYTES).unwrap(),
-        )
-        .unwrap();
-        Setup {
-            memory,
-            io,
-            _dir: dir,
-        }
-    }
-
-    fn pages(&self) -> Vec<MemorySegment> {
-        self.memory
-            .reservation("aggregate")
-            .allocate_pages(self.memory.total_pages())
-            .unwrap()
-    }
-
-    fn spill_files(&self) -> usize {
-        self.io
-            .spill_directories()
-            .iter()
-            .map(|dir| files_in(dir))
-            .sum()
-    }
-
-    /// Every page is back and no spill file is left.
-    fn assert_clean(&self) {
-        assert_eq!(self.memory.used_pages(), 0, "pages not given back");
-        assert_eq!(self.spill_files(), 0, "spill files left");
-    }
-}
-
-fn files_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.count())
-        .unwrap_or(0)
-}
-
 /// Aggregates `records` (writing them in order); returns the output and the metrics, and checks
 /// the counts, the pages and the cleanup.
 fn aggregate<S, KC, KF, R>(
-    setup: &Setup,
+    setup: &OperatorSetup,
     serializer: S,
     key_selector: KF,
     key_comparator: KC,
@@ -92,7 +44,7 @@ where
         key_selector,
         key_comparator,
         reduce,
-        setup.pages(),
+        setup.all_pages("aggregate"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -117,7 +69,7 @@ where
 }
 
 fn check_finished<T>(
-    setup: &Setup,
+    setup: &OperatorSetup,
     metrics: OperatorMetrics,
     pages: Vec<MemorySegment>,
     input: u64,
@@ -217,7 +169,7 @@ proptest! {
         let records: Vec<(u64, u64)> =
             keys.iter().enumerate().map(|(i, &k)| (k, i as u64 * 31)).collect();
         let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
-        let setup = Setup::new(pages);
+        let setup = OperatorSetup::new(PAGE_BYTES, pages);
         let (output, _) = aggregate(
             &setup,
             <(u64, u64)>::serializer(),
@@ -235,7 +187,7 @@ proptest! {
         pages in MIN_HASH_AGGREGATOR_PAGES..40,
     ) {
         let expected = fold_by_key(&records, wide_key, fold_wide);
-        let setup = Setup::new(pages);
+        let setup = OperatorSetup::new(PAGE_BYTES, pages);
         let (output, _) = aggregate(
             &setup,
             <Wide>::serializer(),
@@ -255,12 +207,12 @@ proptest! {
         let records: Vec<(u64, u64)> =
             keys.iter().enumerate().map(|(i, &k)| (k, i as u64)).collect();
         let expected = fold_by_key(&records, first, |earlier, _| earlier);
-        let setup = Setup::new(pages);
+        let setup = OperatorSetup::new(PAGE_BYTES, pages);
         let mut distinct = HashAggregator::distinct(
             <(u64, u64)>::serializer(),
             first,
             u64::comparator(),
-            setup.pages(),
+            setup.all_pages("aggregate"),
             Arc::clone(&setup.io),
         )
         .unwrap();
@@ -283,12 +235,12 @@ proptest! {
         pages in MIN_HASH_AGGREGATOR_PAGES..24,
     ) {
         let expected: BTreeSet<Vec<u8>> = records.iter().cloned().collect();
-        let setup = Setup::new(pages);
+        let setup = OperatorSetup::new(PAGE_BYTES, pages);
         let mut distinct = HashAggregator::distinct(
             <Vec<u8>>::serializer(),
             Vec::clone,
             <Vec<u8>>::comparator(),
-            setup.pages(),
+            setup.all_pages("aggregate"),
             Arc::clone(&setup.io),
         )
         .unwrap();
@@ -307,7 +259,7 @@ proptest! {
 #[test]
 fn one_byte_records_fold_per_value() {
     let records: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     // The record is its own key; the fold keeps it, so the output is the set of values.
     let (output, metrics) = aggregate(
         &setup,
@@ -328,7 +280,7 @@ fn one_byte_records_fold_per_value() {
 fn many_keys_in_the_fewest_pages_recurse_over_several_levels() {
     let records: Vec<(u64, u64)> = (0..60_000u64).map(|i| (i % 20_000, i)).collect();
     let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     let (output, metrics) = aggregate(
         &setup,
         <(u64, u64)>::serializer(),
@@ -346,7 +298,7 @@ fn many_keys_in_the_fewest_pages_recurse_over_several_levels() {
 #[test]
 fn ample_memory_never_spills() {
     let records: Vec<(u64, u64)> = (0..30_000u64).map(|i| (i % 1_000, i)).collect();
-    let setup = Setup::new(256);
+    let setup = OperatorSetup::new(PAGE_BYTES, 256);
     let (output, metrics) = aggregate(
         &setup,
         <(u64, u64)>::serializer(),
@@ -361,7 +313,7 @@ fn ample_memory_never_spills() {
 
 #[test]
 fn empty_input_gives_nothing_and_every_page() {
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     let (output, metrics) = aggregate(
         &setup,
         <(u64, u64)>::serializer(),
@@ -388,7 +340,7 @@ fn records_larger_than_all_memory_fold_through_the_sort_fallback() {
     }
     let fold = |a: Big, b: Big| (a.0, a.1 + b.1, a.2);
     let expected = fold_by_key(&records, |r: &Big| r.0, fold);
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     let (output, metrics) = aggregate(
         &setup,
         <Big>::serializer(),
@@ -404,7 +356,7 @@ fn records_larger_than_all_memory_fold_through_the_sort_fallback() {
 #[test]
 fn fewer_pages_than_the_minimum_fail_at_construction() {
     for given in 0..MIN_HASH_AGGREGATOR_PAGES {
-        let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+        let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
         let pages = setup
             .memory
             .reservation("aggregate")
@@ -439,7 +391,7 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
 
 #[test]
 fn a_failing_reduce_stops_the_aggregation_and_leaves_no_file() {
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     let reduce = |a: (u64, u64), b: (u64, u64)| {
         if a.1 + b.1 > 1_000_000 {
             Err(WeirError::RecordTooLarge {
@@ -455,7 +407,7 @@ fn a_failing_reduce_stops_the_aggregation_and_leaves_no_file() {
         first,
         u64::comparator(),
         reduce,
-        setup.pages(),
+        setup.all_pages("aggregate"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -486,13 +438,13 @@ fn a_failing_reduce_stops_the_aggregation_and_leaves_no_file() {
 
 #[test]
 fn peak_pages_used_is_up_to_date_while_writing_and_small_inputs_take_few_pages() {
-    let setup = Setup::new(512);
+    let setup = OperatorSetup::new(PAGE_BYTES, 512);
     let mut aggregator = HashAggregator::new(
         <(u64, u64)>::serializer(),
         first,
         u64::comparator(),
         sum,
-        setup.pages(),
+        setup.all_pages("aggregate"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -560,7 +512,7 @@ fn keys_whose_hashes_all_collide_fold_in_memory_or_through_the_fallback() {
     let records: Vec<(u64, u64)> = (0..3_000u64).map(|i| (i * 7 % 400, i)).collect();
     let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
     // Ample memory: 400 keys on one slot chain, told apart by comparing keys.
-    let setup = Setup::new(64);
+    let setup = OperatorSetup::new(PAGE_BYTES, 64);
     let (output, metrics) = aggregate(
         &setup,
         <(u64, u64)>::serializer(),
@@ -576,7 +528,7 @@ fn keys_whose_hashes_all_collide_fold_in_memory_or_through_the_fallback() {
     // sort-based fallback takes what is left.
     let records: Vec<(u64, u64)> = (0..6_000u64).map(|i| (i * 7 % 1_500, i)).collect();
     let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
-    let setup = Setup::new(MIN_HASH_AGGREGATOR_PAGES);
+    let setup = OperatorSetup::new(PAGE_BYTES, MIN_HASH_AGGREGATOR_PAGES);
     let (output, metrics) = aggregate(
         &setup,
         <(u64, u64)>::serializer(),

@@ -4,14 +4,17 @@
 //! page back and every spill file gone afterwards; too few pages fail at construction.
 
 mod join_support;
+mod operator_support;
 
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use operator_support::{OperatorSetup, spill_files};
+
 use join_support::{
-    IdPair, Keys, Payloads, Row, collector, grouped_join, nested_loop_join, ok_rows, row_inputs,
-    rows, setup, spill_files,
+    IdPair, Keys, PAGE_BYTES, Payloads, Row, collector, grouped_join, keys_strategy,
+    nested_loop_join, ok_rows, row_inputs, rows,
 };
 use weir::WeirError;
 use weir::memory::IoManager;
@@ -28,7 +31,8 @@ fn hybrid_join(
     join_type: JoinType,
     pages: usize,
 ) -> (Vec<IdPair>, OperatorMetrics) {
-    let (_dir, io, memory) = setup(pages);
+    let env = OperatorSetup::new(PAGE_BYTES, pages);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let mut join = HybridHashJoin::new(
         row_inputs(),
@@ -48,16 +52,6 @@ fn hybrid_join(
     assert_eq!(metrics.records_out, out.len() as u64);
     out.sort();
     (out, metrics)
-}
-
-fn keys_strategy() -> impl Strategy<Value = Keys> {
-    prop_oneof![
-        (1u16..2000).prop_map(Keys::Uniform),
-        (1u16..8).prop_map(Keys::Uniform),
-        (1u16..500).prop_map(Keys::HotKey),
-        Just(Keys::AllNone),
-        (1u16..300).prop_map(Keys::SomeNone),
-    ]
 }
 
 fn join_type_strategy() -> impl Strategy<Value = JoinType> {
@@ -289,7 +283,8 @@ fn bloom_filters_keep_unmatchable_probe_rows_from_spilling() {
 
 #[test]
 fn fewer_pages_than_the_minimum_fail_at_construction() {
-    let (_dir, io, memory) = setup(MIN_HYBRID_HASH_JOIN_PAGES);
+    let env = OperatorSetup::new(PAGE_BYTES, MIN_HYBRID_HASH_JOIN_PAGES);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     for given in [0, MIN_HYBRID_HASH_JOIN_PAGES - 1] {
         let error = HybridHashJoin::new(
@@ -320,7 +315,8 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
 
 #[test]
 fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
-    let (_dir, io, memory) = setup(64);
+    let env = OperatorSetup::new(PAGE_BYTES, 64);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let left = rows(14, 100, Keys::Uniform(10), Payloads::Small, 0);
     let right = rows(15, 100, Keys::Uniform(10), Payloads::Small, 1000);
@@ -364,7 +360,8 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
 
 #[test]
 fn spill_files_are_gone_when_a_join_is_dropped_midway() {
-    let (_dir, io, memory) = setup(8);
+    let env = OperatorSetup::new(PAGE_BYTES, 8);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let left = rows(16, 3000, Keys::Uniform(3000), Payloads::Small, 0);
     let right = rows(17, 3000, Keys::Uniform(3000), Payloads::Small, 10_000);

@@ -6,14 +6,17 @@
 //! the join.
 
 mod join_support;
+mod operator_support;
 
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use operator_support::{OperatorSetup, spill_files};
+
 use join_support::{
-    IdPair, Keys, Payloads, Row, collector, nested_loop_join, ok_rows, row_inputs, rows, setup,
-    spill_files,
+    IdPair, Keys, PAGE_BYTES, Payloads, Row, collector, keys_strategy, nested_loop_join, ok_rows,
+    row_inputs, rows,
 };
 use weir::WeirError;
 use weir::memory::{IoManager, MemoryManager};
@@ -37,7 +40,8 @@ fn sort_merge_join(
     join_type: JoinType,
     pages: usize,
 ) -> (Vec<IdPair>, OperatorMetrics) {
-    let (_dir, io, memory) = setup(pages);
+    let env = OperatorSetup::new(PAGE_BYTES, pages);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let mut join = SortMergeJoin::new(
         row_inputs(),
@@ -57,16 +61,6 @@ fn sort_merge_join(
     assert_eq!(metrics.records_out, out.len() as u64);
     out.sort();
     (out, metrics)
-}
-
-fn keys_strategy() -> impl Strategy<Value = Keys> {
-    prop_oneof![
-        (1u16..2000).prop_map(Keys::Uniform),
-        (1u16..8).prop_map(Keys::Uniform),
-        (1u16..500).prop_map(Keys::HotKey),
-        Just(Keys::AllNone),
-        (1u16..300).prop_map(Keys::SomeNone),
-    ]
 }
 
 proptest! {
@@ -134,7 +128,8 @@ fn ample_memory_spills_nothing_and_empty_inputs_join() {
 
 #[test]
 fn unsorted_input_fails_clearly() {
-    let (_dir, io, memory) = setup(8);
+    let env = OperatorSetup::new(PAGE_BYTES, 8);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let left = sorted(rows(4, 100, Keys::Uniform(50), Payloads::Small, 0));
     let mut right = sorted(rows(5, 100, Keys::Uniform(50), Payloads::Small, 1000));
@@ -164,7 +159,8 @@ fn unsorted_input_fails_clearly() {
 
 #[test]
 fn fewer_pages_than_the_minimum_fail_at_construction() {
-    let (_dir, io, memory) = setup(4);
+    let env = OperatorSetup::new(PAGE_BYTES, 4);
+    let (io, memory) = (&env.io, &env.memory);
     let reservation = memory.reservation("join");
     let error = SortMergeJoin::new(
         row_inputs(),
@@ -225,7 +221,8 @@ fn join_of_external_sorts(
     sort_pages: usize,
     join_pages: usize,
 ) -> Vec<IdPair> {
-    let (_dir, io, memory) = setup(2 * sort_pages + join_pages);
+    let env = OperatorSetup::new(PAGE_BYTES, 2 * sort_pages + join_pages);
+    let (io, memory) = (&env.io, &env.memory);
     let mut left_sorted = external_sorter(left, sort_pages, &memory, &io)
         .finish()
         .unwrap();

@@ -4,11 +4,14 @@
 //! merges) to ample (no spill at all). After each sort every page is back and every spill file
 //! is gone.
 
+mod operator_support;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
+
+use operator_support::OperatorSetup;
 
 use weir::WeirError;
 use weir::memory::{ByteSize, IoManager, MemoryManager, PageSize};
@@ -19,54 +22,9 @@ use weir::types::{
     TypeComparator, TypeSerializer,
 };
 
-/// A memory manager, an I/O manager over a fresh directory, and the directory.
-struct Setup {
-    memory: MemoryManager,
-    io: Arc<IoManager>,
-    _dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new(page_bytes: usize, pages: usize) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
-        let memory = MemoryManager::new(
-            ByteSize::new((page_bytes * pages) as u64),
-            PageSize::new(page_bytes).unwrap(),
-        )
-        .unwrap();
-        Setup {
-            memory,
-            io,
-            _dir: dir,
-        }
-    }
-
-    fn pages(&self) -> Vec<weir::memory::MemorySegment> {
-        self.memory
-            .reservation("sort")
-            .allocate_pages(self.memory.total_pages())
-            .unwrap()
-    }
-
-    /// Every page is back and no spill file is left.
-    fn assert_clean(&self) {
-        assert_eq!(self.memory.used_pages(), 0, "pages not given back");
-        for dir in self.io.spill_directories() {
-            assert_eq!(files_in(&dir), 0, "spill files left in {}", dir.display());
-        }
-    }
-}
-
-fn files_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.count())
-        .unwrap_or(0)
-}
-
 /// Sorts `records` externally; returns the output and the metrics, and checks the cleanup.
 fn sort_external<S, C>(
-    setup: &Setup,
+    setup: &OperatorSetup,
     serializer: S,
     comparator: C,
     order: SortOrder,
@@ -80,7 +38,7 @@ where
         serializer,
         comparator,
         order,
-        setup.pages(),
+        setup.all_pages("sort"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -118,7 +76,7 @@ proptest! {
         records in prop::collection::vec((any::<i64>(), any::<u64>()), 0..4000),
         pages in MIN_EXTERNAL_SORTER_PAGES..40,
     ) {
-        let setup = Setup::new(4096, pages);
+        let setup = OperatorSetup::new(4096, pages);
         let (sorted, metrics) = sort_external(
             &setup, <(i64, u64)>::serializer(), key_comparator(), SortOrder::Stable, &records,
         );
@@ -141,7 +99,7 @@ proptest! {
         for (i, key) in hot.iter().zip(cold.iter().chain(std::iter::repeat(&3))).flat_map(|(a, b)| [*a, *b]).enumerate() {
             records.push((key, i as u64));
         }
-        let setup = Setup::new(4096, pages);
+        let setup = OperatorSetup::new(4096, pages);
         let (sorted, _) = sort_external(
             &setup, <(i64, u64)>::serializer(), key_comparator(), SortOrder::Stable, &records,
         );
@@ -161,7 +119,7 @@ proptest! {
         ),
         pages in MIN_EXTERNAL_SORTER_PAGES..10,
     ) {
-        let setup = Setup::new(4096, pages);
+        let setup = OperatorSetup::new(4096, pages);
         let (sorted, _) = sort_external(
             &setup, String::serializer(), StringComparator::default(), SortOrder::Unstable, &records,
         );
@@ -174,7 +132,7 @@ proptest! {
     fn optional_keys_sort_nones_first_and_descending_reverses(
         records in prop::collection::vec(prop::option::weighted(0.3, any::<i32>()), 0..3000),
     ) {
-        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+        let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
         let (sorted, _) = sort_external(
             &setup, <Option<i32>>::serializer(), <Option<i32>>::comparator().descending(),
             SortOrder::Unstable, &records,
@@ -189,13 +147,13 @@ proptest! {
         records in prop::collection::vec((0..50u32, 0..1000u64), 0..5000),
         pages in MIN_EXTERNAL_SORTER_PAGES..16,
     ) {
-        let setup = Setup::new(4096, pages);
+        let setup = OperatorSetup::new(4096, pages);
         let comparator = KeyedComparator::new(|r: &(u32, u64)| &r.0, IntComparator::<u32>::new());
         let mut aggregator = SortAggregator::new(
             <(u32, u64)>::serializer(),
             comparator,
             |a: (u32, u64), b: (u32, u64)| Ok((a.0, a.1 + b.1)),
-            setup.pages(),
+            setup.all_pages("sort"),
             Arc::clone(&setup.io),
         ).unwrap();
         for record in &records {
@@ -218,10 +176,10 @@ proptest! {
     fn distinct_keeps_the_first_record_of_each_key(
         records in prop::collection::vec((0..30u8, any::<u16>()), 0..4000),
     ) {
-        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES + 2);
+        let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES + 2);
         let comparator = KeyedComparator::new(|r: &(u8, u16)| &r.0, IntComparator::<u8>::new());
         let mut distinct = SortAggregator::distinct(
-            <(u8, u16)>::serializer(), comparator, setup.pages(), Arc::clone(&setup.io),
+            <(u8, u16)>::serializer(), comparator, setup.all_pages("sort"), Arc::clone(&setup.io),
         ).unwrap();
         for record in &records {
             distinct.write(record).unwrap();
@@ -238,7 +196,7 @@ proptest! {
 
 #[test]
 fn the_minimum_budget_forces_multi_pass_merges() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let records: Vec<(i64, u64)> = (0..20_000u64)
         .map(|i| ((i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20) as i64, i))
         .collect();
@@ -263,7 +221,7 @@ fn the_minimum_budget_forces_multi_pass_merges() {
 
 #[test]
 fn an_ample_budget_sorts_in_memory_without_touching_the_disk() {
-    let setup = Setup::new(32 * 1024, 64);
+    let setup = OperatorSetup::new(32 * 1024, 64);
     let records: Vec<(i64, u64)> = (0..10_000u64)
         .map(|i| ((i * 7919 % 10_007) as i64, i))
         .collect();
@@ -287,7 +245,7 @@ fn an_ample_budget_sorts_in_memory_without_touching_the_disk() {
 
 #[test]
 fn an_empty_input_gives_an_empty_output() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let (sorted, metrics) = sort_external(
         &setup,
         String::serializer(),
@@ -301,7 +259,7 @@ fn an_empty_input_gives_an_empty_output() {
 
 #[test]
 fn a_record_larger_than_all_sorter_memory_is_a_run_of_its_own() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let records = vec![
         "m".to_string(),
         "z".repeat(50_000),
@@ -324,12 +282,12 @@ fn a_record_larger_than_all_sorter_memory_is_a_run_of_its_own() {
 
 #[test]
 fn too_few_pages_fail_at_construction() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES - 1);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES - 1);
     let error = ExternalSorter::new(
         <u64>::serializer(),
         <u64>::comparator(),
         SortOrder::Stable,
-        setup.pages(),
+        setup.all_pages("sort"),
         Arc::clone(&setup.io),
     )
     .unwrap_err();
@@ -346,12 +304,12 @@ fn too_few_pages_fail_at_construction() {
 
 #[test]
 fn dropping_the_output_early_deletes_the_spill_files() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let mut sorter = ExternalSorter::new(
         <u64>::serializer(),
         <u64>::comparator(),
         SortOrder::Unstable,
-        setup.pages(),
+        setup.all_pages("sort"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -367,12 +325,12 @@ fn dropping_the_output_early_deletes_the_spill_files() {
 
 #[test]
 fn dropping_the_sorter_midway_deletes_the_spill_files() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let mut sorter = ExternalSorter::new(
         <u64>::serializer(),
         <u64>::comparator(),
         SortOrder::Unstable,
-        setup.pages(),
+        setup.all_pages("sort"),
         Arc::clone(&setup.io),
     )
     .unwrap();
@@ -412,7 +370,7 @@ fn the_output_keeps_the_io_manager_alive_when_it_holds_the_only_handle() {
 
 #[test]
 fn all_none_keys_come_out_in_input_order() {
-    let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+    let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
     let records: Vec<(Option<u32>, u32)> = (0..5_000).map(|i| (None, i)).collect();
     let comparator =
         KeyedComparator::new(|r: &(Option<u32>, u32)| &r.0, <Option<u32>>::comparator());
@@ -431,13 +389,13 @@ fn all_none_keys_come_out_in_input_order() {
 fn the_combiner_shrinks_what_is_spilled() {
     let records: Vec<(u32, u64)> = (0..20_000u64).map(|i| ((i % 10) as u32, i)).collect();
     let spilled = |combine: bool| {
-        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES + 4);
+        let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES + 4);
         let comparator = KeyedComparator::new(|r: &(u32, u64)| &r.0, IntComparator::<u32>::new());
         let mut sorter = ExternalSorter::new(
             <(u32, u64)>::serializer(),
             comparator,
             SortOrder::Stable,
-            setup.pages(),
+            setup.all_pages("sort"),
             Arc::clone(&setup.io),
         )
         .unwrap();
@@ -472,13 +430,13 @@ fn the_combiner_shrinks_what_is_spilled() {
 fn a_failing_combiner_stops_the_sort_and_leaves_no_file_or_page() {
     // A limit of 100 fails while a run spills (on the spill thread); 5000 only in the merges.
     for limit in [100u64, 5_000] {
-        let setup = Setup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
+        let setup = OperatorSetup::new(4096, MIN_EXTERNAL_SORTER_PAGES);
         let comparator = KeyedComparator::new(|r: &(u32, u64)| &r.0, IntComparator::<u32>::new());
         let mut sorter = ExternalSorter::new(
             <(u32, u64)>::serializer(),
             comparator,
             SortOrder::Stable,
-            setup.pages(),
+            setup.all_pages("sort"),
             Arc::clone(&setup.io),
         )
         .unwrap()

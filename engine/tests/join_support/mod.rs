@@ -1,12 +1,9 @@
-//! Shared by the join tests: generated rows, a nested-loop oracle, and the memory and spill
-//! setup.
+//! Shared by the join tests: generated rows, a nested-loop oracle, the schema and the output
+//! collector (pages and spill directory: `operator_support`).
 
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::sync::Arc;
-
-use weir::memory::{ByteSize, IoManager, MemoryManager, PageSize};
+use proptest::prelude::*;
 use weir::operators::join::{JoinInputs, JoinSchema, JoinType};
 use weir::types::{DefaultComparator, DefaultSerializer, IntComparator, OptionComparator};
 
@@ -188,27 +185,16 @@ pub fn collector(
     }
 }
 
-/// A memory manager of `pages` test pages, an I/O manager over a new temporary directory.
-pub fn setup(pages: usize) -> (tempfile::TempDir, Arc<IoManager>, MemoryManager) {
-    let dir = tempfile::tempdir().unwrap();
-    let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
-    let memory = MemoryManager::new(
-        ByteSize::new((PAGE_BYTES * pages) as u64),
-        PageSize::new(PAGE_BYTES).unwrap(),
-    )
-    .unwrap();
-    (dir, io, memory)
-}
-
-/// Files in the I/O manager's spill directories.
-pub fn spill_files(io: &IoManager) -> usize {
-    io.spill_directories().iter().map(|dir| files_in(dir)).sum()
-}
-
-fn files_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.count())
-        .unwrap_or(0)
+/// Key distributions for property tests: many and few distinct keys, one hot key holding
+/// about half the rows, all `None`, some `None`.
+pub fn keys_strategy() -> impl Strategy<Value = Keys> {
+    prop_oneof![
+        (1u16..2000).prop_map(Keys::Uniform),
+        (1u16..8).prop_map(Keys::Uniform),
+        (1u16..500).prop_map(Keys::HotKey),
+        Just(Keys::AllNone),
+        (1u16..300).prop_map(Keys::SomeNone),
+    ]
 }
 
 /// Rows as the `Result` items an operator's input iterator yields.
