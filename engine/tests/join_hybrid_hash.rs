@@ -38,13 +38,13 @@ fn hybrid_join(
         row_inputs(),
         join_type,
         reservation.allocate_pages(pages).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     let mut out = Vec::new();
     join.join(ok_rows(right), ok_rows(left), &mut collector(&mut out))
         .unwrap();
-    assert_eq!(spill_files(&io), 0, "every spill file is gone after finish");
+    assert_eq!(spill_files(io), 0, "every spill file is gone after finish");
     let metrics = join.metrics().clone();
     assert_eq!(join.into_pages().len(), pages, "every page comes back");
     assert!(metrics.peak_pages_used <= pages);
@@ -291,7 +291,7 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
             row_inputs(),
             JoinType::Inner,
             reservation.allocate_pages(given).unwrap(),
-            Arc::clone(&io),
+            Arc::clone(io),
         )
         .unwrap_err();
         assert!(
@@ -325,7 +325,7 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
         row_inputs(),
         JoinType::Inner,
         reservation.allocate_pages(64).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     join.build_all(ok_rows(&right)).unwrap();
@@ -344,7 +344,7 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
         row_inputs(),
         JoinType::Inner,
         reservation.allocate_pages(64).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     let mut failing =
@@ -355,7 +355,7 @@ fn calls_out_of_order_fail_and_an_emit_error_stops_the_join() {
     assert!(matches!(error, WeirError::RecordTooLarge { .. }));
     drop(join);
     assert_eq!(reservation.held_pages(), 0);
-    assert_eq!(spill_files(&io), 0);
+    assert_eq!(spill_files(io), 0);
 }
 
 #[test]
@@ -369,14 +369,14 @@ fn spill_files_are_gone_when_a_join_is_dropped_midway() {
         row_inputs(),
         JoinType::FullOuter,
         reservation.allocate_pages(8).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     join.build_all(ok_rows(&right)).unwrap();
     let mut ignore = |_: Option<&Row>, _: Option<&Row>| Ok(());
     join.probe_all(ok_rows(&left[..1000]), &mut ignore).unwrap();
-    assert!(spill_files(&io) > 0);
+    assert!(spill_files(io) > 0);
     assert_eq!(join.into_pages().len(), 8);
-    assert_eq!(spill_files(&io), 0);
-    let _: &IoManager = &io;
+    assert_eq!(spill_files(io), 0);
+    let _: &IoManager = io;
 }

@@ -47,13 +47,13 @@ fn sort_merge_join(
         row_inputs(),
         join_type,
         reservation.allocate_pages(pages).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     let mut out = Vec::new();
     join.join(ok_rows(left), ok_rows(right), &mut collector(&mut out))
         .unwrap();
-    assert_eq!(spill_files(&io), 0, "the last group's spill file is gone");
+    assert_eq!(spill_files(io), 0, "the last group's spill file is gone");
     let metrics = join.metrics().clone();
     assert_eq!(join.into_pages().len(), pages, "every page comes back");
     assert!(metrics.peak_pages_used <= pages);
@@ -138,7 +138,7 @@ fn unsorted_input_fails_clearly() {
         row_inputs(),
         JoinType::FullOuter,
         reservation.allocate_pages(8).unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     let mut ignore = |_: Option<&Row>, _: Option<&Row>| Ok(());
@@ -154,7 +154,7 @@ fn unsorted_input_fails_clearly() {
         "{error}"
     );
     assert_eq!(join.into_pages().len(), 8);
-    assert_eq!(spill_files(&io), 0);
+    assert_eq!(spill_files(io), 0);
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn fewer_pages_than_the_minimum_fail_at_construction() {
         reservation
             .allocate_pages(MIN_SORT_MERGE_JOIN_PAGES - 1)
             .unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap_err();
     assert!(
@@ -223,10 +223,10 @@ fn join_of_external_sorts(
 ) -> Vec<IdPair> {
     let env = OperatorSetup::new(PAGE_BYTES, 2 * sort_pages + join_pages);
     let (io, memory) = (&env.io, &env.memory);
-    let mut left_sorted = external_sorter(left, sort_pages, &memory, &io)
+    let mut left_sorted = external_sorter(left, sort_pages, memory, io)
         .finish()
         .unwrap();
-    let mut right_sorted = external_sorter(right, sort_pages, &memory, &io)
+    let mut right_sorted = external_sorter(right, sort_pages, memory, io)
         .finish()
         .unwrap();
     assert!(
@@ -240,7 +240,7 @@ fn join_of_external_sorts(
             .reservation("join")
             .allocate_pages(join_pages)
             .unwrap(),
-        Arc::clone(&io),
+        Arc::clone(io),
     )
     .unwrap();
     let mut out = Vec::new();
@@ -254,7 +254,7 @@ fn join_of_external_sorts(
     assert_eq!(join.into_pages().len(), join_pages);
     assert_eq!(left_sorted.into_pages().len(), sort_pages);
     assert_eq!(right_sorted.into_pages().len(), sort_pages);
-    assert_eq!(spill_files(&io), 0, "every run and group file is gone");
+    assert_eq!(spill_files(io), 0, "every run and group file is gone");
     out.sort();
     out
 }
