@@ -39,8 +39,26 @@ fn order_of(stable: bool) -> SortOrder {
     }
 }
 
-/// Writes all `records` (the sorter must have room), sorts with `algorithm`, and returns them
-/// in sorted order.
+/// A sorter over `pages` holding all `records` (the test gives it room).
+fn filled_sorter<S, C>(
+    serializer: S,
+    comparator: C,
+    order: SortOrder,
+    pages: Vec<MemorySegment>,
+    records: &[S::Value],
+) -> InMemorySorter<S, C>
+where
+    S: TypeSerializer,
+    C: TypeComparator<Value = S::Value>,
+{
+    let mut sorter = InMemorySorter::new(serializer, comparator, order, pages).unwrap();
+    for record in records {
+        assert!(sorter.write(record).unwrap(), "the test gives enough pages");
+    }
+    sorter
+}
+
+/// Writes all `records`, sorts with `algorithm`, and returns them in sorted order.
 fn sort_all_with<S, C>(
     serializer: S,
     comparator: C,
@@ -53,10 +71,7 @@ where
     S: TypeSerializer,
     C: TypeComparator<Value = S::Value>,
 {
-    let mut sorter = InMemorySorter::new(serializer, comparator, order, pages).unwrap();
-    for record in records {
-        assert!(sorter.write(record).unwrap(), "the test gives enough pages");
-    }
+    let mut sorter = filled_sorter(serializer, comparator, order, pages, records);
     sorter.sort_with(algorithm).unwrap();
     sorter.iter().collect::<Result<Vec<_>, _>>().unwrap()
 }
@@ -73,10 +88,7 @@ where
     S: TypeSerializer,
     C: TypeComparator<Value = S::Value>,
 {
-    let mut sorter = InMemorySorter::new(serializer, comparator, order, pages).unwrap();
-    for record in records {
-        assert!(sorter.write(record).unwrap(), "the test gives enough pages");
-    }
+    let mut sorter = filled_sorter(serializer, comparator, order, pages, records);
     sorter.sort().unwrap();
     sorter.iter().collect::<Result<Vec<_>, _>>().unwrap()
 }
@@ -110,6 +122,37 @@ where
     Ok(())
 }
 
+/// Sorts `records` with each algorithm in all pages of `manager` and checks each result
+/// against the oracle ([`check_sorted`]); every page is back in between.
+fn check_every_algorithm<S, C, K>(
+    serializer: S,
+    comparator: C,
+    order: SortOrder,
+    manager: MemoryManager,
+    records: &[S::Value],
+    key: impl Fn(&S::Value) -> K,
+) -> Result<(), TestCaseError>
+where
+    S: TypeSerializer,
+    S::Value: Clone + Ord + Debug,
+    C: TypeComparator<Value = S::Value>,
+    K: Ord + Debug,
+{
+    for algorithm in ALGORITHMS {
+        let sorted = sort_all_with(
+            serializer.clone(),
+            comparator.clone(),
+            order,
+            algorithm,
+            pages(&manager, manager.total_pages()),
+            records,
+        );
+        check_sorted(&sorted, records, order, &key)?;
+        prop_assert_eq!(manager.used_pages(), 0);
+    }
+    Ok(())
+}
+
 /// Keys with `head` shared leading bytes, then few distinct bytes: long common prefixes and
 /// many ties.
 fn keys_with_common_head<const N: usize>(head: usize, tails: &[u8]) -> Vec<[u8; N]> {
@@ -135,19 +178,15 @@ proptest! {
         page_bytes in prop_oneof![Just(4096usize), Just(32 * 1024)],
         stable in any::<bool>(),
     ) {
-        let manager = manager(page_bytes, 64);
         let comparator = KeyedComparator::new(|r: &(i64, u64)| &r.0, IntComparator::<i64>::new());
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(i64, u64)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 64),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <(i64, u64)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(page_bytes, 64),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// Few distinct keys, or one hot key holding about half the records: long runs of equal
@@ -163,19 +202,15 @@ proptest! {
             .enumerate()
             .map(|(i, &k)| (if hot && i % 2 == 0 { 2 } else { k }, i as u32))
             .collect();
-        let manager = manager(4096, 64);
         let comparator = KeyedComparator::new(|r: &(u8, u32)| &r.0, IntComparator::<u8>::new());
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(u8, u32)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 64),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <(u8, u32)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 64),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// 10-byte keys in the 24-byte prefix slot, complete, sharing `head` leading bytes.
@@ -189,22 +224,18 @@ proptest! {
             .into_iter()
             .zip(0..)
             .collect();
-        let manager = manager(4096, 128);
         let comparator = KeyedComparator::new(
             |r: &([u8; 10], u16)| &r.0,
             FixedBytesComparator::<10>::new(),
         );
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <([u8; 10], u16)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 128),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <([u8; 10], u16)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 128),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// 30-byte keys: the 24-byte prefix is incomplete, and with a common head of 24 bytes or
@@ -219,22 +250,18 @@ proptest! {
             .into_iter()
             .zip(0..)
             .collect();
-        let manager = manager(4096, 128);
         let comparator = KeyedComparator::new(
             |r: &([u8; 30], u16)| &r.0,
             FixedBytesComparator::<30>::new(),
         );
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <([u8; 30], u16)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 128),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <([u8; 30], u16)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 128),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// Strings share long heads, so the normalized key (4, 16 or 24 bytes, or none at all)
@@ -252,22 +279,18 @@ proptest! {
             .zip(0..)
             .map(|(s, i)| (format!("{prefix}{s}"), i))
             .collect();
-        let manager = manager(4096, 64);
         let comparator = KeyedComparator::new(
             |r: &(String, u16)| &r.0,
             StringComparator::with_key_len(key_len),
         );
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(String, u16)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 64),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0.clone())?;
-        }
+        check_every_algorithm(
+            <(String, u16)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 64),
+            &records,
+            |r| r.0.clone(),
+        )?;
     }
 
     #[test]
@@ -275,21 +298,17 @@ proptest! {
         records in proptest::collection::vec((any::<i32>(), ".{0,4}"), 0..1500),
         stable in any::<bool>(),
     ) {
-        let manager = manager(4096, 64);
         let comparator = (IntComparator::<i32>::new().descending(), StringComparator::new());
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(i32, String)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 64),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| {
+        check_every_algorithm(
+            <(i32, String)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 64),
+            &records,
+            |r| {
                 (std::cmp::Reverse(r.0), r.1.clone())
-            })?;
-        }
+            },
+        )?;
     }
 
     /// Option keys: None sorts first; the 8-byte slot holds a 9-byte key cut short.
@@ -298,22 +317,18 @@ proptest! {
         records in proptest::collection::vec((proptest::option::of(-3..3i64), any::<u16>()), 0..3000),
         stable in any::<bool>(),
     ) {
-        let manager = manager(4096, 64);
         let comparator = KeyedComparator::new(
             |r: &(Option<i64>, u16)| &r.0,
             OptionComparator::new(IntComparator::<i64>::new()),
         );
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(Option<i64>, u16)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 64),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <(Option<i64>, u16)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 64),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// Records of 1 byte to several 4 KiB pages: records straddle pages, the index does not.
@@ -327,19 +342,15 @@ proptest! {
             .enumerate()
             .map(|(i, &(len, key))| (key, vec![i as u8; len]))
             .collect();
-        let manager = manager(4096, 160);
         let comparator = KeyedComparator::new(|r: &(u8, Vec<u8>)| &r.0, IntComparator::<u8>::new());
-        for algorithm in ALGORITHMS {
-            let sorted = sort_all_with(
-                <(u8, Vec<u8>)>::serializer(),
-                comparator.clone(),
-                order_of(stable),
-                algorithm,
-                pages(&manager, 160),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0)?;
-        }
+        check_every_algorithm(
+            <(u8, Vec<u8>)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 160),
+            &records,
+            |r| r.0,
+        )?;
     }
 
     /// Budgets from the minimum up: write until the sorter is full, then both algorithms sort
@@ -435,20 +446,16 @@ fn garbage_in_reused_pages_does_not_reach_the_prefix_slot() {
 fn all_equal_keys() {
     let records: Vec<(u64, u32)> = (0..20_000u32).map(|i| (42, i.wrapping_mul(7919))).collect();
     for stable in [true, false] {
-        for algorithm in ALGORITHMS {
-            let manager = manager(4096, 256);
-            let comparator =
-                KeyedComparator::new(|r: &(u64, u32)| &r.0, IntComparator::<u64>::new());
-            let sorted = sort_all_with(
-                <(u64, u32)>::serializer(),
-                comparator,
-                order_of(stable),
-                algorithm,
-                pages(&manager, 256),
-                &records,
-            );
-            check_sorted(&sorted, &records, order_of(stable), |r| r.0).unwrap();
-        }
+        let comparator = KeyedComparator::new(|r: &(u64, u32)| &r.0, IntComparator::<u64>::new());
+        check_every_algorithm(
+            <(u64, u32)>::serializer(),
+            comparator,
+            order_of(stable),
+            manager(4096, 256),
+            &records,
+            |r| r.0,
+        )
+        .unwrap();
     }
 }
 
