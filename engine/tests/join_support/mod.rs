@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 use weir::operators::join::{JoinInputs, JoinSchema, JoinType};
+use weir::operators::metrics::OperatorMetrics;
 use weir::types::{DefaultComparator, DefaultSerializer, IntComparator, OptionComparator};
 
 /// A row: join key, id (unique per side), payload.
@@ -183,6 +184,29 @@ pub fn collector(
         out.push((l.map(|row| row.1), r.map(|row| row.1)));
         Ok(())
     }
+}
+
+/// What every finished join must show: no spill file left, every one of its `pages` back, at
+/// most that many used at the peak, and metrics that count `inputs` records in and the output
+/// out. Returns the output sorted, for comparing with an oracle.
+pub fn check_finished_join(
+    spill_files_left: usize,
+    pages_back: usize,
+    pages: usize,
+    metrics: &OperatorMetrics,
+    inputs: usize,
+    mut out: Vec<IdPair>,
+) -> Vec<IdPair> {
+    assert_eq!(
+        spill_files_left, 0,
+        "every spill file is gone after the join"
+    );
+    assert_eq!(pages_back, pages, "every page comes back");
+    assert!(metrics.peak_pages_used <= pages);
+    assert_eq!(metrics.records_in, inputs as u64);
+    assert_eq!(metrics.records_out, out.len() as u64);
+    out.sort();
+    out
 }
 
 /// Key distributions for property tests: many and few distinct keys, one hot key holding
