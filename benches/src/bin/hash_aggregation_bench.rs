@@ -37,7 +37,7 @@ use clap::Parser;
 use weir::WeirError;
 use weir::operators::aggregate::{HashAggregator, MIN_HASH_AGGREGATOR_PAGES};
 use weir::types::{DefaultComparator, DefaultSerializer};
-use weir_benches::test_data::SplitMix64;
+use weir_benches::test_data::{SplitMix64, mix64};
 use weir_memory::{ByteSize, IoManager, MemoryManager, PageSize, ResidentSetSampler};
 
 #[derive(Debug, Parser)]
@@ -73,15 +73,8 @@ struct Digest {
 impl Digest {
     fn add(&mut self, key: u64, sum: u64) {
         self.groups += 1;
-        self.checksum = self.checksum.wrapping_add(mix(key ^ sum.rotate_left(17)));
+        self.checksum = self.checksum.wrapping_add(mix64(key ^ sum.rotate_left(17)));
     }
-}
-
-/// A bijective scramble of u64 (the SplitMix64 finalizer).
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn input(args: &Args) -> Vec<(u64, u64)> {
@@ -93,7 +86,7 @@ fn input(args: &Args) -> Vec<(u64, u64)> {
             } else {
                 random.next_u64() % args.distinct_keys
             };
-            (mix(key_index ^ args.seed), row)
+            (mix64(key_index ^ args.seed), row)
         })
         .collect()
 }

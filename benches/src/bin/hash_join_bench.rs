@@ -33,6 +33,7 @@ use clap::Parser;
 use weir::WeirError;
 use weir::operators::join::{HybridHashJoin, JoinInputs, JoinType};
 use weir::types::{DefaultComparator, DefaultSerializer};
+use weir_benches::test_data::mix64;
 use weir_memory::{ByteSize, IoManager, MemoryManager, PageSize, ResidentSetSampler};
 
 /// Hybrid hash join throughput against a HashMap join, one line per memory budget.
@@ -60,17 +61,10 @@ type Row = (u64, [u8; 32]);
 
 const ROW_BYTES: u64 = 40;
 
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn payload(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_exact_mut(8).enumerate() {
-        chunk.copy_from_slice(&mix(seed ^ i as u64).to_le_bytes());
+        chunk.copy_from_slice(&mix64(seed ^ i as u64).to_le_bytes());
     }
     bytes
 }
@@ -81,15 +75,15 @@ fn build_row(i: u64) -> Row {
 }
 
 fn probe_row(i: u64, build_rows: u64) -> Row {
-    let key = mix(i ^ 0x5151) % build_rows;
+    let key = mix64(i ^ 0x5151) % build_rows;
     (key, payload(!i))
 }
 
 /// Adds an output row to an order-independent checksum (Weir emits spilled partitions later).
 fn fold(checksum: u64, probe: &Row, build: &Row) -> u64 {
-    checksum.wrapping_add(mix(probe.0
-        ^ (u64::from(probe.1[0]) << 40)
-        ^ (u64::from(build.1[31]) << 48)))
+    checksum.wrapping_add(mix64(
+        probe.0 ^ (u64::from(probe.1[0]) << 40) ^ (u64::from(build.1[31]) << 48),
+    ))
 }
 
 fn main() -> ExitCode {
