@@ -897,35 +897,6 @@ mod tests {
         records
     }
 
-    /// Hashes every key to the same value: every key lands in one partition, on one home slot
-    /// with one tag, so only the key comparison tells keys apart.
-    #[derive(Debug, Clone)]
-    struct ConstantHash;
-
-    impl TypeComparator for ConstantHash {
-        type Value = u64;
-
-        fn compare(&self, a: &u64, b: &u64) -> Ordering {
-            a.cmp(b)
-        }
-
-        fn normalized_key_len(&self) -> usize {
-            8
-        }
-
-        fn normalized_key_is_complete(&self) -> bool {
-            true
-        }
-
-        fn write_normalized_key(&self, value: &u64, target: &mut [u8]) {
-            target.copy_from_slice(&value.to_be_bytes()[..target.len()]);
-        }
-
-        fn hash(&self, _value: &u64, _seed: u64) -> u64 {
-            0x1234_5678_9ABC_DEF0
-        }
-    }
-
     /// Every record of `table`: the in-memory ones and those of its runs, summed per key; also
     /// returns the pages.
     fn drain<S, KC, KF, R>(
@@ -1119,7 +1090,7 @@ mod tests {
         let (_dir, io, memory) = setup(32);
         let aggregation = Aggregation {
             serializer: <(u64, u64)>::serializer(),
-            key_comparator: ConstantHash,
+            key_comparator: BucketHash(1),
             key_selector: (|record: &(u64, u64)| record.0) as fn(&(u64, u64)) -> u64,
             reduce: sum as Sum,
         };
@@ -1145,7 +1116,7 @@ mod tests {
         let (_dir, io, memory) = setup(MIN_TABLE_PAGES);
         let aggregation = Aggregation {
             serializer: <(u64, u64)>::serializer(),
-            key_comparator: ConstantHash,
+            key_comparator: BucketHash(1),
             key_selector: (|record: &(u64, u64)| record.0) as fn(&(u64, u64)) -> u64,
             reduce: sum as Sum,
         };
@@ -1305,6 +1276,7 @@ mod tests {
 
     /// Hashes keys by `key % buckets` (mixed): keys of one bucket share the whole hash (one
     /// partition, home slot and tag), so clusters grow long and spill across partitions.
+    /// `BucketHash(1)` gives every key the same hash: only the key comparison tells keys apart.
     #[derive(Debug, Clone)]
     struct BucketHash(u64);
 
@@ -1438,7 +1410,7 @@ mod tests {
         let mut steps: Vec<_> = (0..700).map(|i| Step::Insert(i * 2, i)).collect();
         steps.push(Step::Purge);
         steps.extend((0..700).map(|i| Step::Insert(i * 2, 1)));
-        run_steps(24, ConstantHash, &steps, 100);
+        run_steps(24, BucketHash(1), &steps, 100);
     }
 
     #[test]
