@@ -219,6 +219,67 @@ pub enum WeirError {
         input: &'static str,
         record: u64,
     },
+
+    // ---- connectors ----
+    #[error("input path {} does not exist", .path.display())]
+    InputPathNotFound { path: PathBuf },
+
+    #[error("input pattern '{pattern}' matches no file")]
+    InputPatternMatchedNothing { pattern: String },
+
+    #[error("input pattern '{pattern}' is not a valid glob at character {position}: {reason}")]
+    InvalidInputPattern {
+        pattern: String,
+        position: usize,
+        reason: &'static str,
+    },
+
+    #[error("cannot read input {}: {source}", .path.display())]
+    ReadInput {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "{}:{line}: bad record{}: {problem}; value '{}'",
+        .path.display(),
+        column_in_message(*.column),
+        truncate_for_message(.value)
+    )]
+    BadRecord {
+        path: PathBuf,
+        /// 1-based line number in the file.
+        line: u64,
+        /// 1-based column (field) index, when one field is at fault.
+        column: Option<usize>,
+        /// The offending field, or the whole line when the line's structure is at fault.
+        value: String,
+        problem: crate::connectors::CsvProblem,
+    },
+
+    #[error("output path {} already exists; pass --overwrite to replace it", .path.display())]
+    OutputPathExists { path: PathBuf },
+
+    #[error("cannot {action} output path {}: {source}", .path.display())]
+    PrepareOutputPath {
+        path: PathBuf,
+        action: crate::connectors::OutputPathAction,
+        source: std::io::Error,
+    },
+
+    #[error("cannot write output file {} (final name {}): {source}", .temporary.display(), .path.display())]
+    WriteOutputFile {
+        path: PathBuf,
+        temporary: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot commit output file {} as {}: {source}", .temporary.display(), .path.display())]
+    CommitOutputFile {
+        path: PathBuf,
+        temporary: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl WeirError {
@@ -245,6 +306,21 @@ fn did_you_mean(suggestion: Option<&str>) -> String {
     suggestion
         .map(|key| format!("; did you mean '{key}'?"))
         .unwrap_or_default()
+}
+
+fn column_in_message(column: Option<usize>) -> String {
+    column
+        .map(|column| format!(" in column {column}"))
+        .unwrap_or_default()
+}
+
+/// At most ~100 characters of a value in a message (the error keeps the whole value).
+fn truncate_for_message(value: &str) -> String {
+    const MAX_CHARS: usize = 100;
+    match value.char_indices().nth(MAX_CHARS) {
+        None => value.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes in all)", &value[..end], value.len()),
+    }
 }
 
 fn join_claims(claims: &[MemoryClaim]) -> String {

@@ -9,10 +9,12 @@
 //!   heap, managed memory and network buffers;
 //! - [`types`]: record serializers over paged views and key comparators with normalized keys
 //!   (built-in types, tuples, `Option`, serde-derived structs via postcard);
+//! - [`connectors`]: file inputs in splits (lines, CSV, TPC-H `.tbl`) and part-file outputs;
 //! - [`operators`]: operators over serialized records in pages (so far the in-memory sorter);
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
 pub mod config;
+pub mod connectors;
 pub mod error;
 pub mod memory_plan;
 pub mod operators;
