@@ -362,6 +362,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bad_record_messages_truncate_the_value_but_keep_it_whole() {
+        let value = "é".repeat(150);
+        let error = WeirError::BadRecord {
+            path: PathBuf::from("in/orders.csv"),
+            line: 7,
+            column: Some(3),
+            value: value.clone(),
+            problem: crate::connectors::CsvProblem::FieldCount {
+                expected: 2,
+                found: 3,
+            },
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "in/orders.csv:7: bad record in column 3: expected 2 fields, found 3; value 'éé"
+            ),
+            "{message}"
+        );
+        assert!(message.contains(&format!("{}… (300 bytes in all)'", "é".repeat(100))));
+        assert!(!message.contains(&"é".repeat(101)));
+        assert!(matches!(error, WeirError::BadRecord { value: kept, .. } if kept == value));
+        assert_eq!(truncate_for_message("short"), "short");
+    }
+
+    #[test]
     fn sizes_in_messages_are_exact() {
         assert_eq!(size_in_message(ByteSize::mib(576)), "576m");
         assert_eq!(size_in_message(ByteSize::kib(32)), "32k");

@@ -13,7 +13,8 @@
 //!
 //! Like Flink's `FileInputFormat` (and Hadoop's hidden-file filter), names starting with `.` or
 //! `_` are skipped inside directories (`_SUCCESS`, `.part-00000.inprogress`, `.crc` files), and
-//! so are glob matches whose own name is hidden. A file named directly is always read.
+//! so are glob matches with a hidden name below the pattern's literal part (`**` does not enter
+//! `_temporary/`). A file or directory the user names literally is always read.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub struct InputFile {
 pub fn enumerate_input_files(spec: &str) -> Result<Vec<InputFile>, WeirError> {
     let mut files = Vec::new();
     if is_glob_pattern(spec) {
+        let literal_prefix = literal_prefix(spec);
         let matches = glob::glob(spec).map_err(|error| WeirError::InvalidInputPattern {
             pattern: spec.to_string(),
             position: error.pos,
@@ -47,7 +49,7 @@ pub fn enumerate_input_files(spec: &str) -> Result<Vec<InputFile>, WeirError> {
                 path: error.path().to_path_buf(),
                 source: error.into(),
             })?;
-            if !is_hidden(&path) {
+            if !has_hidden_component_below(&path, &literal_prefix) {
                 collect_path(&path, &mut files)?;
             }
         }
@@ -81,6 +83,24 @@ pub fn enumerate_input_files(spec: &str) -> Result<Vec<InputFile>, WeirError> {
 /// Whether `spec` uses glob syntax (then it is matched, never opened as a path).
 fn is_glob_pattern(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
+}
+
+/// The leading components of a pattern that hold no glob syntax: `data/in/**/*.csv` →
+/// `data/in`. Hidden names there were written by the user, not matched.
+fn literal_prefix(spec: &str) -> PathBuf {
+    Path::new(spec)
+        .components()
+        .take_while(|component| !is_glob_pattern(&component.as_os_str().to_string_lossy()))
+        .collect()
+}
+
+/// Whether a glob match has a hidden name below the pattern's literal prefix (`**` may cross
+/// hidden directories such as `_temporary`).
+fn has_hidden_component_below(path: &Path, literal_prefix: &Path) -> bool {
+    path.strip_prefix(literal_prefix)
+        .unwrap_or(path)
+        .components()
+        .any(|component| is_hidden(Path::new(component.as_os_str())))
 }
 
 /// Names starting with `.` or `_` are hidden (Hadoop's and Flink's convention).
@@ -177,12 +197,19 @@ mod tests {
         write(&root.join("x/_part-3.tbl"), b"1");
         write(&root.join("y/deep/part-9.tbl"), b"1");
         write(&root.join("y/other.csv"), b"1");
+        write(&root.join("y/_temporary/part-5.tbl"), b"1");
+        write(&root.join(".y/part-6.tbl"), b"1");
         let pattern = format!("{}/**/part-?.tbl", root.display());
         let files = enumerate_input_files(&pattern).unwrap();
         assert_eq!(
             names(&files, root),
             ["x/part-1.tbl", "x/part-2.tbl", "y/deep/part-9.tbl"]
         );
+        // Hidden names the user wrote themselves are followed.
+        let hidden_root = root.join("_staging");
+        write(&hidden_root.join("part-7.tbl"), b"1");
+        let pattern = format!("{}/*.tbl", hidden_root.display());
+        assert_eq!(enumerate_input_files(&pattern).unwrap().len(), 1);
         let pattern = format!("{}/x/part-[2-3].tbl", root.display());
         let files = enumerate_input_files(&pattern).unwrap();
         assert_eq!(names(&files, root), ["x/part-2.tbl"]);
