@@ -280,6 +280,93 @@ pub enum WeirError {
         temporary: PathBuf,
         source: std::io::Error,
     },
+
+    // ---- runtime ----
+    #[error("the job was canceled")]
+    Canceled,
+
+    #[error("{operator} received a record after its input ended (a bug in Weir)")]
+    CollectAfterFinish { operator: String },
+
+    #[error(
+        "the custom partitioner of {operator} chose partition {chosen}, but there are only {partitions} (0..{partitions})"
+    )]
+    PartitionOutOfRange {
+        operator: String,
+        chosen: usize,
+        partitions: usize,
+    },
+
+    #[error(
+        "range partitioning needs key samples from all {expected} producers, but only {received} arrived"
+    )]
+    RangeSamplesMissing { expected: usize, received: usize },
+
+    #[error("{operator} ({}/{parallelism}) failed: {message}", .subtask + 1)]
+    UserFunction {
+        operator: String,
+        subtask: usize,
+        parallelism: usize,
+        message: String,
+    },
+
+    #[error("task {task} ({}/{parallelism}) panicked: {message}", .subtask + 1)]
+    TaskPanicked {
+        task: String,
+        subtask: usize,
+        parallelism: usize,
+        message: String,
+    },
+
+    #[error("task {task} ({}/{parallelism}) failed: {source}", .subtask + 1)]
+    TaskFailed {
+        task: String,
+        subtask: usize,
+        parallelism: usize,
+        source: Box<WeirError>,
+    },
+
+    #[error("{}: line {line} is not valid UTF-8 (at byte {byte} of the line)", .path.display())]
+    InvalidUtf8 { path: PathBuf, line: u64, byte: u64 },
+
+    #[error("{}: {len} bytes is not a whole number of {record_bytes}-byte records", .path.display())]
+    TruncatedFixedRecordFile {
+        path: PathBuf,
+        len: u64,
+        record_bytes: usize,
+    },
+
+    #[error("{operator}: the output was not prepared before the job started (a bug in Weir)")]
+    SinkNotPrepared { operator: String },
+
+    #[error(
+        "not enough managed memory for {operator}: it needs at least {required_pages} pages of \
+         {page_bytes} bytes but gets {given_pages} (the slot has {slot_pages} pages, shared by \
+         {operators_in_slot} memory-using operators); raise taskmanager.memory.managed.size or \
+         taskmanager.memory.process.size, or lower the parallelism"
+    )]
+    NotEnoughManagedMemory {
+        operator: String,
+        required_pages: usize,
+        given_pages: usize,
+        page_bytes: usize,
+        slot_pages: usize,
+        operators_in_slot: usize,
+    },
+
+    #[error("the program is invalid: {}", .problems.join("; "))]
+    InvalidProgram { problems: Vec<String> },
+
+    #[error("cannot write the metrics to {}: {source}", .path.display())]
+    WriteMetrics {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the program defines no sink (write_as_text, write_as_csv, output, print, collect or count) to execute"
+    )]
+    NoSinks,
 }
 
 impl WeirError {

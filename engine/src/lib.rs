@@ -13,11 +13,14 @@
 //! - [`operators`]: operators over serialized records in pages (so far the in-memory sorter);
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
+pub mod api;
 pub mod config;
 pub mod connectors;
 pub mod error;
+pub mod graph;
 pub mod memory_plan;
 pub mod operators;
+pub mod runtime;
 pub mod types;
 
 pub use error::WeirError;

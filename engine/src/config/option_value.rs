@@ -8,6 +8,8 @@
 //! | `f64` | a finite decimal number (`0.4`, `1e-2`) |
 //! | [`Duration`] | `10 s`, `5 min`, `100ms` (see [`crate::config::duration`]) |
 //! | [`PathList`] | a YAML list, or paths separated by `,` or `:` |
+//! | `bool` | `true` or `false` |
+//! | [`BatchShuffleMode`] | `ALL_EXCHANGES_BLOCKING` or `ALL_EXCHANGES_PIPELINED` |
 //! | `Option<T>` | as `T`; an option of this type has no fixed default |
 //!
 //! Parsing returns the *reason* a text was rejected (`"unknown unit"`); the caller adds the key,
@@ -98,6 +100,55 @@ macro_rules! whole_number_option_value {
 }
 
 whole_number_option_value!(u32, u64, i32, i64);
+
+impl OptionValue for bool {
+    const FORM: &'static str = "true or false";
+
+    fn parse_text(text: &str) -> Result<Self, &'static str> {
+        match text.trim() {
+            "true" | "TRUE" | "True" => Ok(true),
+            "false" | "FALSE" | "False" => Ok(false),
+            _ => Err("not true or false"),
+        }
+    }
+
+    fn to_text(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+/// How a batch job's exchanges run (Flink's `execution.batch-shuffle-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BatchShuffleMode {
+    /// Every exchange is blocking: a stage runs to its end, its output is kept (spilled when
+    /// it does not fit), then the next stage starts. Needs the fewest slots and memory.
+    AllExchangesBlocking,
+    /// One-input exchanges are pipelined: producer and consumer run at once and share the
+    /// slot's memory. Inputs of two-input operators stay blocking.
+    AllExchangesPipelined,
+}
+
+impl OptionValue for BatchShuffleMode {
+    const FORM: &'static str = "ALL_EXCHANGES_BLOCKING or ALL_EXCHANGES_PIPELINED";
+
+    fn parse_text(text: &str) -> Result<Self, &'static str> {
+        match text.trim() {
+            "ALL_EXCHANGES_BLOCKING" => Ok(BatchShuffleMode::AllExchangesBlocking),
+            "ALL_EXCHANGES_PIPELINED" => Ok(BatchShuffleMode::AllExchangesPipelined),
+            _ => Err("not a batch shuffle mode"),
+        }
+    }
+
+    fn to_text(&self) -> Option<String> {
+        Some(
+            match self {
+                BatchShuffleMode::AllExchangesBlocking => "ALL_EXCHANGES_BLOCKING",
+                BatchShuffleMode::AllExchangesPipelined => "ALL_EXCHANGES_PIPELINED",
+            }
+            .to_owned(),
+        )
+    }
+}
 
 impl OptionValue for f64 {
     const FORM: &'static str = "a decimal number";

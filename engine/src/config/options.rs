@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use weir_memory::{ByteSize, PageSize};
 
 use crate::config::config_option::{ConfigOption, OptionDefault, OptionDescriptor, ValueRange};
+use crate::config::option_value::BatchShuffleMode;
 use crate::config::path_list::PathList;
 
 /// A fraction of a memory budget: `[0, 1)`.
@@ -136,6 +137,43 @@ pub static IO_TMP_DIRS: ConfigOption<PathList> = ConfigOption {
           directory per disk.",
 };
 
+pub static PARALLELISM_DEFAULT: ConfigOption<u32> = ConfigOption {
+    key: "parallelism.default",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(1024),
+    },
+    doc: "Parallelism of a job's operators when neither the program nor `weir run -p` sets \
+          one.",
+};
+
+pub static BATCH_SHUFFLE_MODE: ConfigOption<BatchShuffleMode> = ConfigOption {
+    key: "execution.batch-shuffle-mode",
+    default: OptionDefault::Fixed(BatchShuffleMode::AllExchangesBlocking),
+    range: ValueRange::ANY,
+    doc: "How exchanges of batch jobs run. ALL_EXCHANGES_BLOCKING: stage by stage, each \
+          exchange kept (and spilled when it does not fit) until its consumers read it. \
+          ALL_EXCHANGES_PIPELINED: producers and consumers of one-input exchanges run at once \
+          and share their slot's memory.",
+};
+
+pub static OVERWRITE_FILES: ConfigOption<bool> = ConfigOption {
+    key: "fs.overwrite-files",
+    default: OptionDefault::Fixed(false),
+    range: ValueRange::ANY,
+    doc: "Whether file sinks replace an existing output path (`weir run ... --overwrite`) \
+          instead of refusing to start.",
+};
+
+pub static ALWAYS_CREATE_DIRECTORY: ConfigOption<bool> = ConfigOption {
+    key: "fs.output.always-create-directory",
+    default: OptionDefault::Fixed(false),
+    range: ValueRange::ANY,
+    doc: "Whether a file sink of parallelism 1 writes a directory with one part file, like \
+          higher parallelisms, instead of a single file at the output path.",
+};
+
 fn system_temp_dir() -> PathBuf {
     std::env::temp_dir()
 }
@@ -155,6 +193,10 @@ pub static ALL_OPTIONS: &[&dyn OptionDescriptor] = &[
     &SEGMENT_SIZE,
     &NUMBER_OF_TASK_SLOTS,
     &IO_TMP_DIRS,
+    &PARALLELISM_DEFAULT,
+    &BATCH_SHUFFLE_MODE,
+    &OVERWRITE_FILES,
+    &ALWAYS_CREATE_DIRECTORY,
 ];
 
 /// The option with this exact key.

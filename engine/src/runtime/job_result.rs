@@ -1,0 +1,138 @@
+//! [`JobExecutionResult`]: what a finished job reports: its figures as a whole and per operator.
+
+use std::time::Duration;
+
+use weir_memory::ByteSize;
+
+use crate::operators::metrics::OperatorMetrics;
+
+/// The figures of one operator, summed over its subtasks.
+#[derive(Debug, Clone)]
+pub struct OperatorSummary {
+    pub name: String,
+    pub parallelism: usize,
+    pub metrics: OperatorMetrics,
+}
+
+/// The outcome of a successful job.
+#[derive(Debug, Clone)]
+pub struct JobExecutionResult {
+    pub job_name: String,
+    pub wall_time: Duration,
+    /// Records the sources read.
+    pub records_in: u64,
+    /// Records the sinks received.
+    pub records_out: u64,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub records_skipped: u64,
+    pub peak_managed: ByteSize,
+    pub managed_total: ByteSize,
+    pub bytes_spilled: u64,
+    pub spill_files: u64,
+    pub operators: Vec<OperatorSummary>,
+}
+
+impl JobExecutionResult {
+    /// The end-of-job summary lines (peak resident memory is the process's and is added by
+    /// the caller).
+    pub fn summary_lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "job {} finished in {:.3} s: {} records in, {} records out, {} read, {} written",
+                self.job_name,
+                self.wall_time.as_secs_f64(),
+                self.records_in,
+                self.records_out,
+                ByteSize::new(self.bytes_read).human(),
+                ByteSize::new(self.bytes_written).human(),
+            ),
+            format!(
+                "managed memory peak {} of {}, spilled {} in {} files",
+                self.peak_managed.human(),
+                self.managed_total.human(),
+                ByteSize::new(self.bytes_spilled).human(),
+                self.spill_files,
+            ),
+        ];
+        if self.records_skipped > 0 {
+            lines.push(format!(
+                "skipped {} bad input records",
+                self.records_skipped
+            ));
+        }
+        lines
+    }
+
+    /// The summary and per-operator metrics as one JSON object.
+    pub fn to_json(&self, peak_rss: Option<ByteSize>) -> String {
+        let operators: Vec<String> = self
+            .operators
+            .iter()
+            .map(|operator| {
+                let m = &operator.metrics;
+                format!(
+                    "{{\"name\":{},\"parallelism\":{},\"records_in\":{},\"records_out\":{},\"pages_reserved\":{},\"peak_pages_used\":{},\"bytes_spilled\":{},\"spill_files\":{},\"merge_passes\":{},\"recursion_depth\":{},\"sort_merge_fallbacks\":{},\"nested_loop_fallbacks\":{},\"bloom_filtered_records\":{}}}",
+                    json_string(&operator.name),
+                    operator.parallelism,
+                    m.records_in,
+                    m.records_out,
+                    m.pages_reserved,
+                    m.peak_pages_used,
+                    m.bytes_spilled,
+                    m.spill_files,
+                    m.merge_passes,
+                    m.recursion_depth,
+                    m.sort_merge_fallbacks,
+                    m.nested_loop_fallbacks,
+                    m.bloom_filtered_records,
+                )
+            })
+            .collect();
+        format!(
+            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
+            json_string(&self.job_name),
+            self.wall_time.as_secs_f64(),
+            self.records_in,
+            self.records_out,
+            self.bytes_read,
+            self.bytes_written,
+            self.records_skipped,
+            self.peak_managed.bytes(),
+            self.managed_total.bytes(),
+            self.bytes_spilled,
+            self.spill_files,
+            peak_rss.map_or("null".to_owned(), |rss| rss.bytes().to_string()),
+            operators.join(","),
+        )
+    }
+}
+
+/// `text` as a JSON string literal.
+pub(crate) fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+    }
+}
