@@ -364,6 +364,14 @@ pub enum WeirError {
     },
 
     #[error(
+        "unknown job '{name}'; the built-in jobs are {known} (`weir examples` lists their arguments)"
+    )]
+    UnknownJob { name: String, known: String },
+
+    #[error("{message}")]
+    JobArguments { job: String, message: String },
+
+    #[error(
         "the program defines no sink (write_as_text, write_as_csv, output, print, collect or count) to execute"
     )]
     NoSinks,

@@ -18,6 +18,7 @@ pub mod config;
 pub mod connectors;
 pub mod error;
 pub mod graph;
+pub mod jobs;
 pub mod memory_plan;
 pub mod operators;
 pub mod runtime;

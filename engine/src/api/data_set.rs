@@ -646,12 +646,30 @@ impl<T: Data> DataSet<T> {
         node
     }
 
-    /// Writes one line per record, formatted by `format`, into part files under `path`
-    /// (committed when the job succeeds).
+    /// Writes one line per record, formatted by `format` (which writes the line without its
+    /// newline), into part files under `path` (committed when the job succeeds).
     pub fn write_as_text_with<F>(&self, path: &str, format: F)
     where
         F: Fn(&T, &mut Vec<u8>) + Send + Sync + 'static,
     {
+        self.file_sink(format!("TextSink ({path})"), path, Arc::new(format), true);
+    }
+
+    /// Writes the bytes `format` produces for each record, with nothing in between (binary
+    /// records), into part files under `path`.
+    pub fn write_as_binary_with<F>(&self, path: &str, format: F)
+    where
+        F: Fn(&T, &mut Vec<u8>) + Send + Sync + 'static,
+    {
+        self.file_sink(
+            format!("BinarySink ({path})"),
+            path,
+            Arc::new(format),
+            false,
+        );
+    }
+
+    fn file_sink(&self, name: String, path: &str, format: FormatLine<T>, terminate_lines: bool) {
         let config = self.env.config();
         let sink_config = FileSinkConfig {
             path: path.into(),
@@ -661,12 +679,9 @@ impl<T: Data> DataSet<T> {
                 WriteMode::NoOverwrite
             },
             always_create_directory: config.get(&ALWAYS_CREATE_DIRECTORY),
+            terminate_lines,
         };
-        let format: FormatLine<T> = Arc::new(format);
-        self.sink(
-            format!("TextSink ({path})"),
-            FileSinkNode::new(sink_config, format),
-        );
+        self.sink(name, FileSinkNode::new(sink_config, format));
     }
 
     /// Writes each record's `Display` form as a line.
@@ -685,7 +700,9 @@ impl<T: Data> DataSet<T> {
     where
         T: ToCsvRecord,
     {
-        self.write_as_text_with(path, |record, line| record.write_csv_record(line, b','));
+        let format: FormatLine<T> =
+            Arc::new(|record: &T, line: &mut Vec<u8>| record.write_csv_record(line, b','));
+        self.file_sink(format!("CsvSink ({path})"), path, format, false);
     }
 
     /// Executes the program and returns every record (Flink's `collect`).

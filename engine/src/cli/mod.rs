@@ -3,16 +3,18 @@
 //! Global options apply to every subcommand and may come before or after it:
 //!
 //! ```text
-//! weir [--conf FILE] [-D key=value]... <config | memory-plan>
+//! weir [--conf FILE] [-D key=value]... <config | memory-plan | examples | run ...>
 //! ```
 //!
 //! Exit codes: 0 on success, 1 when the configuration or the command fails (every problem is
-//! printed to stderr), 2 for a command line clap rejects. Output goes through one locked,
+//! printed to stderr), 2 for a command line clap rejects, 130 for a job canceled by Ctrl-C. Output goes through one locked,
 //! buffered stdout; a reader that stops early (`weir config | head`) ends the command quietly
 //! with 0 instead of a panic.
 
 mod config_command;
+mod examples_command;
 mod memory_plan_command;
+mod run_command;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -82,6 +84,43 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Lists the built-in jobs of `weir run -c` and their arguments.
+    Examples,
+    /// Runs a built-in job (-c JOB) or a job program locally.
+    #[command(
+        after_help = "Examples:\n  weir run -p 2 -c WordCount --input text/ --output counts\n  \
+                      weir run -D taskmanager.memory.process.size=1g -c TeraSort --input data \
+                      --output sorted\n  weir run target/release/examples/word_count_program \
+                      --input text/"
+    )]
+    Run {
+        /// Parallelism of the job's operators (default: parallelism.default).
+        #[arg(short = 'p', long = "parallelism", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+        parallelism: Option<u32>,
+
+        /// The built-in job to run (`weir examples` lists them).
+        #[arg(short = 'c', long = "class", value_name = "JOB")]
+        job: Option<String>,
+
+        /// Replace output paths that exist (fs.overwrite-files=true).
+        #[arg(long)]
+        overwrite: bool,
+
+        /// Also write the end-of-job summary with per-operator metrics as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        metrics_json: Option<PathBuf>,
+
+        #[command(flatten)]
+        config: ConfigArgs,
+
+        /// The job's arguments; without -c, the job program's path and its arguments.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        arguments: Vec<String>,
+    },
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
@@ -100,13 +139,39 @@ pub fn run() -> ExitCode {
         Command::MemoryPlan { config } => {
             memory_plan_command::run(&cli.config.then(config), &mut out)
         }
+        Command::Examples => examples_command::run(&mut out),
+        Command::Run {
+            parallelism,
+            job,
+            overwrite,
+            metrics_json,
+            config,
+            arguments,
+        } => {
+            let request = run_command::RunRequest {
+                overrides: cli.config.then(config),
+                parallelism,
+                overwrite,
+                metrics_json,
+                job,
+                arguments,
+            };
+            // A job writes its own output; nothing is buffered here.
+            drop(out.flush());
+            return finish(run_command::run(request));
+        }
     };
     // Flush what was written also when the command failed (`weir config` prints its table
     // before a memory plan conflict).
     let flushed = out.flush();
     let outcome = outcome.and_then(|()| flushed.map_err(anyhow::Error::from));
+    finish(outcome.map(|()| ExitCode::SUCCESS))
+}
+
+/// The exit code of a command's outcome; errors are printed with their causes.
+fn finish(outcome: anyhow::Result<ExitCode>) -> ExitCode {
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("weir: error: {error}");

@@ -99,11 +99,18 @@ impl JobGraph {
         for (target, vertex) in vertices.iter_mut().enumerate() {
             for edge in &plan.nodes[vertex.head()].inputs {
                 let source = vertex_of[edge.source].expect("inputs are reachable");
+                let mut plan_edge = edge.clone();
+                if plan_edge.ship == ShipStrategy::Forward
+                    && plan.nodes[edge.source].parallelism != vertex.parallelism
+                {
+                    // A parallelism changed after the edge was made: spread round robin.
+                    plan_edge.ship = ShipStrategy::Rebalance;
+                }
                 vertex.inputs.push(edges.len());
                 edges.push(JobEdge {
                     source,
                     target,
-                    plan_edge: edge.clone(),
+                    plan_edge,
                 });
             }
             vertex.name = vertex

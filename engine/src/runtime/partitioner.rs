@@ -3,7 +3,7 @@
 //!
 //! | strategy  | subpartition of a record                                        |
 //! |-----------|-----------------------------------------------------------------|
-//! | forward   | the only one (the partition has one subpartition)                |
+//! | forward   | the only one (one subpartition; round robin if parallelisms differ) |
 //! | hash      | `xxh3(key, PARTITION_SEED)` scaled to `0..n` (multiply-shift)    |
 //! | range     | binary search of the key among `n - 1` sampled boundaries        |
 //! | broadcast | all of them                                                     |
@@ -99,15 +99,16 @@ impl<S: TypeSerializer> Collector<S::Value> for ExchangeWriter<S> {
     fn collect(&mut self, record: S::Value) -> Result<(), WeirError> {
         let n = self.subpartitions;
         let subpartition = match &self.partitioner {
-            Partitioner::Forward => 0,
-            Partitioner::Hash(hash) => scale_hash(hash(&record), n),
-            Partitioner::Range(lookup) => lookup.subpartition(&record),
-            Partitioner::Broadcast => return self.writer()?.broadcast(&record),
-            Partitioner::Rebalance => {
+            // A forward edge between different parallelisms becomes a rebalance.
+            Partitioner::Forward if n == 1 => 0,
+            Partitioner::Forward | Partitioner::Rebalance => {
                 let next = self.next_round_robin;
                 self.next_round_robin = if next + 1 == n { 0 } else { next + 1 };
                 next
             }
+            Partitioner::Hash(hash) => scale_hash(hash(&record), n),
+            Partitioner::Range(lookup) => lookup.subpartition(&record),
+            Partitioner::Broadcast => return self.writer()?.broadcast(&record),
             Partitioner::Custom(custom) => {
                 let chosen = custom(&record, n);
                 if chosen >= n {

@@ -28,6 +28,9 @@ pub(crate) struct FileSinkConfig {
     pub path: std::path::PathBuf,
     pub mode: WriteMode,
     pub always_create_directory: bool,
+    /// Add a newline after each record's bytes (text); off for binary records and formats
+    /// that end their own lines (CSV).
+    pub terminate_lines: bool,
 }
 
 struct FileSinkState {
@@ -63,6 +66,7 @@ struct FileSinkWriter<T> {
     writer: Option<PartFileWriter>,
     line: Vec<u8>,
     format: FormatLine<T>,
+    terminate_lines: bool,
     /// Where finished part files wait for the job's outcome.
     state: Arc<Mutex<FileSinkState>>,
     progress: Arc<JobProgress>,
@@ -79,7 +83,9 @@ impl<T: Send> Collector<T> for FileSinkWriter<T> {
     fn collect(&mut self, record: T) -> Result<(), WeirError> {
         self.line.clear();
         (self.format)(&record, &mut self.line);
-        self.line.push(b'\n');
+        if self.terminate_lines {
+            self.line.push(b'\n');
+        }
         match &mut self.writer {
             Some(writer) => writer.write_all(&self.line),
             None => Ok(()),
@@ -109,6 +115,7 @@ impl<T: Send + 'static> OneInputNode for FileSinkNode<T> {
             writer: Some(writer),
             line: Vec::with_capacity(256),
             format: Arc::clone(&self.format),
+            terminate_lines: self.config.terminate_lines,
             state: Arc::clone(&self.state),
             progress: Arc::clone(&context.progress),
         });
