@@ -10,12 +10,15 @@
 //! - [`types`]: record serializers over paged views and key comparators with normalized keys
 //!   (built-in types, tuples, `Option`, serde-derived structs via postcard);
 //! - [`operators`]: operators over serialized records in pages (so far the in-memory sorter);
+//! - [`runtime`]: so far the data exchange between tasks ([`runtime::network`]: result
+//!   partitions, input gates, record writers and readers);
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
 pub mod config;
 pub mod error;
 pub mod memory_plan;
 pub mod operators;
+pub mod runtime;
 pub mod types;
 
 pub use error::WeirError;
