@@ -282,9 +282,6 @@ pub enum WeirError {
     },
 
     // ---- runtime ----
-    #[error("the job was canceled")]
-    Canceled,
-
     #[error("{operator} received a record after its input ended (a bug in Weir)")]
     CollectAfterFinish { operator: String },
 
@@ -375,6 +372,59 @@ pub enum WeirError {
         "the program defines no sink (write_as_text, write_as_csv, output, print, collect or count) to execute"
     )]
     NoSinks,
+
+    // ---- runtime network ----
+    #[error("{component} was canceled")]
+    Canceled { component: String },
+
+    #[error(
+        "the {owner} needs at least {required} network buffers but its local buffer pool \
+         guarantees {given}; raise taskmanager.memory.network.fraction/min or lower the parallelism"
+    )]
+    TooFewNetworkBuffers {
+        owner: String,
+        given: usize,
+        required: usize,
+    },
+
+    #[error("result partition {partition} failed: {reason}")]
+    PartitionFailed { partition: String, reason: String },
+
+    #[error("result partition {partition} already has {what}")]
+    PartitionAlreadyAttached {
+        partition: String,
+        what: &'static str,
+    },
+
+    #[error(
+        "subpartition {subpartition} of result partition {partition} does not exist \
+         (the partition has {count})"
+    )]
+    SubpartitionOutOfRange {
+        partition: String,
+        subpartition: usize,
+        count: usize,
+    },
+
+    #[error(
+        "subpartition {subpartition} of result partition {partition} is already read by another input gate"
+    )]
+    SubpartitionAlreadyConsumed {
+        partition: String,
+        subpartition: usize,
+    },
+
+    #[error(
+        "input gate {gate}: a buffer of channel {channel} breaks the record framing: \
+         {problem} (expected byte {expected}, found {found})"
+    )]
+    BufferFraming {
+        gate: String,
+        channel: usize,
+        problem: &'static str,
+        expected: usize,
+        found: usize,
+    },
 }
 
 impl WeirError {

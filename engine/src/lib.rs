@@ -11,6 +11,8 @@
 //!   (built-in types, tuples, `Option`, serde-derived structs via postcard);
 //! - [`connectors`]: file inputs in splits (lines, CSV, TPC-H `.tbl`) and part-file outputs;
 //! - [`operators`]: operators over serialized records in pages (so far the in-memory sorter);
+//! - [`runtime`]: so far the data exchange between tasks ([`runtime::network`]: result
+//!   partitions, input gates, record writers and readers);
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
 pub mod api;

@@ -25,6 +25,21 @@ impl NetworkBuffer {
         NetworkBuffer { segment, len: 0 }
     }
 
+    /// A buffer over `segment` with its first `len` bytes as data, e.g. a buffer that went to a
+    /// spill file as a segment and came back filled. The segment keeps its home: it returns to
+    /// the pool it came from when the buffer drops. Panics past the capacity.
+    pub fn from_segment(segment: MemorySegment, len: usize) -> NetworkBuffer {
+        let mut buffer = NetworkBuffer { segment, len: 0 };
+        buffer.set_len(len);
+        buffer
+    }
+
+    /// The segment, e.g. to hand it to a [`crate::BlockChannelWriter`]; it still returns to its
+    /// pool when dropped.
+    pub fn into_segment(self) -> MemorySegment {
+        self.segment
+    }
+
     pub fn capacity(&self) -> usize {
         self.segment.size()
     }

@@ -137,7 +137,9 @@ mod tests {
     impl Collector<u32> for VecCollector {
         fn collect(&mut self, record: u32) -> Result<(), WeirError> {
             if record == 13 {
-                return Err(WeirError::Canceled);
+                return Err(WeirError::Canceled {
+                    component: "test".to_owned(),
+                });
             }
             self.0.push(record);
             Ok(())
@@ -157,7 +159,7 @@ mod tests {
         out.emit(13);
         out.emit(2);
         assert_eq!(out.emitted(), 2);
-        assert!(matches!(out.into_result(), Err(WeirError::Canceled)));
+        assert!(matches!(out.into_result(), Err(WeirError::Canceled { .. })));
         assert_eq!(target.0, vec![1]);
     }
 

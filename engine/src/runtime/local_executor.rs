@@ -465,7 +465,9 @@ fn wait_for(
         let finished = handles.iter().position(|(_, handle)| handle.is_finished());
         let Some(index) = finished else {
             if cancel.is_canceled() && root_cause.is_none() && canceled_error.is_none() {
-                canceled_error = Some(WeirError::Canceled);
+                canceled_error = Some(WeirError::Canceled {
+                    component: "the job".to_owned(),
+                });
             }
             std::thread::sleep(Duration::from_millis(2));
             continue;
@@ -481,11 +483,11 @@ fn wait_for(
         });
         if let Err(error) = outcome {
             cancel.cancel();
-            let is_consequence = matches!(error, WeirError::Canceled);
+            let is_consequence = matches!(error, WeirError::Canceled { .. });
             let error = match error {
                 error @ (WeirError::UserFunction { .. }
                 | WeirError::TaskPanicked { .. }
-                | WeirError::Canceled) => error,
+                | WeirError::Canceled { .. }) => error,
                 error => WeirError::TaskFailed {
                     task: name.vertex.clone(),
                     subtask: name.subtask,

@@ -154,7 +154,9 @@ pub(crate) fn pump_into<T: 'static>(
         if since_check == CANCEL_CHECK_INTERVAL {
             since_check = 0;
             if context.cancel.is_canceled() {
-                return Err(WeirError::Canceled);
+                return Err(WeirError::Canceled {
+                    component: context.name().to_owned(),
+                });
             }
         }
     }

@@ -39,7 +39,9 @@ impl<'a> SourceTicker<'a> {
         if self.records == PROGRESS_INTERVAL {
             self.flush(bytes_so_far);
             if self.context.cancel.is_canceled() {
-                return Err(WeirError::Canceled);
+                return Err(WeirError::Canceled {
+                    component: self.context.name().to_owned(),
+                });
             }
         }
         Ok(())
