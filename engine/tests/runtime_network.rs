@@ -388,6 +388,8 @@ fn pipelined_tiny_pool_backpressures_without_deadlock() {
 }
 
 #[test]
+// The serializer of `()` is `()` itself.
+#[allow(clippy::unit_arg)]
 fn zero_length_records_are_counted_not_lost() {
     let env = Exchange::new(16);
     let partition = env.partition("units", PartitionKind::Pipelined, 1, 2, 2);
@@ -661,4 +663,29 @@ fn construction_checks_pools_and_claims() {
         out_of_range,
         Err(WeirError::SubpartitionOutOfRange { count: 1, .. })
     ));
+}
+
+#[test]
+fn a_reader_with_the_wrong_serializer_fails_instead_of_misreading() {
+    let env = Exchange::new(16);
+    let partition = env.partition("typed", PartitionKind::Blocking, 1, 2, 2);
+    let mut writer = RecordWriter::new(Arc::clone(&partition), <Vec<u8>>::serializer()).unwrap();
+    for i in 0..50 {
+        // 11 serialized bytes each: a varint length of 10 and 10 bytes.
+        writer.emit(0, &vec![i as u8; 10]).unwrap();
+    }
+    writer.finish().unwrap();
+    // Reading them as u64 (8 bytes each) cannot end on the record boundaries of the buffer.
+    let mut reader = RecordReader::new(
+        env.gate("g", vec![(Arc::clone(&partition), 0)]),
+        <u64>::serializer(),
+    );
+    let error = read_until_error(&mut reader);
+    assert!(
+        matches!(
+            error,
+            WeirError::BufferFraming { .. } | WeirError::Deserialize { .. }
+        ),
+        "{error}"
+    );
 }

@@ -57,7 +57,7 @@ struct InputChannel {
 enum ChannelState {
     Pipelined,
     AwaitingBlocking,
-    ReadingBlocking(BlockingSubpartitionReader),
+    ReadingBlocking(Box<BlockingSubpartitionReader>),
     Ended,
 }
 
@@ -219,7 +219,7 @@ impl InputGate {
                         }
                         Ok(SubpartitionEvent::Finished) => {
                             let reader = input.partition.take_finished(input.subpartition)?;
-                            input.state = ChannelState::ReadingBlocking(reader);
+                            input.state = ChannelState::ReadingBlocking(Box::new(reader));
                         }
                         Ok(SubpartitionEvent::Failed) => return Err(input.partition.failure()),
                         Err(TryRecvError::Empty) => return Ok(None),

@@ -99,6 +99,8 @@ impl<S: TypeSerializer> RecordReader<S> {
     }
 
     /// The next record of any channel; `None` after every channel ended.
+    // Not an `Iterator`: reading fails with errors and the reader is not fused by type.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<S::Value>, WeirError> {
         loop {
             if let Some(current) = &mut self.current {
