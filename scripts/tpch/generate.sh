@@ -5,8 +5,9 @@
 #
 #   scripts/tpch/generate.sh 1 target/bench-data/tpch-sf1
 #
-# tpchgen-cli is installed with `cargo install --locked` into target/tools the first time (only
-# if absent; set TPCHGEN_CLI to use another binary). All eight tables are written; the files are
+# tpchgen-cli (tpchgen-cli --help; here `tpchgen-cli tbl -s SF -o DIR`) is installed with
+# `cargo install --locked` into target/tools the first time (only if absent; set TPCHGEN_CLI to
+# use another binary). All eight tables are written; the files are
 # left as they are if DIR already holds a complete set for this scale factor (a marker file
 # records the scale factor).
 set -euo pipefail
@@ -44,9 +45,9 @@ fi
 
 mkdir -p "$dir"
 rm -f "$marker"
-# --format tbl: dbgen's `|`-terminated text (the tool's default, but stated so a changed default
-# cannot silently switch to CSV or Parquet).
-"$tool" --scale-factor "$sf" --output-dir "$dir" --format tbl >&2
+# The `tbl` subcommand: dbgen's `|`-terminated text (the tool's default format, but named so a
+# changed default cannot silently switch to CSV or Parquet); one file per table, DIR/<table>.tbl.
+"$tool" tbl --scale-factor "$sf" --output-dir "$dir" --overwrite --quiet >&2
 
 for t in "${tables[@]}"; do
     f="$dir/$t.tbl"
