@@ -168,29 +168,47 @@ weir_job() {
     weir_rss="$(field peak_rss_mib "$last")"
 }
 
-# duck_job LOG ARGS...: one timed duckdb_run.py job; sets duck_seconds and duck_rss ("failed"
-# when DuckDB gave up, e.g. out of memory); returns non-zero only on errors of the runner itself.
+# duck_job LOG ARGS...: one timed duckdb_run.py job at memory_limit $duckdb_limit; when DuckDB
+# gives up there (out of memory) and the limit was Weir's managed memory, once more at the whole
+# process size, so the table still has a time (its "duckdb limit" column says which). Sets
+# duck_seconds ("failed" if every try failed), duck_rss and duck_limit; returns non-zero only on
+# errors of the runner itself.
 duck_job() {
-    local log="$logs/$1" line status=0
+    local log="$logs/$1" line status limit tried=""
     shift
+    local limits=("$duckdb_limit")
+    if [[ "$duckdb_memory" == managed ]]; then
+        limits+=("$((process_bytes / 1024))KiB")
+    fi
     duck_seconds=failed
     duck_rss=-
-    "${duckdb_run[@]}" --memory-limit "$duckdb_limit" --threads 2 --temp-dir "$run_dir/duckdb-tmp" \
-        "$@" >"$log" 2>&1 || status=$?
-    rm -rf "$run_dir/duckdb-tmp"
-    line="$(grep '^bench=' "$log" | tail -n 1)" || true
-    if [[ -z "$line" ]]; then
-        say "duckdb_run.py $* failed (exit $status); see $log:"
-        tail -n 5 "$log" >&2
-        return 1
-    fi
-    duck_rss="$(field peak_rss_mib "$line")"
-    if [[ "$(field status "$line")" == ok ]]; then
-        duck_seconds="$(field seconds "$line")"
-    else
-        say "DuckDB gave up: $(field error "$line")"
-    fi
+    duck_limit=-
+    : >"$log"
+    for limit in "${limits[@]}"; do
+        status=0
+        "${duckdb_run[@]}" --memory-limit "$limit" --threads 2 --temp-dir "$run_dir/duckdb-tmp" \
+            "$@" >>"$log" 2>&1 || status=$?
+        rm -rf "$run_dir/duckdb-tmp"
+        line="$(grep '^bench=' "$log" | tail -n 1)" || true
+        if [[ -z "$line" || ($status -ne 0 && $status -ne 3) ]]; then
+            say "duckdb_run.py $* failed (exit $status); see $log:"
+            tail -n 5 "$log" >&2
+            return 1
+        fi
+        duck_rss="$(field peak_rss_mib "$line")"
+        duck_limit="$tried$(mib_of "${limit%KiB}")"
+        if [[ "$(field status "$line")" == ok ]]; then
+            duck_seconds="$(field seconds "$line")"
+            return 0
+        fi
+        say "DuckDB gave up at memory_limit $(mib_of "${limit%KiB}") MiB: $(field error "$line" | cut -c1-120)"
+        tried="${tried}failed@$(mib_of "${limit%KiB}"),"
+        duck_limit="${tried%,}"
+    done
 }
+
+# mib_of KIB: KiB as MiB with at most one decimal.
+mib_of() { awk -v k="$1" 'BEGIN { printf "%g", int(k / 1024 * 10) / 10 }'; }
 
 # cat_output PATH: a job's output, a file or a directory of part files in name order.
 cat_output() {
@@ -204,6 +222,8 @@ cat_output() {
 
 failures=0
 table=()
+row_format='%-11s %-8s %8s %6s %8s %6s %8s %8s %-12s %6s %6s %-8s %-7s %s\n'
+
 # add_row JOB SIZE INPUT_BYTES GOAL_OP GOAL CHECK: one table row from weir_* and duck_*.
 add_row() {
     local job="$1" size="$2" bytes="$3" op="$4" goal="$5" check="$6"
@@ -222,9 +242,10 @@ add_row() {
     if [[ "$check" != ok && "$check" != - ]]; then
         failures=$((failures + 1))
     fi
-    table+=("$(printf '%-11s %-9s %8s %7s %8s %6s %8s %8s %6s %5s %-8s %-7s %s' \
-        "$job" "$size" "$weir_seconds" "$mbps" "$weir_rss" "$process_size" "$duck_seconds" \
-        "$duck_rss" "$ratio" "$op$goal" "$met" "$rss_ok" "$check")")
+    # shellcheck disable=SC2059 # one format for the header and the rows
+    table+=("$(printf "$row_format" "$job" "$size" "$weir_seconds" "$mbps" "$weir_rss" \
+        "$process_size" "$duck_seconds" "$duck_rss" "$duck_limit" "$ratio" "$op$goal" "$met" \
+        "$rss_ok" "$check")")
 }
 
 # ---- TeraSort ------------------------------------------------------------------------------
@@ -377,14 +398,15 @@ tpch_q3 "$tpch_sf"
 
 # ---- the table -----------------------------------------------------------------------------
 echo
-printf '%-11s %-9s %8s %7s %8s %6s %8s %8s %6s %5s %-8s %-7s %s\n' \
-    job size "weir s" "MB/s" "RSS MiB" limit "duckdb s" "RSS MiB" ratio goal "met" "RSS ok" check
-for row in "${table[@]}"; do
-    echo "$row"
-done
+# shellcheck disable=SC2059 # the format is the one variable above
+printf "$row_format" job size "weir s" "MB/s" "RSS MiB" limit "duckdb s" "RSS MiB" \
+    "duckdb limit" ratio goal met "RSS ok" check
+printf '%s\n' "${table[@]}"
 echo
-echo "weir: -p $parallelism, process size $process_size; DuckDB: threads=2, memory_limit=$duckdb_limit" \
-    "(managed memory $((managed_bytes / 1048576)) MiB); ratio = DuckDB s / Weir s; logs in $logs"
+echo "weir: -p $parallelism, process size $process_size (managed memory" \
+    "$(mib_of $((managed_bytes / 1024))) MiB); DuckDB: threads=2, memory_limit in MiB as in" \
+    "\"duckdb limit\" (failed@N: out of memory at N MiB, then retried at the process size);" \
+    "ratio = DuckDB s / Weir s; logs in $logs"
 if ((failures)); then
     say "$failures check(s) failed"
     exit 1
