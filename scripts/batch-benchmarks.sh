@@ -33,6 +33,7 @@
 # --duckdb-only: no `weir run` (before the batch runtime lands): TeraGen-shaped input is written
 # by scripts/lib/gen_tera_records.py instead, and only the DuckDB half runs.
 #
+# WEIR_BIN=PATH runs another weir binary than target/release/weir (built all the same).
 # Inputs are kept in WORKDIR (default target/batch-bench) for the next run; outputs and temp
 # files are deleted after each job. Each size is skipped, with a message, when WORKDIR's file
 # system has too little free space for it (about 6x the input for TeraSort).
@@ -100,7 +101,7 @@ mkdir -p "$logs"
 # ---- Weir build, memory plan --------------------------------------------------------------
 say "building weir (cargo build --release -p weir)"
 (cd "$root" && cargo build --release --quiet -p weir)
-weir="$root/target/release/weir"
+weir="${WEIR_BIN:-$root/target/release/weir}"
 [[ -x "$weir" ]] || die "$weir missing after the build"
 
 weir_conf=(-D "taskmanager.memory.process.size=$process_size" -D "io.tmp.dirs=$run_dir")
