@@ -258,12 +258,12 @@ terasort() {
     generator=$([[ $duckdb_only == 1 ]] && echo python || echo weir)
     local bytes=$((records * 100))
     local need=$((6 * bytes))
-    [[ -f "$input/.complete" ]] || need=$((need + bytes))
+    [[ -f "$input.complete" ]] || need=$((need + bytes))
     enough_space "$need" "TeraSort ${mib} MiB" || return 0
 
-    if [[ "$(cat "$input/.complete" 2>/dev/null)" != "$generator $records" ]]; then
+    if [[ "$(cat "$input.complete" 2>/dev/null)" != "$generator $records" ]]; then
         say "generating $records TeraGen records in $input ($generator)"
-        rm -rf "$input" "$parquet"
+        rm -rf "$input" "$parquet" "$input.complete" "$input.checksum"
         if ((duckdb_only)); then
             python3 "$lib/gen_tera_records.py" --records "$records" --parts "$parallelism" \
                 --output "$input" >/dev/null
@@ -271,14 +271,14 @@ terasort() {
             weir_job "teragen-${mib}m.log" -c TeraGen --records "$records" --output "$input" ||
                 die "TeraGen failed"
         fi
-        echo "$generator $records" >"$input/.complete"
+        echo "$generator $records" >"$input.complete"
     fi
-    if [[ ! -f "$input/.checksum" ]]; then
-        "${duckdb_run[@]}" raw-checksum "$input" >"$input/.checksum"
+    if [[ ! -f "$input.checksum" ]]; then
+        "${duckdb_run[@]}" raw-checksum "$input" >"$input.checksum"
     fi
     local in_rows in_crc
-    in_rows="$(field rows "$(cat "$input/.checksum")")"
-    in_crc="$(field crc_sum "$(cat "$input/.checksum")")"
+    in_rows="$(field rows "$(cat "$input.checksum")")"
+    in_crc="$(field crc_sum "$(cat "$input.checksum")")"
     [[ "$in_rows" == "$records" ]] || die "$input holds $in_rows records, expected $records"
 
     weir_seconds=- weir_rss=-

@@ -45,6 +45,7 @@ import argparse
 import binascii
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -248,10 +249,13 @@ def cmd_terasort(args):
 def cmd_tera_to_parquet(args):
     import duckdb
 
-    con = duckdb.connect()
-    con.execute("create table records (key BLOB, payload BLOB)")
     chunk_records = 1 << 20
     with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(args.output))) as tmp:
+        # A database file, so that gigabytes of records stay on disk rather than in memory.
+        con = duckdb.connect(os.path.join(tmp, "records.duckdb"))
+        con.execute("SET memory_limit='1GB'")
+        con.execute(f"SET temp_directory={sql_string(os.path.join(tmp, 'spill'))}")
+        con.execute("create table records (key BLOB, payload BLOB)")
         text = os.path.join(tmp, "chunk.txt")
         for path in part_files(args.input):
             size = os.path.getsize(path)
@@ -272,11 +276,12 @@ def cmd_tera_to_parquet(args):
                         select unhex(line[1:{2 * KEY_BYTES}]), unhex(line[{2 * KEY_BYTES + 1}:])
                         from read_csv({sql_string(text)}, columns={{'line': 'VARCHAR'}},
                                       header=false, quote='', escape='', auto_detect=false)""")
-    tmp_output = args.output + ".tmp"
-    con.execute(f"copy records to {sql_string(tmp_output)} "
-                "(format parquet, compression 'uncompressed')")
-    os.replace(tmp_output, args.output)
-    rows = con.execute("select count(*) from records").fetchone()[0]
+        tmp_output = args.output + ".tmp"
+        con.execute(f"copy records to {sql_string(tmp_output)} "
+                    "(format parquet, compression 'uncompressed')")
+        os.replace(tmp_output, args.output)
+        rows = con.execute("select count(*) from records").fetchone()[0]
+        con.close()
     print(f"rows={rows}")
 
 
@@ -329,6 +334,8 @@ def cmd_raw_checksum(args):
 
 
 def main():
+    # A terminated run still removes its temporary files (context managers run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 512MB or 1.2GB")
     parser.add_argument("--threads", type=int, default=2)
