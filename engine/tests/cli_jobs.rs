@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 /// `weir` with a spill directory and small pages; `args` after `run`.
 fn weir_run(spill: &Path, args: &[&str]) -> Output {
+    std::fs::create_dir_all(spill).unwrap();
     let spill_arg = format!("io.tmp.dirs={}", spill.display());
     let mut all = vec![
         "run",
