@@ -22,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match argument.as_str() {
             "--input" => input = arguments.next(),
             "--top" => top = arguments.next().ok_or("--top needs a number")?.parse()?,
-            other => return Err(format!("unknown argument {other}; usage: --input PATH [--top N]").into()),
+            other => {
+                return Err(
+                    format!("unknown argument {other}; usage: --input PATH [--top N]").into(),
+                );
+            }
         }
     }
     let input = input.ok_or("usage: word_count_program --input PATH [--top N]")?;
@@ -31,7 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counts = env
         .read_text_file(&input)
         .flat_map(|line: String, out: &mut Output<'_, (String, u64)>| {
-            for word in line.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for word in line
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
                 out.emit((word.to_lowercase(), 1));
             }
         })
@@ -39,13 +46,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sum(1);
     let most_frequent = counts
         .sort_partition(|pair: &(String, u64)| pair.1, Order::Descending)
-        .map_partition(move |pairs: &mut Group<'_, (String, u64)>, out: &mut Output<'_, (String, u64)>| {
-            for pair in pairs.take(top as usize) {
-                out.emit(pair);
-            }
-        })
+        .map_partition(
+            move |pairs: &mut Group<'_, (String, u64)>, out: &mut Output<'_, (String, u64)>| {
+                for pair in pairs.take(top as usize) {
+                    out.emit(pair);
+                }
+            },
+        )
         .group_by(|_: &(String, u64)| ())
-        .sort_group(|pair: &(String, u64)| (u64::MAX - pair.1, pair.0.clone()), Order::Ascending)
+        .sort_group(
+            |pair: &(String, u64)| (u64::MAX - pair.1, pair.0.clone()),
+            Order::Ascending,
+        )
         .first(top);
     for (word, count) in most_frequent.collect()? {
         println!("{count:>8} {word}");

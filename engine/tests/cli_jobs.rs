@@ -92,7 +92,16 @@ fn word_count_matches_an_oracle_over_files_and_prints_without_output() {
     let output_dir = dir.path().join("counts");
     let result = weir_run(
         &spill,
-        &["-p", "2", "-c", "WordCount", "--input", input.to_str().unwrap(), "--output", output_dir.to_str().unwrap()],
+        &[
+            "-p",
+            "2",
+            "-c",
+            "WordCount",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output_dir.to_str().unwrap(),
+        ],
     );
     assert_success(&result);
     let stderr = text(&result.stderr);
@@ -104,7 +113,11 @@ fn word_count_matches_an_oracle_over_files_and_prints_without_output() {
         assert!(name.starts_with("part-"), "{name}");
         for line in std::fs::read_to_string(&file).unwrap().lines() {
             let (word, count) = line.rsplit_once(',').unwrap();
-            assert!(counted.insert(word.to_owned(), count.parse::<u64>().unwrap()).is_none());
+            assert!(
+                counted
+                    .insert(word.to_owned(), count.parse::<u64>().unwrap())
+                    .is_none()
+            );
         }
     }
     assert_eq!(counted, word_oracle(&all));
@@ -112,7 +125,12 @@ fn word_count_matches_an_oracle_over_files_and_prints_without_output() {
     let printed = weir_run(&spill, &["-c", "WordCount"]);
     assert_success(&printed);
     let lines = text(&printed.stdout);
-    assert!(lines.lines().any(|line| line == "to,9" || line.starts_with("to,")), "{lines}");
+    assert!(
+        lines
+            .lines()
+            .any(|line| line == "to,9" || line.starts_with("to,")),
+        "{lines}"
+    );
     assert!(files_under(&spill).is_empty(), "{:?}", files_under(&spill));
 }
 
@@ -123,19 +141,41 @@ fn tera_sort_spills_and_validates_at_parallelism_one_two_and_three() {
     let generated = dir.path().join("generated");
     let result = weir_run(
         &spill,
-        &["-p", "3", "-c", "TeraGen", "--records", "30000", "--output", generated.to_str().unwrap(), "--seed", "7"],
+        &[
+            "-p",
+            "3",
+            "-c",
+            "TeraGen",
+            "--records",
+            "30000",
+            "--output",
+            generated.to_str().unwrap(),
+            "--seed",
+            "7",
+        ],
     );
     assert_success(&result);
-    let total: u64 = files_under(&generated).iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    let total: u64 = files_under(&generated)
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
     assert_eq!(total, 3_000_000);
-    let input_check = weir_run(&spill, &["-c", "TeraValidate", "--input", generated.to_str().unwrap()]);
+    let input_check = weir_run(
+        &spill,
+        &["-c", "TeraValidate", "--input", generated.to_str().unwrap()],
+    );
     let input_checksum = text(&input_check.stdout)
         .lines()
         .find(|line| line.starts_with("checksum"))
         .unwrap()
         .to_owned();
     // Unsorted input fails validation with exit code 1.
-    assert_eq!(input_check.status.code(), Some(1), "{}", text(&input_check.stderr));
+    assert_eq!(
+        input_check.status.code(),
+        Some(1),
+        "{}",
+        text(&input_check.stderr)
+    );
 
     for parallelism in ["1", "2", "3"] {
         let sorted = dir.path().join(format!("sorted-{parallelism}"));
@@ -143,11 +183,20 @@ fn tera_sort_spills_and_validates_at_parallelism_one_two_and_three() {
         let result = weir_run(
             &spill,
             &[
-                "-p", parallelism,
-                "-D", "taskmanager.memory.managed.size=600k",
-                "-D", "fs.output.always-create-directory=true",
-                "--metrics-json", metrics.to_str().unwrap(),
-                "-c", "TeraSort", "--input", generated.to_str().unwrap(), "--output", sorted.to_str().unwrap(),
+                "-p",
+                parallelism,
+                "-D",
+                "taskmanager.memory.managed.size=600k",
+                "-D",
+                "fs.output.always-create-directory=true",
+                "--metrics-json",
+                metrics.to_str().unwrap(),
+                "-c",
+                "TeraSort",
+                "--input",
+                generated.to_str().unwrap(),
+                "--output",
+                sorted.to_str().unwrap(),
             ],
         );
         assert_success(&result);
@@ -159,13 +208,25 @@ fn tera_sort_spills_and_validates_at_parallelism_one_two_and_three() {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(spilled > 0, "TeraSort at -p {parallelism} should spill: {json}");
-        let validated = weir_run(&spill, &["-c", "TeraValidate", "--input", sorted.to_str().unwrap()]);
+        assert!(
+            spilled > 0,
+            "TeraSort at -p {parallelism} should spill: {json}"
+        );
+        let validated = weir_run(
+            &spill,
+            &["-c", "TeraValidate", "--input", sorted.to_str().unwrap()],
+        );
         assert_success(&validated);
         let stdout = text(&validated.stdout);
         assert!(stdout.contains("records 30000"), "{stdout}");
-        assert!(stdout.contains(&input_checksum), "{stdout} vs {input_checksum}");
-        assert_eq!(files_under(&sorted).len(), parallelism.parse::<usize>().unwrap());
+        assert!(
+            stdout.contains(&input_checksum),
+            "{stdout} vs {input_checksum}"
+        );
+        assert_eq!(
+            files_under(&sorted).len(),
+            parallelism.parse::<usize>().unwrap()
+        );
     }
     assert!(files_under(&spill).is_empty(), "{:?}", files_under(&spill));
 }
@@ -178,16 +239,32 @@ fn tpch_dir() -> PathBuf {
 fn tpch_queries_give_the_known_results() {
     let dir = tempfile::tempdir().unwrap();
     let spill = dir.path().join("spill");
-    for (job, expected) in [("TPCHQuery3", "q3.expected"), ("TPCHQuery10", "q10.expected")] {
+    for (job, expected) in [
+        ("TPCHQuery3", "q3.expected"),
+        ("TPCHQuery10", "q10.expected"),
+    ] {
         for parallelism in ["1", "3"] {
             let out = dir.path().join(format!("{job}-{parallelism}.txt"));
             let result = weir_run(
                 &spill,
-                &["-p", parallelism, "-c", job, "--input", tpch_dir().to_str().unwrap(), "--output", out.to_str().unwrap()],
+                &[
+                    "-p",
+                    parallelism,
+                    "-c",
+                    job,
+                    "--input",
+                    tpch_dir().to_str().unwrap(),
+                    "--output",
+                    out.to_str().unwrap(),
+                ],
             );
             assert_success(&result);
             let expected = std::fs::read_to_string(tpch_dir().join(expected)).unwrap();
-            assert_eq!(std::fs::read_to_string(&out).unwrap(), expected, "{job} -p {parallelism}");
+            assert_eq!(
+                std::fs::read_to_string(&out).unwrap(),
+                expected,
+                "{job} -p {parallelism}"
+            );
         }
     }
 }
@@ -198,31 +275,89 @@ fn user_errors_are_clear_and_leave_no_output() {
     let spill = dir.path().join("spill");
     let unknown = weir_run(&spill, &["-c", "WordCounter"]);
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(text(&unknown.stderr).contains("unknown job 'WordCounter'"), "{}", text(&unknown.stderr));
+    assert!(
+        text(&unknown.stderr).contains("unknown job 'WordCounter'"),
+        "{}",
+        text(&unknown.stderr)
+    );
 
-    let bad_argument = weir_run(&spill, &["-c", "TeraGen", "--records", "ten", "--output", "x"]);
+    let bad_argument = weir_run(
+        &spill,
+        &["-c", "TeraGen", "--records", "ten", "--output", "x"],
+    );
     assert_eq!(bad_argument.status.code(), Some(1));
-    assert!(text(&bad_argument.stderr).contains("--records"), "{}", text(&bad_argument.stderr));
+    assert!(
+        text(&bad_argument.stderr).contains("--records"),
+        "{}",
+        text(&bad_argument.stderr)
+    );
 
-    let missing = weir_run(&spill, &["-c", "WordCount", "--input", dir.path().join("absent").to_str().unwrap()]);
+    let missing = weir_run(
+        &spill,
+        &[
+            "-c",
+            "WordCount",
+            "--input",
+            dir.path().join("absent").to_str().unwrap(),
+        ],
+    );
     assert_eq!(missing.status.code(), Some(1));
-    assert!(text(&missing.stderr).contains("does not exist"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("does not exist"),
+        "{}",
+        text(&missing.stderr)
+    );
 
     let existing = dir.path().join("existing");
     std::fs::create_dir_all(&existing).unwrap();
     std::fs::write(existing.join("keep"), "data").unwrap();
-    let refused = weir_run(&spill, &["-c", "TeraGen", "--records", "10", "--output", existing.to_str().unwrap()]);
+    let refused = weir_run(
+        &spill,
+        &[
+            "-c",
+            "TeraGen",
+            "--records",
+            "10",
+            "--output",
+            existing.to_str().unwrap(),
+        ],
+    );
     assert_eq!(refused.status.code(), Some(1));
-    assert!(text(&refused.stderr).contains("--overwrite"), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("--overwrite"),
+        "{}",
+        text(&refused.stderr)
+    );
     assert_eq!(files_under(&existing), vec![existing.join("keep")]);
 
-    let replaced = weir_run(&spill, &["--overwrite", "-c", "TeraGen", "--records", "10", "--output", existing.to_str().unwrap()]);
+    let replaced = weir_run(
+        &spill,
+        &[
+            "--overwrite",
+            "-c",
+            "TeraGen",
+            "--records",
+            "10",
+            "--output",
+            existing.to_str().unwrap(),
+        ],
+    );
     assert_success(&replaced);
     assert!(!existing.join("keep").exists());
 
-    let examples = Command::new(env!("CARGO_BIN_EXE_weir")).arg("examples").output().unwrap();
+    let examples = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("examples")
+        .output()
+        .unwrap();
     assert_success(&examples);
-    for job in ["WordCount", "TeraGen", "TeraSort", "TeraValidate", "TPCHQuery3", "TPCHQuery10"] {
+    for job in [
+        "WordCount",
+        "TeraGen",
+        "TeraSort",
+        "TeraValidate",
+        "TPCHQuery3",
+        "TPCHQuery10",
+    ] {
         assert!(text(&examples.stdout).contains(job), "{job}");
     }
 }

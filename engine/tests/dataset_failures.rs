@@ -22,7 +22,12 @@ impl MapFunction<u64, u64> for FailOn {
 
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -42,7 +47,12 @@ fn a_failing_function_fails_the_job_with_its_operator_subtask_and_message() {
         .write_as_text(target.to_str().unwrap());
     let error = test.env.execute("failing").unwrap_err();
     match &error {
-        WeirError::UserFunction { operator, subtask, parallelism, message } => {
+        WeirError::UserFunction {
+            operator,
+            subtask,
+            parallelism,
+            message,
+        } => {
             assert_eq!(operator, "Checked map");
             assert_eq!(*parallelism, 3);
             assert!(*subtask < 3);
@@ -62,7 +72,13 @@ fn a_panicking_function_fails_the_job_with_the_panic_message() {
     let error = test
         .env
         .generate_sequence(0, 9_999)
-        .map(|n: u64| if n == 5_000 { panic!("record {n} is cursed") } else { n })
+        .map(|n: u64| {
+            if n == 5_000 {
+                panic!("record {n} is cursed")
+            } else {
+                n
+            }
+        })
         .count()
         .unwrap_err();
     let text = error.to_string();
@@ -75,19 +91,34 @@ fn missing_inputs_and_existing_outputs_fail_before_anything_runs() {
     let test = TestEnv::new(1, "1m", &[]);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.txt");
-    let error = test.env.read_text_file(missing.to_str().unwrap()).count().unwrap_err();
-    assert!(matches!(error, WeirError::InputPathNotFound { .. }), "{error:?}");
+    let error = test
+        .env
+        .read_text_file(missing.to_str().unwrap())
+        .count()
+        .unwrap_err();
+    assert!(
+        matches!(error, WeirError::InputPathNotFound { .. }),
+        "{error:?}"
+    );
 
     let existing = dir.path().join("exists");
     std::fs::write(&existing, "keep me").unwrap();
-    test.env.generate_sequence(0, 9).write_as_text(existing.to_str().unwrap());
+    test.env
+        .generate_sequence(0, 9)
+        .write_as_text(existing.to_str().unwrap());
     let error = test.env.execute("exists").unwrap_err();
-    assert!(matches!(error, WeirError::OutputPathExists { .. }), "{error:?}");
+    assert!(
+        matches!(error, WeirError::OutputPathExists { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("--overwrite"));
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
 
     let overwriting = TestEnv::new(1, "1m", &[("fs.overwrite-files", "true")]);
-    overwriting.env.generate_sequence(0, 2).write_as_text(existing.to_str().unwrap());
+    overwriting
+        .env
+        .generate_sequence(0, 2)
+        .write_as_text(existing.to_str().unwrap());
     overwriting.env.execute("overwrite").unwrap();
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "0\n1\n2\n");
 }
@@ -103,9 +134,10 @@ fn a_malformed_csv_line_names_file_line_column_and_value_unless_skipped() {
     text.push_str("500,oops\n");
     std::fs::write(&path, text).unwrap();
     let test = TestEnv::new(2, "1m", &[]);
-    let rows = test
-        .env
-        .read_csv_file::<(u32, u32)>(path.to_str().unwrap(), weir::connectors::CsvOptions::default());
+    let rows = test.env.read_csv_file::<(u32, u32)>(
+        path.to_str().unwrap(),
+        weir::connectors::CsvOptions::default(),
+    );
     let error = rows.count().unwrap_err();
     let text = error.to_string();
     assert!(text.contains("rows.csv:501"), "{text}");
@@ -114,7 +146,11 @@ fn a_malformed_csv_line_names_file_line_column_and_value_unless_skipped() {
 
     let skipping = TestEnv::new(2, "1m", &[]);
     let options = weir::connectors::CsvOptions::default().with_skip_bad_records(true);
-    let count = skipping.env.read_csv_file::<(u32, u32)>(path.to_str().unwrap(), options).count().unwrap();
+    let count = skipping
+        .env
+        .read_csv_file::<(u32, u32)>(path.to_str().unwrap(), options)
+        .count()
+        .unwrap();
     assert_eq!(count, 500);
     let result = skipping.env.job_results();
     assert_eq!(result.last().unwrap().records_skipped, 1);
@@ -126,14 +162,22 @@ fn too_little_managed_memory_names_the_operator_and_the_key_to_raise() {
     let test = TestEnv::new(2, "64k", &[]);
     let numbers = test.env.generate_sequence(0, 99);
     let error = numbers
-        .co_group(&numbers, |n: &u64| *n, |n: &u64| *n, |a: &mut Group<'_, u64>, _b: &mut Group<'_, u64>, out: &mut Output<'_, u64>| {
-            out.emit(a.count() as u64)
-        })
+        .co_group(
+            &numbers,
+            |n: &u64| *n,
+            |n: &u64| *n,
+            |a: &mut Group<'_, u64>, _b: &mut Group<'_, u64>, out: &mut Output<'_, u64>| {
+                out.emit(a.count() as u64)
+            },
+        )
         .name("Tight co-group")
         .count()
         .unwrap_err();
     let text = error.to_string();
-    assert!(matches!(error, WeirError::NotEnoughManagedMemory { .. }), "{error:?}");
+    assert!(
+        matches!(error, WeirError::NotEnoughManagedMemory { .. }),
+        "{error:?}"
+    );
     assert!(text.contains("Tight co-group"), "{text}");
     assert!(text.contains("taskmanager.memory.managed.size"), "{text}");
     test.assert_no_spill_files();
@@ -150,5 +194,8 @@ fn program_mistakes_are_reported_at_execute() {
         .unwrap_err();
     assert!(error.to_string().contains("not a number"), "{error}");
     let fresh = TestEnv::new(1, "1m", &[]);
-    assert!(matches!(fresh.env.execute("nothing"), Err(WeirError::NoSinks)));
+    assert!(matches!(
+        fresh.env.execute("nothing"),
+        Err(WeirError::NoSinks)
+    ));
 }

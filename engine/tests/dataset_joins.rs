@@ -14,7 +14,9 @@ type Left = (u32, u64);
 type Right = (u32, String);
 type Joined = (Option<u64>, Option<String>);
 
-fn side<T: std::fmt::Debug + Clone>(value: impl Strategy<Value = T> + Clone) -> impl Strategy<Value = Vec<(u32, T)>> {
+fn side<T: std::fmt::Debug + Clone>(
+    value: impl Strategy<Value = T> + Clone,
+) -> impl Strategy<Value = Vec<(u32, T)>> {
     prop_oneof![
         prop::collection::vec((0u32..40, value.clone()), 0..400),
         prop::collection::vec((prop_oneof![Just(3u32), 0u32..400], value), 0..400),
@@ -139,8 +141,13 @@ proptest! {
 fn cross_gives_every_pair() {
     let test = TestEnv::new(2, "512k", &[]);
     let a = test.env.generate_sequence(0, 2999);
-    let b = test.env.from_collection(vec!["x".to_owned(), "y".to_owned(), "z".to_owned()]);
-    let pairs = a.cross(&b, |n: &u64, s: &String| (*n, s.clone())).collect().unwrap();
+    let b = test
+        .env
+        .from_collection(vec!["x".to_owned(), "y".to_owned(), "z".to_owned()]);
+    let pairs = a
+        .cross(&b, |n: &u64, s: &String| (*n, s.clone()))
+        .collect()
+        .unwrap();
     let mut oracle = Vec::new();
     for n in 0..3000u64 {
         for s in ["x", "y", "z"] {

@@ -140,10 +140,21 @@ fn sequences_generators_and_counts() {
     let test = TestEnv::new(3, "1m", &[]);
     let env = &test.env;
     assert_eq!(env.generate_sequence(1, 10_000).count().unwrap(), 10_000);
-    let sum: u64 = env.generate_sequence(1, 100).collect().unwrap().iter().sum();
+    let sum: u64 = env
+        .generate_sequence(1, 100)
+        .collect()
+        .unwrap()
+        .iter()
+        .sum();
     assert_eq!(sum, 5050);
-    let generated = env.generate(1000, 42, |i, random| (i, random.below(10))).collect().unwrap();
-    let again = env.generate(1000, 42, |i, random| (i, random.below(10))).collect().unwrap();
+    let generated = env
+        .generate(1000, 42, |i, random| (i, random.below(10)))
+        .collect()
+        .unwrap();
+    let again = env
+        .generate(1000, 42, |i, random| (i, random.below(10)))
+        .collect()
+        .unwrap();
     assert_eq!(sorted(&generated), sorted(&again));
     assert_eq!(generated.len(), 1000);
 }
@@ -168,31 +179,38 @@ fn first_n_partitionings_and_map_partition() {
     assert_eq!(sorted(&hashed), (0..10).collect::<Vec<_>>());
     let custom = numbers
         .partition_custom(|n: &u64| *n, |n: &u64, parts: usize| (*n as usize) % parts)
-        .map_partition(|values: &mut Group<'_, u64>, out: &mut Output<'_, (u64, u64)>| {
-            let all: Vec<u64> = values.collect();
-            let residue = all.first().map_or(0, |n| n % 3);
-            assert!(all.iter().all(|n| n % 3 == residue));
-            out.emit((residue, all.len() as u64));
-        })
+        .map_partition(
+            |values: &mut Group<'_, u64>, out: &mut Output<'_, (u64, u64)>| {
+                let all: Vec<u64> = values.collect();
+                let residue = all.first().map_or(0, |n| n % 3);
+                assert!(all.iter().all(|n| n % 3 == residue));
+                out.emit((residue, all.len() as u64));
+            },
+        )
         .collect()
         .unwrap();
     assert_eq!(custom.iter().map(|c| c.1).sum::<u64>(), 10_000);
     let combined = numbers
         .map(|n: u64| (n % 4, 1u64))
         .group_by(|p: &(u64, u64)| p.0)
-        .combine_group(|group: &mut Group<'_, (u64, u64)>, out: &mut Output<'_, (u64, u64)>| {
-            let mut key = 0;
-            let mut total = 0;
-            for (k, c) in group {
-                key = k;
-                total += c;
-            }
-            out.emit((key, total));
-        })
+        .combine_group(
+            |group: &mut Group<'_, (u64, u64)>, out: &mut Output<'_, (u64, u64)>| {
+                let mut key = 0;
+                let mut total = 0;
+                for (k, c) in group {
+                    key = k;
+                    total += c;
+                }
+                out.emit((key, total));
+            },
+        )
         .group_by(|p: &(u64, u64)| p.0)
         .sum(1)
         .collect()
         .unwrap();
-    assert_eq!(sorted(&combined), vec![(0, 2500), (1, 2500), (2, 2500), (3, 2500)]);
+    assert_eq!(
+        sorted(&combined),
+        vec![(0, 2500), (1, 2500), (2, 2500), (3, 2500)]
+    );
     test.assert_no_spill_files();
 }

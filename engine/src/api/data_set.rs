@@ -381,8 +381,6 @@ impl<T: Data> DataSet<T> {
         function: F,
     ) -> DataSet<U>
     where
-        T: Sync,
-        R: Sync,
         F: FnMut(&mut Group<'_, T>, &mut Group<'_, R>, &mut Output<'_, U>)
             + Clone
             + Send
@@ -398,11 +396,7 @@ impl<T: Data> DataSet<T> {
         left_key: impl Fn(&T) -> K + Send + Sync + 'static,
         right_key: impl Fn(&R) -> K + Send + Sync + 'static,
         function: F,
-    ) -> DataSet<U>
-    where
-        T: Sync,
-        R: Sync,
-    {
+    ) -> DataSet<U> {
         let left_key: KeyFn<T, K> = Arc::new(left_key);
         let right_key: KeyFn<R, K> = Arc::new(right_key);
         let parallelism = self.env.parallelism();

@@ -415,7 +415,7 @@ impl JobWatcher {
                         cancel.cancel();
                     }
                     ticks += 1;
-                    if draw && ticks % 25 == 0 {
+                    if draw && ticks.is_multiple_of(25) {
                         let mut stderr = std::io::stderr().lock();
                         let _ = write!(stderr, "\r\x1b[2K{}", progress.line());
                         let _ = stderr.flush();

@@ -180,9 +180,14 @@ mod tests {
 
     #[test]
     fn unread_records_are_skipped_and_errors_kept() {
-        let input = vec![Ok((1, 1)), Ok((1, 2)), Ok((2, 3)), Err(WeirError::Canceled {
+        let input = vec![
+            Ok((1, 1)),
+            Ok((1, 2)),
+            Ok((2, 3)),
+            Err(WeirError::Canceled {
                 component: "test".to_owned(),
-            })];
+            }),
+        ];
         let mut groups = KeyGroups::new(
             input.into_iter(),
             Arc::new(|record: &(u32, u32)| record.0),
@@ -193,6 +198,9 @@ mod tests {
         assert_eq!(groups.next_key(), Some(&2));
         assert_eq!(groups.group().collect::<Vec<_>>(), vec![(2, 3)]);
         assert_eq!(groups.next_key(), None);
-        assert!(matches!(groups.take_error(), Err(WeirError::Canceled { .. })));
+        assert!(matches!(
+            groups.take_error(),
+            Err(WeirError::Canceled { .. })
+        ));
     }
 }

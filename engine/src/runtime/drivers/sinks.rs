@@ -164,9 +164,12 @@ impl<T: Send + 'static> OneInputNode for FileSinkNode<T> {
     }
 }
 
+/// Each subtask's records, tagged with its index.
+type CollectedRecords<T> = Arc<Mutex<Vec<(usize, Vec<T>)>>>;
+
 /// Records of one subtask collected back into the program.
 pub(crate) struct CollectSinkNode<T> {
-    results: Arc<Mutex<Vec<(usize, Vec<T>)>>>,
+    results: CollectedRecords<T>,
 }
 
 impl<T: Send + 'static> CollectSinkNode<T> {
@@ -195,7 +198,7 @@ impl<T: Send + 'static> CollectSinkNode<T> {
 struct CollectWriter<T> {
     subtask: usize,
     records: Vec<T>,
-    results: Arc<Mutex<Vec<(usize, Vec<T>)>>>,
+    results: CollectedRecords<T>,
 }
 
 impl<T: Send> Collector<T> for CollectWriter<T> {

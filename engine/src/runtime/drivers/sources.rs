@@ -122,10 +122,7 @@ pub(crate) fn run_text_splits(
     let mut bytes_before = 0;
     for split in splits {
         let mut reader = LineReader::open(&split, 1 << 20)?;
-        loop {
-            let Some(line) = reader.next_line()? else {
-                break;
-            };
+        while let Some(line) = reader.next_line()? {
             let line = match std::str::from_utf8(line) {
                 Ok(line) => line.to_owned(),
                 Err(error) => {
