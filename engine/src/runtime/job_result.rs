@@ -28,8 +28,11 @@ pub struct JobExecutionResult {
     pub records_skipped: u64,
     pub peak_managed: ByteSize,
     pub managed_total: ByteSize,
+    /// Spilled by operators and exchanges together.
     pub bytes_spilled: u64,
     pub spill_files: u64,
+    /// The part of `bytes_spilled` the blocking exchanges wrote.
+    pub exchange_bytes_spilled: u64,
     pub operators: Vec<OperatorSummary>,
 }
 
@@ -48,11 +51,12 @@ impl JobExecutionResult {
                 ByteSize::new(self.bytes_written).human(),
             ),
             format!(
-                "managed memory peak {} of {}, spilled {} in {} files",
+                "managed memory peak {} of {}, spilled {} in {} files ({} by exchanges)",
                 self.peak_managed.human(),
                 self.managed_total.human(),
                 ByteSize::new(self.bytes_spilled).human(),
                 self.spill_files,
+                ByteSize::new(self.exchange_bytes_spilled).human(),
             ),
         ];
         if self.records_skipped > 0 {
@@ -90,7 +94,7 @@ impl JobExecutionResult {
             })
             .collect();
         format!(
-            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
+            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"exchange_bytes_spilled\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
             json_string(&self.job_name),
             self.wall_time.as_secs_f64(),
             self.records_in,
@@ -102,6 +106,7 @@ impl JobExecutionResult {
             self.managed_total.bytes(),
             self.bytes_spilled,
             self.spill_files,
+            self.exchange_bytes_spilled,
             peak_rss.map_or("null".to_owned(), |rss| rss.bytes().to_string()),
             operators.join(","),
         )

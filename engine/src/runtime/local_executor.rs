@@ -145,6 +145,7 @@ pub(crate) fn execute(
     });
 
     let mut partitions: HashMap<usize, Vec<Arc<ResultPartition>>> = HashMap::new();
+    let mut exchange_spill = ExchangeSpill::default();
     let mut outcome = Ok(());
     for (position, region) in regions.order.iter().enumerate() {
         let names: Vec<&str> = region
@@ -166,6 +167,7 @@ pub(crate) fn execute(
             &page_shares,
             &mut partitions,
             &mut source_work,
+            &mut exchange_spill,
         );
         if outcome.is_err() {
             break;
@@ -177,8 +179,16 @@ pub(crate) fn execute(
     ended?;
 
     let operators = summarize(plan, &graph, &metrics);
-    let bytes_spilled = operators.iter().map(|op| op.metrics.bytes_spilled).sum();
-    let spill_files = operators.iter().map(|op| op.metrics.spill_files).sum();
+    let bytes_spilled = operators
+        .iter()
+        .map(|op| op.metrics.bytes_spilled)
+        .sum::<u64>()
+        + exchange_spill.bytes;
+    let spill_files = operators
+        .iter()
+        .map(|op| op.metrics.spill_files)
+        .sum::<u64>()
+        + exchange_spill.files;
     let records_out = graph
         .vertices
         .iter()
@@ -201,6 +211,7 @@ pub(crate) fn execute(
         managed_total: memory_plan.managed.size,
         bytes_spilled,
         spill_files,
+        exchange_bytes_spilled: exchange_spill.bytes,
         operators,
     })
 }
@@ -325,6 +336,13 @@ fn plan_page_shares(
     Ok(shares)
 }
 
+/// Spill of the blocking exchanges, summed over the job.
+#[derive(Debug, Default)]
+struct ExchangeSpill {
+    bytes: u64,
+    files: u64,
+}
+
 /// What every task of a job shares.
 struct SharedJob {
     plan: Plan,
@@ -353,6 +371,7 @@ fn run_region(
     page_shares: &HashMap<NodeId, usize>,
     partitions: &mut HashMap<usize, Vec<Arc<ResultPartition>>>,
     source_work: &mut HashMap<NodeId, Vec<Option<AnyBox>>>,
+    exchange_spill: &mut ExchangeSpill,
 ) -> Result<(), WeirError> {
     let graph = &job.graph;
     // Result partitions of every edge leaving the region's vertices.
@@ -438,6 +457,16 @@ fn run_region(
         job.cancel.cancel();
     }
     let root_cause = wait_for(handles, &job.cancel);
+    // What the exchanges this region produced spilled (final once their producers ended).
+    for &vertex in region {
+        for &edge_index in &graph.vertices[vertex].outputs {
+            for partition in partitions.get(&edge_index).into_iter().flatten() {
+                let metrics = partition.metrics();
+                exchange_spill.bytes += metrics.bytes_spilled;
+                exchange_spill.files += metrics.spill_files;
+            }
+        }
+    }
     // Partitions consumed by this region are done with.
     for &vertex in region {
         for &edge_index in &graph.vertices[vertex].inputs {
