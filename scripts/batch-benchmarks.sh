@@ -171,7 +171,8 @@ weir_job() {
 
 # duck_job LOG ARGS...: one timed duckdb_run.py job at memory_limit $duckdb_limit; when DuckDB
 # gives up there (out of memory) and the limit was Weir's managed memory, once more at the whole
-# process size, so the table still has a time (its "duckdb limit" column says which). Sets
+# process size, and then at 4x the process size, so the table still has a time and a checked
+# output (its "duckdb limit" column says which limit DuckDB needed). Sets
 # duck_seconds ("failed" if every try failed), duck_rss and duck_limit; returns non-zero only on
 # errors of the runner itself.
 duck_job() {
@@ -179,7 +180,7 @@ duck_job() {
     shift
     local limits=("$duckdb_limit")
     if [[ "$duckdb_memory" == managed ]]; then
-        limits+=("$((process_bytes / 1024))KiB")
+        limits+=("$((process_bytes / 1024))KiB" "$((4 * process_bytes / 1024))KiB")
     fi
     duck_seconds=failed
     duck_rss=-
@@ -406,7 +407,7 @@ printf '%s\n' "${table[@]}"
 echo
 echo "weir: -p $parallelism, process size $process_size (managed memory" \
     "$(mib_of $((managed_bytes / 1024))) MiB); DuckDB: threads=2, memory_limit in MiB as in" \
-    "\"duckdb limit\" (failed@N: out of memory at N MiB, then retried at the process size);" \
+    "\"duckdb limit\" (failed@N: out of memory at N MiB, then retried at the process size, then 4x);" \
     "ratio = DuckDB s / Weir s; logs in $logs"
 if ((failures)); then
     say "$failures check(s) failed"

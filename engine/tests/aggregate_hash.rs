@@ -541,3 +541,49 @@ fn keys_whose_hashes_all_collide_fold_in_memory_or_through_the_fallback() {
     assert!(metrics.spill_files >= 2, "{metrics}");
     assert!(metrics.recursion_depth >= 1, "{metrics}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// As a combiner the aggregator sends partial groups on when nearly full instead of
+    /// spilling; folding its output again gives the oracle's result.
+    #[test]
+    fn combining_flushes_partial_groups_that_fold_to_the_oracle(
+        keys in u64_keys(),
+        pages in MIN_HASH_AGGREGATOR_PAGES..24,
+    ) {
+        let records: Vec<(u64, u64)> =
+            keys.iter().enumerate().map(|(i, &k)| (k, i as u64 * 31)).collect();
+        let expected = fold_by_key(&records, first, |a, b| sum(a, b).unwrap());
+        let setup = OperatorSetup::new(PAGE_BYTES, pages);
+        let input = records.len() as u64;
+        let mut combiner = HashAggregator::new(
+            <(u64, u64)>::serializer(),
+            first,
+            u64::comparator(),
+            sum,
+            setup.all_pages("combine"),
+            Arc::clone(&setup.io),
+        )
+        .unwrap();
+        let mut partial = Vec::new();
+        for record in records {
+            combiner
+                .write_combining(record, |out| {
+                    partial.push(out);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let finished = combiner
+            .finish(|out| {
+                partial.push(out);
+                Ok(())
+            })
+            .unwrap();
+        prop_assert_eq!(finished.metrics.spill_files, 0, "a combiner of small records never spills");
+        check_finished(&setup, finished.metrics.clone(), finished.pages, input, &partial);
+        let refolded = fold_by_key(&partial, first, |a, b| sum(a, b).unwrap());
+        prop_assert_eq!(refolded, expected);
+    }
+}

@@ -214,3 +214,40 @@ fn first_n_partitionings_and_map_partition() {
     );
     test.assert_no_spill_files();
 }
+
+#[test]
+fn pipelined_exchanges_give_the_same_results_as_blocking_ones() {
+    let blocking = TestEnv::new(3, "2m", &[]);
+    let pipelined = TestEnv::new(
+        3,
+        "2m",
+        &[("execution.batch-shuffle-mode", "ALL_EXCHANGES_PIPELINED")],
+    );
+    let mut results = Vec::new();
+    for test in [&blocking, &pipelined] {
+        let numbers = test.env.generate_sequence(0, 49_999);
+        let sums = numbers
+            .map(|n: u64| (n % 1000, n))
+            .group_by(|p: &(u64, u64)| p.0)
+            .reduce(|a, b| (a.0, a.1 + b.1));
+        let joined = sums
+            .join(
+                &numbers.filter(|n: &u64| n.is_multiple_of(7)),
+                |p: &(u64, u64)| p.0,
+                |n: &u64| *n,
+            )
+            .with(|p, n| (p.0, p.1, *n))
+            .partition_by_range(|t: &(u64, u64, u64)| t.0)
+            .sort_partition(|t: &(u64, u64, u64)| t.0, Order::Ascending)
+            .collect()
+            .unwrap();
+        results.push(joined);
+        test.assert_no_spill_files();
+    }
+    assert_eq!(results[0], results[1]);
+    let expected: Vec<(u64, u64, u64)> = (0..1000u64)
+        .filter(|k| k % 7 == 0)
+        .map(|k| (k, (0..50u64).map(|i| i * 1000 + k).sum(), k))
+        .collect();
+    assert_eq!(results[0], expected);
+}

@@ -26,7 +26,9 @@ use crate::runtime::drivers::cross_driver::{MIN_CROSS_PAGES, run_cross};
 use crate::runtime::drivers::erased::{OneInput, TwoInput, TypedExchange, TypedOutput};
 use crate::runtime::drivers::key_groups::KeyFn;
 use crate::runtime::drivers::map_partition::MapPartitionDriver;
-use crate::runtime::drivers::record_functions::{FilterDriver, FlatMapDriver, MapDriver};
+use crate::runtime::drivers::record_functions::{
+    Filtering, FlatMapping, Mapping, RecordFunctionDriver,
+};
 use crate::runtime::drivers::sinks::{CollectSinkNode, FileSinkConfig, FileSinkNode, FormatLine};
 use crate::runtime::drivers::sorted_group_reduce::{FirstN, SortPartition};
 use crate::runtime::partitioner::{PARTITION_SEED, Partitioner};
@@ -211,10 +213,11 @@ impl<T: Data> DataSet<T> {
     /// `map` with a function struct (open/close hooks).
     pub fn map_with<U: Data, F: MapFunction<T, U>>(&self, function: F) -> DataSet<U> {
         let operator = OneInput::new(move |context, out| {
-            Ok(
-                Box::new(MapDriver::open(function.clone(), context.runtime(), out)?)
-                    as Box<dyn Collector<T>>,
-            )
+            Ok(Box::new(RecordFunctionDriver::open(
+                Mapping(function.clone()),
+                context.runtime(),
+                out,
+            )?) as Box<dyn Collector<T>>)
         });
         let estimate = self.estimated_bytes();
         self.chained("Map", operator, None, estimate)
@@ -230,8 +233,8 @@ impl<T: Data> DataSet<T> {
 
     pub fn flat_map_with<U: Data, F: FlatMapFunction<T, U>>(&self, function: F) -> DataSet<U> {
         let operator = OneInput::new(move |context, out| {
-            Ok(Box::new(FlatMapDriver::open(
-                function.clone(),
+            Ok(Box::new(RecordFunctionDriver::open(
+                FlatMapping(function.clone()),
                 context.runtime(),
                 out,
             )?) as Box<dyn Collector<T>>)
@@ -250,8 +253,8 @@ impl<T: Data> DataSet<T> {
 
     pub fn filter_with<F: FilterFunction<T>>(&self, function: F) -> DataSet<T> {
         let operator = OneInput::new(move |context, out| {
-            Ok(Box::new(FilterDriver::open(
-                function.clone(),
+            Ok(Box::new(RecordFunctionDriver::open(
+                Filtering(function.clone()),
                 context.runtime(),
                 out,
             )?) as Box<dyn Collector<T>>)
@@ -308,6 +311,23 @@ impl<T: Data> DataSet<T> {
         self.group_by(key).reduce(|first, _| first).name("Distinct")
     }
 
+    /// A join of `join_type` of this data set (left) and `other` (right) on equal keys.
+    pub fn join_of_type<R: Data, K: Key>(
+        &self,
+        other: &DataSet<R>,
+        join_type: JoinType,
+        left_key: impl Fn(&T) -> K + Send + Sync + 'static,
+        right_key: impl Fn(&R) -> K + Send + Sync + 'static,
+    ) -> JoinOperator<T, R, K> {
+        JoinOperator::new(
+            self.clone(),
+            other.clone(),
+            join_type,
+            Arc::new(left_key),
+            Arc::new(right_key),
+        )
+    }
+
     /// Records of this and `other` with equal keys, joined by an inner join.
     pub fn join<R: Data, K: Key>(
         &self,
@@ -315,13 +335,7 @@ impl<T: Data> DataSet<T> {
         left_key: impl Fn(&T) -> K + Send + Sync + 'static,
         right_key: impl Fn(&R) -> K + Send + Sync + 'static,
     ) -> JoinOperator<T, R, K> {
-        JoinOperator::new(
-            self.clone(),
-            other.clone(),
-            JoinType::Inner,
-            Arc::new(left_key),
-            Arc::new(right_key),
-        )
+        self.join_of_type(other, JoinType::Inner, left_key, right_key)
     }
 
     /// A left outer join: every record of this data set, with its matches or alone.
@@ -331,13 +345,7 @@ impl<T: Data> DataSet<T> {
         left_key: impl Fn(&T) -> K + Send + Sync + 'static,
         right_key: impl Fn(&R) -> K + Send + Sync + 'static,
     ) -> JoinOperator<T, R, K> {
-        JoinOperator::new(
-            self.clone(),
-            other.clone(),
-            JoinType::LeftOuter,
-            Arc::new(left_key),
-            Arc::new(right_key),
-        )
+        self.join_of_type(other, JoinType::LeftOuter, left_key, right_key)
     }
 
     /// A right outer join: every record of `other`, with its matches or alone.
@@ -347,13 +355,7 @@ impl<T: Data> DataSet<T> {
         left_key: impl Fn(&T) -> K + Send + Sync + 'static,
         right_key: impl Fn(&R) -> K + Send + Sync + 'static,
     ) -> JoinOperator<T, R, K> {
-        JoinOperator::new(
-            self.clone(),
-            other.clone(),
-            JoinType::RightOuter,
-            Arc::new(left_key),
-            Arc::new(right_key),
-        )
+        self.join_of_type(other, JoinType::RightOuter, left_key, right_key)
     }
 
     /// A full outer join: every record of both sides, with matches or alone.
@@ -363,13 +365,7 @@ impl<T: Data> DataSet<T> {
         left_key: impl Fn(&T) -> K + Send + Sync + 'static,
         right_key: impl Fn(&R) -> K + Send + Sync + 'static,
     ) -> JoinOperator<T, R, K> {
-        JoinOperator::new(
-            self.clone(),
-            other.clone(),
-            JoinType::FullOuter,
-            Arc::new(left_key),
-            Arc::new(right_key),
-        )
+        self.join_of_type(other, JoinType::FullOuter, left_key, right_key)
     }
 
     /// For every key on either side, the group of records of each side with that key.

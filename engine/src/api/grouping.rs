@@ -85,6 +85,7 @@ impl<F: ReduceFunction<T>, T: Send> Collector<T> for CloseReduce<F, T> {
 fn hash_reduce_operator<T: Data, K: Key, F: ReduceFunction<T>>(
     key: &KeyFn<T, K>,
     function: F,
+    combining: bool,
 ) -> Arc<OneInput<T, T>> {
     let key = Arc::clone(key);
     OneInput::new(move |context, out| {
@@ -114,6 +115,7 @@ fn hash_reduce_operator<T: Data, K: Key, F: ReduceFunction<T>>(
             key_of,
             K::comparator(),
             reduce,
+            combining,
             out,
         )?) as Box<dyn Collector<T>>)
     })
@@ -135,7 +137,7 @@ impl<T: Data, K: Key> Grouping<T, K> {
 
     pub fn reduce_with<F: ReduceFunction<T>>(&self, function: F) -> DataSet<T> {
         let estimate = self.input.estimated_bytes();
-        let combiner = hash_reduce_operator(&self.key, function.clone());
+        let combiner = hash_reduce_operator(&self.key, function.clone(), true);
         let combined = self.input.one_input(
             "Combine".to_owned(),
             self.input.parallelism_of_node(),
@@ -149,7 +151,7 @@ impl<T: Data, K: Key> Grouping<T, K> {
             "Reduce".to_owned(),
             self.input.env.parallelism(),
             edge,
-            hash_reduce_operator(&self.key, function),
+            hash_reduce_operator(&self.key, function, false),
             memory_use(MIN_HASH_AGGREGATOR_PAGES),
             estimate,
         )

@@ -25,7 +25,7 @@ use crate::error::WeirError;
 use crate::jobs::JobOutcome;
 use crate::jobs::job_arguments::parse_job_arguments;
 use crate::jobs::tpch_output::{emit_lines, format_cents, format_ten_thousandths, top_n};
-use crate::jobs::tpch_tables::{Customer, LineItem, Nation, Order as OrderRow};
+use crate::jobs::tpch_tables::{Customer, LineItem, Nation, Order as OrderRow, TpchTables};
 
 const DATE_FROM: u32 = 19_931_001;
 const DATE_TO: u32 = 19_940_101;
@@ -38,6 +38,9 @@ struct QueryArguments {
     /// Output file; prints when absent.
     #[arg(long)]
     output: Option<String>,
+    /// Skip malformed rows (counted in the summary) instead of failing on the first.
+    #[arg(long)]
+    skip_bad_records: bool,
 }
 
 /// (custkey, name, revenue, acctbal cents, nation name, address, phone, comment)
@@ -48,14 +51,14 @@ pub(crate) fn run(
     arguments: &[String],
 ) -> Result<JobOutcome, WeirError> {
     let arguments: QueryArguments = parse_job_arguments("TPCHQuery10", arguments)?;
-    let table = |name: &str| format!("{}/{name}.tbl", arguments.input.trim_end_matches('/'));
-    let orders = env
-        .read_tbl_file::<OrderRow>(&table("orders"))
+    let tables = TpchTables::new(env, &arguments.input, arguments.skip_bad_records);
+    let orders = tables
+        .read::<OrderRow>("orders")
         .filter(|order| (DATE_FROM..DATE_TO).contains(&order.orderdate))
         .map(|order| (order.orderkey, order.custkey))
         .name("Orders (quarter)");
-    let returned = env
-        .read_tbl_file::<LineItem>(&table("lineitem"))
+    let returned = tables
+        .read::<LineItem>("lineitem")
         .filter(|item| item.returnflag == b'R')
         .map(|item| (item.orderkey, item.revenue()))
         .name("LineItems (returned)");
@@ -66,8 +69,8 @@ pub(crate) fn run(
         .group_by(|row: &(i64, i64)| row.0)
         .reduce(|a, b| (a.0, a.1 + b.1))
         .name("Revenue per customer");
-    let customers = env.read_tbl_file::<Customer>(&table("customer"));
-    let nations = env.read_tbl_file::<Nation>(&table("nation"));
+    let customers = tables.read::<Customer>("customer");
+    let nations = tables.read::<Nation>("nation");
     let with_customer = revenue
         .join(&customers, |row| row.0, |customer| customer.custkey)
         .with(|row, customer| (customer.clone(), row.1))

@@ -23,7 +23,7 @@ use crate::error::WeirError;
 use crate::jobs::JobOutcome;
 use crate::jobs::job_arguments::parse_job_arguments;
 use crate::jobs::tpch_output::{emit_lines, format_ten_thousandths, top_n};
-use crate::jobs::tpch_tables::{Customer, LineItem, Order as OrderRow, format_date};
+use crate::jobs::tpch_tables::{Customer, LineItem, Order as OrderRow, TpchTables, format_date};
 
 const SEGMENT: &str = "BUILDING";
 const DATE: u32 = 19_950_315;
@@ -36,6 +36,9 @@ struct QueryArguments {
     /// Output file; prints when absent.
     #[arg(long)]
     output: Option<String>,
+    /// Skip malformed rows (counted in the summary) instead of failing on the first.
+    #[arg(long)]
+    skip_bad_records: bool,
 }
 
 pub(crate) fn run(
@@ -43,18 +46,18 @@ pub(crate) fn run(
     arguments: &[String],
 ) -> Result<JobOutcome, WeirError> {
     let arguments: QueryArguments = parse_job_arguments("TPCHQuery3", arguments)?;
-    let table = |name: &str| format!("{}/{name}.tbl", arguments.input.trim_end_matches('/'));
-    let customers = env
-        .read_tbl_file::<Customer>(&table("customer"))
+    let tables = TpchTables::new(env, &arguments.input, arguments.skip_bad_records);
+    let customers = tables
+        .read::<Customer>("customer")
         .filter(|customer| customer.mktsegment == SEGMENT)
         .map(|customer| customer.custkey)
         .name("Customers (BUILDING)");
-    let orders = env
-        .read_tbl_file::<OrderRow>(&table("orders"))
+    let orders = tables
+        .read::<OrderRow>("orders")
         .filter(|order| order.orderdate < DATE)
         .name("Orders (before DATE)");
-    let items = env
-        .read_tbl_file::<LineItem>(&table("lineitem"))
+    let items = tables
+        .read::<LineItem>("lineitem")
         .filter(|item| item.shipdate > DATE)
         .map(|item| (item.orderkey, item.revenue()))
         .name("LineItems (shipped after DATE)");

@@ -8,7 +8,37 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::connectors::{CsvFieldError, CsvFields, CsvProblem, FromCsvRecord};
+use crate::api::{Data, DataSet, ExecutionEnvironment};
+use crate::connectors::{CsvFieldError, CsvFields, CsvOptions, CsvProblem, FromCsvRecord};
+
+/// The `.tbl` files of one TPC-H data directory.
+pub(crate) struct TpchTables<'a> {
+    env: &'a ExecutionEnvironment,
+    dir: String,
+    options: CsvOptions,
+}
+
+impl<'a> TpchTables<'a> {
+    /// The tables in `dir`; with `skip_bad_records`, malformed rows are counted and skipped.
+    pub(crate) fn new(
+        env: &'a ExecutionEnvironment,
+        dir: &str,
+        skip_bad_records: bool,
+    ) -> TpchTables<'a> {
+        TpchTables {
+            env,
+            dir: dir.trim_end_matches('/').to_owned(),
+            options: CsvOptions::tbl().with_skip_bad_records(skip_bad_records),
+        }
+    }
+
+    /// The rows of `<dir>/<table>.tbl`.
+    pub(crate) fn read<T: Data + FromCsvRecord>(&self, table: &str) -> DataSet<T> {
+        self.env
+            .read_csv_file::<T>(&format!("{}/{table}.tbl", self.dir), self.options.clone())
+            .name(&format!("{table}.tbl"))
+    }
+}
 
 fn field<'a>(fields: &CsvFields<'a>, column: usize) -> Result<&'a [u8], CsvFieldError> {
     fields

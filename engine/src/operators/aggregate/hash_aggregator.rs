@@ -161,6 +161,26 @@ where
         inserted
     }
 
+    /// Folds `record` into its key's group like [`HashAggregator::write`], but as a combiner:
+    /// when the table is nearly full, it first hands every group it holds to `emit` (partial
+    /// results) and starts over, so it never spills (unless one record needs more pages than
+    /// two). The downstream aggregation folds the partial results again.
+    pub fn write_combining(
+        &mut self,
+        record: S::Value,
+        mut emit: impl FnMut(S::Value) -> Result<(), WeirError>,
+    ) -> Result<(), WeirError> {
+        if self.table.is_nearly_full() {
+            let mut flushed = 0u64;
+            self.table.flush_in_memory(|record| {
+                flushed += 1;
+                emit(record)
+            })?;
+            self.metrics.records_out += flushed;
+        }
+        self.write(record)
+    }
+
     /// Ends the input and hands one record per key to `emit`, then returns the metrics and
     /// every page. On an error the pages held at that moment go back to their reservation
     /// when dropped, and every spill file is deleted.

@@ -741,6 +741,38 @@ where
         Ok(())
     }
 
+    /// True when the next new key may not find room without spilling: fewer than two free
+    /// pages, or the slots at their spill mark with no room to grow. A combiner flushes then
+    /// ([`ReduceHashTable::flush_in_memory`]) instead of letting the table spill.
+    pub fn is_nearly_full(&self) -> bool {
+        self.free.len() < 2
+            || ((self.occupied_slots + 1) * 8 >= self.slot_count * 7 && self.growth_room() == 0)
+    }
+
+    /// Hands every record of the in-memory partitions to `emit` and empties them and the slot
+    /// table, keeping the slot pages: the table starts over in the same pages. What a combiner
+    /// does when full (its output is partial aggregates, folded again downstream), where an
+    /// aggregation would spill.
+    pub fn flush_in_memory(
+        &mut self,
+        emit: impl FnMut(S::Value) -> Result<(), WeirError>,
+    ) -> Result<(), WeirError> {
+        self.emit_in_memory(emit)?;
+        for (partition, area) in self.partitions.iter_mut().enumerate() {
+            if self.spills[partition].is_none() {
+                area.clear(&mut self.free);
+            }
+        }
+        let page_size = self.layout.page_size;
+        for page in &mut self.slots {
+            page.fill(0, page_size, 0xFF);
+        }
+        self.occupied_slots = 0;
+        self.indexed_slots = 0;
+        self.next_growth_check = 0;
+        Ok(())
+    }
+
     /// Hands every record of the partitions still in memory to `emit`.
     pub fn emit_in_memory(
         &mut self,

@@ -91,6 +91,16 @@ impl<T: Send> Collector<T> for CountingCollector<T> {
     }
 }
 
+/// `collector` wrapped to count its records into the operator's metrics, as a plan value.
+pub(crate) fn counted_input<T: Send + 'static>(
+    collector: Box<dyn Collector<T>>,
+    context: &OperatorContext,
+) -> AnyBox {
+    let counted: Box<dyn Collector<T>> =
+        Box::new(CountingCollector::new(collector, context.metrics_slot()));
+    Box::new(counted)
+}
+
 /// Builds a one-input operator's collector from its downstream.
 pub(crate) type CreateCollector<In, Out> = dyn Fn(&mut OperatorContext, Box<dyn Collector<Out>>) -> Result<Box<dyn Collector<In>>, WeirError>
     + Send
@@ -123,9 +133,7 @@ impl<In: Send + 'static, Out: Send + 'static> OneInputNode for OneInput<In, Out>
     fn create(&self, context: &mut OperatorContext, out: AnyBox) -> Result<AnyBox, WeirError> {
         let out: Box<dyn Collector<Out>> = downcast(out);
         let collector = (self.create)(context, out)?;
-        let counted: Box<dyn Collector<In>> =
-            Box::new(CountingCollector::new(collector, context.metrics_slot()));
-        Ok(Box::new(counted))
+        Ok(counted_input(collector, context))
     }
 
     fn pump(

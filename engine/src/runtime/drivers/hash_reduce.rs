@@ -1,6 +1,8 @@
-//! Hash-based drivers: reduce (combinable, so also the combiner before the exchange) and
-//! distinct, both over the [`HashAggregator`] in the operator's pages (spilling partitions
-//! and recursing when the groups do not fit).
+//! The hash-based reduce driver (also distinct: a reduce keeping the first record), over the
+//! [`HashAggregator`] in the operator's pages. As the final reduce after the exchange it
+//! spills partitions and recurses when the groups do not fit; as the combiner before the
+//! exchange it never spills: when its table is nearly full it sends the partial groups on and
+//! starts over (Flink's combiner does the same), since the final reduce folds them again.
 
 use std::sync::Arc;
 
@@ -17,6 +19,8 @@ where
     S: TypeSerializer,
 {
     aggregator: Option<HashAggregator<S, KC, KF, R>>,
+    /// A combiner: flush partial groups instead of spilling.
+    combining: bool,
     operator: String,
     metrics: MetricsSlot,
     out: Box<dyn Collector<S::Value>>,
@@ -35,6 +39,7 @@ where
         key: KF,
         key_comparator: KC,
         reduce: R,
+        combining: bool,
         out: Box<dyn Collector<S::Value>>,
     ) -> Result<Self, WeirError> {
         let io = Arc::clone(&context.io);
@@ -48,6 +53,7 @@ where
         )?;
         Ok(HashReduce {
             aggregator: Some(aggregator),
+            combining,
             operator: context.name().to_owned(),
             metrics: context.metrics_slot(),
             out,
@@ -66,6 +72,10 @@ where
     #[inline]
     fn collect(&mut self, record: S::Value) -> Result<(), WeirError> {
         match &mut self.aggregator {
+            Some(aggregator) if self.combining => {
+                let out = &mut self.out;
+                aggregator.write_combining(record, |partial| out.collect(partial))
+            }
             Some(aggregator) => aggregator.write(record),
             None => Err(WeirError::CollectAfterFinish {
                 operator: self.operator.clone(),

@@ -3,14 +3,19 @@
 //!
 //! The function runs on a thread of its own that reads batches of records from a bounded
 //! channel; `collect` fills a batch and sends it when full, and waits when the function is
-//! behind (so memory stays at a few batches). `finish` closes the channel and joins the thread,
-//! which has called `close` and finished downstream by then.
+//! behind (so memory stays at a few batches). `finish` marks the input complete, closes the
+//! channel and joins the thread, which has called `close` and finished downstream by then. A
+//! driver dropped without `finish` (the task failed) closes the channel without that mark: the
+//! thread stops without finishing downstream, and the drop waits for it, so nothing of the
+//! task outlives it.
 //!
 //! ```text
 //!   task thread: collect ─▶ batch[1024] ─▶ channel (2 batches) ─▶ function thread:
 //!                                                         map_partition(iter, out) ─▶ downstream
 //! ```
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -28,6 +33,8 @@ pub(crate) struct MapPartitionDriver<In> {
     sender: Option<Sender<Vec<In>>>,
     batch: Vec<In>,
     worker: Option<JoinHandle<Result<(), WeirError>>>,
+    /// Set by `finish` before the channel closes: the input ended, not the task.
+    complete: Arc<AtomicBool>,
     context: RuntimeContext,
 }
 
@@ -46,6 +53,8 @@ impl<In: Send + 'static> MapPartitionDriver<In> {
             .map_err(|error| user_failure(context, error))?;
         let (sender, receiver) = crossbeam_channel::bounded::<Vec<In>>(BATCHES_IN_FLIGHT);
         let worker_context = context.clone();
+        let complete = Arc::new(AtomicBool::new(false));
+        let worker_complete = Arc::clone(&complete);
         let worker = std::thread::Builder::new()
             .name(format!(
                 "{} ({}/{})",
@@ -53,7 +62,15 @@ impl<In: Send + 'static> MapPartitionDriver<In> {
                 context.subtask_index + 1,
                 context.parallelism
             ))
-            .spawn(move || run_function(function, &worker_context, &receiver, &mut *out))
+            .spawn(move || {
+                run_function(
+                    function,
+                    &worker_context,
+                    &receiver,
+                    &worker_complete,
+                    &mut *out,
+                )
+            })
             .map_err(|source| WeirError::SpawnThread {
                 name: "map partition",
                 source,
@@ -62,6 +79,7 @@ impl<In: Send + 'static> MapPartitionDriver<In> {
             sender: Some(sender),
             batch: Vec::with_capacity(BATCH_RECORDS),
             worker: Some(worker),
+            complete,
             context: context.clone(),
         })
     }
@@ -104,6 +122,7 @@ fn run_function<In, Out, F>(
     mut function: F,
     context: &RuntimeContext,
     receiver: &Receiver<Vec<In>>,
+    complete: &AtomicBool,
     out: &mut dyn Collector<Out>,
 ) -> Result<(), WeirError>
 where
@@ -118,6 +137,11 @@ where
     emitted?;
     // Drain what the function left unread so the sender is never stuck.
     for _ in records.by_ref() {}
+    if !complete.load(Ordering::SeqCst) {
+        return Err(WeirError::Canceled {
+            component: context.operator_name.clone(),
+        });
+    }
     function
         .close()
         .map_err(|error| user_failure(context, error))?;
@@ -138,13 +162,18 @@ impl<In: Send + 'static> Collector<In> for MapPartitionDriver<In> {
         if !self.batch.is_empty() {
             self.send_batch()?;
         }
+        self.complete.store(true, Ordering::SeqCst);
         self.join()
     }
 }
 
 impl<In> Drop for MapPartitionDriver<In> {
     fn drop(&mut self) {
-        // Dropping the sender ends the function's input; the thread finishes on its own.
+        // Unless `finish` ran: the input is cut short, so the thread stops without finishing
+        // downstream. Wait for it, so it holds nothing of the task after the task ends.
         self.sender = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
     }
 }

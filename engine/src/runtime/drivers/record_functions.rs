@@ -1,6 +1,6 @@
-//! Drivers of the record-at-a-time functions: map, flat_map, filter. Each calls `open` when
-//! built, the function per record, and `close` when its input ends, before finishing
-//! downstream.
+//! Drivers of the record-at-a-time functions: map, flat_map, filter. One driver runs them all
+//! through [`RecordFunction`]: `open` when built, the function per record, and `close` when its
+//! input ends, before finishing downstream.
 
 use crate::api::functions::{
     FilterFunction, FlatMapFunction, MapFunction, RuntimeContext, UserError,
@@ -18,72 +18,90 @@ pub(crate) fn user_failure(context: &RuntimeContext, error: UserError) -> WeirEr
     }
 }
 
-pub(crate) struct MapDriver<F, Out> {
-    function: F,
-    context: RuntimeContext,
-    out: Box<dyn Collector<Out>>,
+/// A function applied to one record at a time, emitting into an [`Output`].
+pub(crate) trait RecordFunction<In, Out>: Send {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError>;
+    fn apply(&mut self, record: In, out: &mut Output<'_, Out>) -> Result<(), UserError>;
+    fn close(&mut self) -> Result<(), UserError>;
 }
 
-impl<F, Out> MapDriver<F, Out> {
-    pub(crate) fn open<In>(
-        mut function: F,
-        context: &RuntimeContext,
-        out: Box<dyn Collector<Out>>,
-    ) -> Result<MapDriver<F, Out>, WeirError>
-    where
-        F: MapFunction<In, Out>,
-    {
-        function
-            .open(context)
-            .map_err(|error| user_failure(context, error))?;
-        Ok(MapDriver {
-            function,
-            context: context.clone(),
-            out,
-        })
+/// A [`MapFunction`] as a record function.
+pub(crate) struct Mapping<F>(pub F);
+/// A [`FlatMapFunction`] as a record function.
+pub(crate) struct FlatMapping<F>(pub F);
+/// A [`FilterFunction`] as a record function.
+pub(crate) struct Filtering<F>(pub F);
+
+impl<In, Out, F: MapFunction<In, Out>> RecordFunction<In, Out> for Mapping<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
     }
-}
 
-impl<In, Out, F> Collector<In> for MapDriver<F, Out>
-where
-    F: MapFunction<In, Out>,
-    Out: Send,
-{
     #[inline]
-    fn collect(&mut self, record: In) -> Result<(), WeirError> {
-        match self.function.map(record) {
-            Ok(mapped) => self.out.collect(mapped),
-            Err(error) => Err(user_failure(&self.context, error)),
-        }
+    fn apply(&mut self, record: In, out: &mut Output<'_, Out>) -> Result<(), UserError> {
+        out.emit(self.0.map(record)?);
+        Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), WeirError> {
-        self.function
-            .close()
-            .map_err(|error| user_failure(&self.context, error))?;
-        self.out.finish()
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
     }
 }
 
-pub(crate) struct FlatMapDriver<F, Out> {
+impl<In, Out, F: FlatMapFunction<In, Out>> RecordFunction<In, Out> for FlatMapping<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
+    }
+
+    #[inline]
+    fn apply(&mut self, record: In, out: &mut Output<'_, Out>) -> Result<(), UserError> {
+        self.0.flat_map(record, out)
+    }
+
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
+    }
+}
+
+impl<T, F: FilterFunction<T>> RecordFunction<T, T> for Filtering<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
+    }
+
+    #[inline]
+    fn apply(&mut self, record: T, out: &mut Output<'_, T>) -> Result<(), UserError> {
+        if self.0.filter(&record)? {
+            out.emit(record);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
+    }
+}
+
+/// Runs a [`RecordFunction`] between its input and `out`.
+pub(crate) struct RecordFunctionDriver<F, Out> {
     function: F,
     context: RuntimeContext,
     out: Box<dyn Collector<Out>>,
 }
 
-impl<F, Out> FlatMapDriver<F, Out> {
+impl<F, Out> RecordFunctionDriver<F, Out> {
+    /// Opens `function` (an error fails the task before any record).
     pub(crate) fn open<In>(
         mut function: F,
         context: &RuntimeContext,
         out: Box<dyn Collector<Out>>,
-    ) -> Result<FlatMapDriver<F, Out>, WeirError>
+    ) -> Result<RecordFunctionDriver<F, Out>, WeirError>
     where
-        F: FlatMapFunction<In, Out>,
+        F: RecordFunction<In, Out>,
     {
         function
             .open(context)
             .map_err(|error| user_failure(context, error))?;
-        Ok(FlatMapDriver {
+        Ok(RecordFunctionDriver {
             function,
             context: context.clone(),
             out,
@@ -91,66 +109,18 @@ impl<F, Out> FlatMapDriver<F, Out> {
     }
 }
 
-impl<In, Out, F> Collector<In> for FlatMapDriver<F, Out>
+impl<In, Out, F> Collector<In> for RecordFunctionDriver<F, Out>
 where
-    F: FlatMapFunction<In, Out>,
+    F: RecordFunction<In, Out>,
     Out: Send,
 {
     #[inline]
     fn collect(&mut self, record: In) -> Result<(), WeirError> {
         let mut output = Output::new(&mut *self.out);
-        let called = self.function.flat_map(record, &mut output);
+        let applied = self.function.apply(record, &mut output);
         let emitted = output.into_result();
-        called.map_err(|error| user_failure(&self.context, error))?;
+        applied.map_err(|error| user_failure(&self.context, error))?;
         emitted
-    }
-
-    fn finish(&mut self) -> Result<(), WeirError> {
-        self.function
-            .close()
-            .map_err(|error| user_failure(&self.context, error))?;
-        self.out.finish()
-    }
-}
-
-pub(crate) struct FilterDriver<F, T> {
-    function: F,
-    context: RuntimeContext,
-    out: Box<dyn Collector<T>>,
-}
-
-impl<F, T> FilterDriver<F, T>
-where
-    F: FilterFunction<T>,
-{
-    pub(crate) fn open(
-        mut function: F,
-        context: &RuntimeContext,
-        out: Box<dyn Collector<T>>,
-    ) -> Result<FilterDriver<F, T>, WeirError> {
-        function
-            .open(context)
-            .map_err(|error| user_failure(context, error))?;
-        Ok(FilterDriver {
-            function,
-            context: context.clone(),
-            out,
-        })
-    }
-}
-
-impl<T, F> Collector<T> for FilterDriver<F, T>
-where
-    F: FilterFunction<T>,
-    T: Send,
-{
-    #[inline]
-    fn collect(&mut self, record: T) -> Result<(), WeirError> {
-        match self.function.filter(&record) {
-            Ok(true) => self.out.collect(record),
-            Ok(false) => Ok(()),
-            Err(error) => Err(user_failure(&self.context, error)),
-        }
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {

@@ -15,7 +15,7 @@ use crate::connectors::{
 use crate::error::WeirError;
 use crate::graph::plan::{AnyBox, OneInputNode};
 use crate::runtime::collector::Collector;
-use crate::runtime::drivers::erased::{CountingCollector, pump_into};
+use crate::runtime::drivers::erased::{counted_input, pump_into};
 use crate::runtime::operator_context::OperatorContext;
 use crate::runtime::progress::JobProgress;
 
@@ -119,9 +119,7 @@ impl<T: Send + 'static> OneInputNode for FileSinkNode<T> {
             state: Arc::clone(&self.state),
             progress: Arc::clone(&context.progress),
         });
-        let counted: Box<dyn Collector<T>> =
-            Box::new(CountingCollector::new(sink, context.metrics_slot()));
-        Ok(Box::new(counted))
+        Ok(counted_input(sink, context))
     }
 
     fn pump(
@@ -225,9 +223,7 @@ impl<T: Send + 'static> OneInputNode for CollectSinkNode<T> {
             records: Vec::new(),
             results: Arc::clone(&self.results),
         });
-        let counted: Box<dyn Collector<T>> =
-            Box::new(CountingCollector::new(sink, context.metrics_slot()));
-        Ok(Box::new(counted))
+        Ok(counted_input(sink, context))
     }
 
     fn pump(
