@@ -361,3 +361,94 @@ fn user_errors_are_clear_and_leave_no_output() {
         assert!(text(&examples.stdout).contains(job), "{job}");
     }
 }
+
+#[test]
+fn a_job_program_runs_under_weir_run_with_its_configuration() {
+    // `cargo test` builds the examples beside the test binaries.
+    let weir = Path::new(env!("CARGO_BIN_EXE_weir"));
+    let program = weir.parent().unwrap().join("examples/word_count_program");
+    assert!(program.is_file(), "{} not built", program.display());
+    let dir = tempfile::tempdir().unwrap();
+    let spill = dir.path().join("spill");
+    let input = dir.path().join("words.txt");
+    std::fs::write(&input, "b a b c b a\nA B\n").unwrap();
+    let result = weir_run(
+        &spill,
+        &[
+            "-p",
+            "2",
+            program.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--top",
+            "2",
+        ],
+    );
+    assert_success(&result);
+    let lines: Vec<String> = text(&result.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(lines, ["4 b", "3 a"]);
+    // The program saw weir run's configuration: the summary reports on stderr.
+    assert!(
+        text(&result.stderr).contains("memory plan:"),
+        "{}",
+        text(&result.stderr)
+    );
+
+    let missing = weir_run(&spill, &[dir.path().join("nope").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("does not exist"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_the_job_exits_130_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir_all(&spill).unwrap();
+    let out = dir.path().join("generated");
+    let spill_arg = format!("io.tmp.dirs={}", spill.display());
+    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "run",
+            "-p",
+            "2",
+            "-D",
+            &spill_arg,
+            "-c",
+            "TeraGen",
+            "--records",
+            "2000000000",
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .env_remove("WEIR_CONF_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it writes, then interrupt it as a terminal's Ctrl-C would.
+    let started = std::time::Instant::now();
+    while files_under(&out).is_empty() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(130), "{}", text(&result.stderr));
+    assert!(
+        text(&result.stderr).contains("canceled"),
+        "{}",
+        text(&result.stderr)
+    );
+    assert!(files_under(&out).is_empty(), "{:?}", files_under(&out));
+    assert!(files_under(&spill).is_empty(), "{:?}", files_under(&spill));
+}

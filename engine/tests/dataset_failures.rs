@@ -199,3 +199,46 @@ fn program_mistakes_are_reported_at_execute() {
         Err(WeirError::NoSinks)
     ));
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Person {
+    name: String,
+    age: u32,
+    email: Option<String>,
+}
+
+weir::serde_record!(Person);
+
+#[test]
+fn csv_rows_deserialize_into_serde_structs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.csv");
+    std::fs::write(
+        &path,
+        "name,age,email\n\"Smith, Ann\",41,ann@example.org\nBo,7,\n",
+    )
+    .unwrap();
+    let test = TestEnv::new(2, "1m", &[]);
+    let options = weir::connectors::CsvOptions::default().with_header(true);
+    let mut people = test
+        .env
+        .read_csv_serde::<Person>(path.to_str().unwrap(), options)
+        .collect()
+        .unwrap();
+    people.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        people,
+        vec![
+            Person {
+                name: "Bo".into(),
+                age: 7,
+                email: None
+            },
+            Person {
+                name: "Smith, Ann".into(),
+                age: 41,
+                email: Some("ann@example.org".into())
+            },
+        ]
+    );
+}

@@ -23,7 +23,7 @@ use crate::api::generator::RecordRandom;
 use crate::config::options::PARALLELISM_DEFAULT;
 use crate::config::{ConfigOverrides, Configuration};
 use crate::connectors::{
-    CsvOptions, FromCsvRecord, assign_splits, create_input_splits, enumerate_input_files,
+    CsvOptions, FromCsvRecord, SerdeCsv, assign_splits, create_input_splits, enumerate_input_files,
 };
 use crate::error::WeirError;
 use crate::graph::plan::{NodeId, NodeOperator, Plan, PlanNode};
@@ -307,6 +307,35 @@ impl ExecutionEnvironment {
         )
     }
 
+    /// The rows of CSV files deserialized into a serde struct `T` by field order
+    /// (`#[derive(Deserialize)]`; `T` also needs [`crate::serde_record!`] to be a record).
+    pub fn read_csv_serde<T>(&self, path: &str, options: CsvOptions) -> DataSet<T>
+    where
+        T: Data + serde::de::DeserializeOwned,
+    {
+        let spec = path.to_owned();
+        let estimated = estimate_input_bytes(path);
+        let options = Arc::new(options);
+        let source = Source::new(
+            move |parallelism| {
+                let files = enumerate_input_files(&spec)?;
+                Ok(assign_splits(
+                    create_input_splits(&files, parallelism),
+                    parallelism,
+                ))
+            },
+            move |context, splits, out| {
+                run_csv_splits::<SerdeCsv<T>>(context, splits, &options, &mut Unwrapped(out))
+            },
+        );
+        self.source(
+            format!("CsvSource ({path})"),
+            self.parallelism(),
+            source,
+            estimated,
+        )
+    }
+
     /// The rows of TPC-H style `.tbl` files (`|`-delimited, a trailing `|`, no quotes).
     pub fn read_tbl_file<T>(&self, path: &str) -> DataSet<T>
     where
@@ -392,6 +421,20 @@ impl ExecutionEnvironment {
         }
         self.state.borrow_mut().results.push(result.clone());
         Ok(result)
+    }
+}
+
+/// Passes the values of [`SerdeCsv`] rows on.
+struct Unwrapped<'a, T>(&'a mut dyn crate::runtime::collector::Collector<T>);
+
+impl<T: Send> crate::runtime::collector::Collector<SerdeCsv<T>> for Unwrapped<'_, T> {
+    #[inline]
+    fn collect(&mut self, record: SerdeCsv<T>) -> Result<(), WeirError> {
+        self.0.collect(record.0)
+    }
+
+    fn finish(&mut self) -> Result<(), WeirError> {
+        self.0.finish()
     }
 }
 

@@ -37,6 +37,7 @@ use crate::graph::plan::{AnyBox, NodeId, NodeOperator, Plan, ShipStrategy};
 use crate::memory_plan::MemoryPlan;
 use crate::operators::metrics::OperatorMetrics;
 use crate::runtime::job_result::{JobExecutionResult, OperatorSummary};
+use crate::runtime::mailbox::{Mailbox, MailboxSender, TaskEvent};
 use crate::runtime::network::{CancelToken, InputGate, PartitionKind, ResultPartition};
 use crate::runtime::operator_context::{MetricsSlot, OperatorContext};
 use crate::runtime::progress::JobProgress;
@@ -415,6 +416,7 @@ fn run_region(
     }
     // Spawn every subtask of the region.
     let mut handles: Vec<(TaskName, JoinHandle<Result<(), WeirError>>)> = Vec::new();
+    let mut mailboxes: Vec<MailboxSender> = Vec::new();
     let mut spawn_failure = None;
     'spawn: for &vertex_index in region {
         let vertex = &graph.vertices[vertex_index];
@@ -424,6 +426,12 @@ fn run_region(
                 subtask,
                 parallelism: vertex.parallelism,
             };
+            let (sender, mailbox) = Mailbox::new(
+                format!("{} ({}/{})", vertex.name, subtask + 1, vertex.parallelism),
+                job.cancel.clone(),
+            );
+            mailboxes.push(sender);
+            let mailbox = Arc::new(mailbox);
             let io = match subtask_io(
                 job,
                 vertex_index,
@@ -443,7 +451,7 @@ fn run_region(
             let job = Arc::clone(job);
             let task_name = name.clone();
             match spawn_task(&name, move || {
-                run_subtask(&job, vertex_index, subtask, io, &task_name)
+                run_subtask(&job, vertex_index, subtask, io, &mailbox, &task_name)
             }) {
                 Ok(handle) => handles.push((name, handle)),
                 Err(error) => {
@@ -456,7 +464,7 @@ fn run_region(
     if spawn_failure.is_some() {
         job.cancel.cancel();
     }
-    let root_cause = wait_for(handles, &job.cancel);
+    let root_cause = wait_for(handles, &job.cancel, &mailboxes);
     // What the exchanges this region produced spilled (final once their producers ended).
     for &vertex in region {
         for &edge_index in &graph.vertices[vertex].outputs {
@@ -487,13 +495,21 @@ fn run_region(
 fn wait_for(
     mut handles: Vec<(TaskName, JoinHandle<Result<(), WeirError>>)>,
     cancel: &CancelToken,
+    mailboxes: &[MailboxSender],
 ) -> Option<WeirError> {
+    let cancel_all = || {
+        cancel.cancel();
+        for mailbox in mailboxes {
+            mailbox.send(TaskEvent::Cancel);
+        }
+    };
     let mut root_cause: Option<WeirError> = None;
     let mut canceled_error: Option<WeirError> = None;
     while !handles.is_empty() {
         let finished = handles.iter().position(|(_, handle)| handle.is_finished());
         let Some(index) = finished else {
             if cancel.is_canceled() && root_cause.is_none() && canceled_error.is_none() {
+                cancel_all();
                 canceled_error = Some(WeirError::Canceled {
                     component: "the job".to_owned(),
                 });
@@ -511,7 +527,7 @@ fn wait_for(
             })
         });
         if let Err(error) = outcome {
-            cancel.cancel();
+            cancel_all();
             let is_consequence = matches!(error, WeirError::Canceled { .. });
             let error = match error {
                 error @ (WeirError::UserFunction { .. }
@@ -638,6 +654,7 @@ fn run_subtask(
     vertex_index: usize,
     subtask: usize,
     mut io: SubtaskIo,
+    mailbox: &Arc<Mailbox>,
     name: &TaskName,
 ) -> Result<(), WeirError> {
     let outputs: Vec<Arc<ResultPartition>> = io
@@ -645,7 +662,7 @@ fn run_subtask(
         .iter()
         .map(|(_, partition, _)| Arc::clone(partition))
         .collect();
-    let outcome = run_chain(job, vertex_index, subtask, &mut io);
+    let outcome = run_chain(job, vertex_index, subtask, &mut io, mailbox);
     if let Err(error) = &outcome {
         for partition in &outputs {
             partition.fail(format!(
@@ -664,6 +681,7 @@ fn run_chain(
     vertex_index: usize,
     subtask: usize,
     io: &mut SubtaskIo,
+    mailbox: &Arc<Mailbox>,
 ) -> Result<(), WeirError> {
     let plan = &job.plan;
     let graph = &job.graph;
@@ -690,7 +708,7 @@ fn run_chain(
                 parallelism: plan.nodes[node].parallelism,
             },
             Arc::clone(&job.io),
-            job.cancel.clone(),
+            Arc::clone(mailbox),
             Arc::clone(&job.progress),
             pages,
             Arc::clone(&job.metrics[node][subtask]),

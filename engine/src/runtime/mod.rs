@@ -12,6 +12,7 @@ pub mod collector;
 pub(crate) mod drivers;
 pub mod job_result;
 pub mod local_executor;
+pub mod mailbox;
 pub mod network;
 pub mod operator_context;
 pub(crate) mod partitioner;

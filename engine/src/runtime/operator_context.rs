@@ -1,5 +1,5 @@
 //! [`OperatorContext`]: what one operator instance gets from its task: who it is, its share of
-//! the slot's managed memory, the I/O manager, the job's cancel signal and a place for its
+//! the slot's managed memory, the I/O manager, its task's mailbox and a place for its
 //! metrics.
 
 use std::sync::{Arc, Mutex};
@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use weir_memory::{IoManager, MemorySegment};
 
 use crate::api::functions::RuntimeContext;
+use crate::error::WeirError;
 use crate::operators::metrics::OperatorMetrics;
-use crate::runtime::network::CancelToken;
+use crate::runtime::mailbox::Mailbox;
 use crate::runtime::progress::JobProgress;
 
 /// Metrics of one operator instance, shared between the operator (which may finish inside a
@@ -19,7 +20,7 @@ pub(crate) type MetricsSlot = Arc<Mutex<OperatorMetrics>>;
 pub struct OperatorContext {
     pub(crate) runtime: RuntimeContext,
     pub(crate) io: Arc<IoManager>,
-    pub(crate) cancel: CancelToken,
+    mailbox: Arc<Mailbox>,
     pub(crate) progress: Arc<JobProgress>,
     pages: Vec<MemorySegment>,
     metrics: MetricsSlot,
@@ -38,7 +39,7 @@ impl OperatorContext {
     pub(crate) fn new(
         runtime: RuntimeContext,
         io: Arc<IoManager>,
-        cancel: CancelToken,
+        mailbox: Arc<Mailbox>,
         progress: Arc<JobProgress>,
         pages: Vec<MemorySegment>,
         metrics: MetricsSlot,
@@ -46,11 +47,16 @@ impl OperatorContext {
         OperatorContext {
             runtime,
             io,
-            cancel,
+            mailbox,
             progress,
             pages,
             metrics,
         }
+    }
+
+    /// Reads the task's mailbox at a safe point: `Err(Canceled)` when the task must stop.
+    pub(crate) fn check_control(&self) -> Result<(), WeirError> {
+        self.mailbox.check()
     }
 
     pub(crate) fn runtime(&self) -> &RuntimeContext {

@@ -13,14 +13,12 @@ use crate::graph::plan::{
     AnyBox, ExchangeFactory, OneInputNode, OutputFactory, SourceNode, TwoInputNode,
 };
 use crate::runtime::collector::{Collector, DiscardCollector, TeeCollector};
+use crate::runtime::mailbox::CONTROL_CHECK_INTERVAL;
 use crate::runtime::network::{InputGate, RecordReader, RecordWriter, ResultPartition};
 use crate::runtime::operator_context::{MetricsSlot, OperatorContext};
 use crate::runtime::partitioner::{ExchangeWriter, Partitioner};
 use crate::runtime::record_source::RecordSource;
 use crate::types::DefaultSerializer;
-
-/// Records between two checks of the cancel signal in loops that read inputs.
-pub(crate) const CANCEL_CHECK_INTERVAL: u64 = 4096;
 
 /// Takes a typed value out of a `Box<dyn Any>`; the plan guarantees the type.
 pub(crate) fn downcast<T: 'static>(value: AnyBox) -> T {
@@ -147,7 +145,7 @@ impl<In: Send + 'static, Out: Send + 'static> OneInputNode for OneInput<In, Out>
 }
 
 /// Reads every record of `input` (`Box<dyn RecordSource<T>>`) into `collector`
-/// (`Box<dyn Collector<T>>`), checking the cancel signal now and then, and finishes it.
+/// (`Box<dyn Collector<T>>`), reading the task's mailbox now and then, and finishes it.
 pub(crate) fn pump_into<T: 'static>(
     context: &OperatorContext,
     input: AnyBox,
@@ -159,13 +157,9 @@ pub(crate) fn pump_into<T: 'static>(
     while let Some(record) = input.next_record()? {
         collector.collect(record)?;
         since_check += 1;
-        if since_check == CANCEL_CHECK_INTERVAL {
+        if since_check == CONTROL_CHECK_INTERVAL {
             since_check = 0;
-            if context.cancel.is_canceled() {
-                return Err(WeirError::Canceled {
-                    component: context.name().to_owned(),
-                });
-            }
+            context.check_control()?;
         }
     }
     collector.finish()

@@ -10,13 +10,13 @@ use std::path::PathBuf;
 use crate::connectors::{CsvOptions, CsvReader, FileInputSplit, FromCsvRecord, LineReader};
 use crate::error::WeirError;
 use crate::runtime::collector::Collector;
-use crate::runtime::drivers::erased::CANCEL_CHECK_INTERVAL;
+use crate::runtime::mailbox::CONTROL_CHECK_INTERVAL;
 use crate::runtime::operator_context::OperatorContext;
 
 /// Records between two progress reports of a source.
-pub(crate) const PROGRESS_INTERVAL: u64 = CANCEL_CHECK_INTERVAL;
+pub(crate) const PROGRESS_INTERVAL: u64 = CONTROL_CHECK_INTERVAL;
 
-/// Counts records for progress and checks the cancel signal.
+/// Counts records for progress and reads the task's mailbox.
 pub(crate) struct SourceTicker<'a> {
     context: &'a OperatorContext,
     records: u64,
@@ -38,11 +38,7 @@ impl<'a> SourceTicker<'a> {
         self.records += 1;
         if self.records == PROGRESS_INTERVAL {
             self.flush(bytes_so_far);
-            if self.context.cancel.is_canceled() {
-                return Err(WeirError::Canceled {
-                    component: self.context.name().to_owned(),
-                });
-            }
+            self.context.check_control()?;
         }
         Ok(())
     }

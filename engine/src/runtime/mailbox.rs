@@ -1,0 +1,103 @@
+//! [`Mailbox`]: the control events of a task, delivered to its thread between records.
+//!
+//! A task's thread owns its operators; nothing else touches them. Control reaches it as
+//! events in its mailbox, which the task reads at safe points: between records in the loops
+//! that read inputs (every [`CONTROL_CHECK_INTERVAL`] records). Today the one event is
+//! [`TaskEvent::Cancel`]; streaming adds checkpoint triggers and timers here. A task blocked
+//! on a buffer or on input does not read its mailbox, so cancellation also sets the job's
+//! [`CancelToken`], which every blocking wait watches.
+//!
+//! ```text
+//!   executor ──send(Cancel)──▶ mailbox ──▶ task thread: check() between records ─▶ Err(Canceled)
+//!            └─cancel()─────▶ CancelToken ─▶ waits for buffers/input wake up with Err(Canceled)
+//! ```
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+use crate::error::WeirError;
+use crate::runtime::network::CancelToken;
+
+/// Records between two looks at the mailbox.
+pub(crate) const CONTROL_CHECK_INTERVAL: u64 = 4096;
+
+/// A control event for a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskEvent {
+    /// Stop at the next safe point.
+    Cancel,
+}
+
+/// The receiving end, owned by the task (see the module docs).
+#[derive(Debug)]
+pub struct Mailbox {
+    events: Receiver<TaskEvent>,
+    cancel: CancelToken,
+    task: String,
+}
+
+/// The sending end, kept by the executor.
+#[derive(Debug, Clone)]
+pub struct MailboxSender {
+    events: Sender<TaskEvent>,
+}
+
+impl MailboxSender {
+    /// Puts `event` in the mailbox (a task that has ended ignores it).
+    pub fn send(&self, event: TaskEvent) {
+        let _ = self.events.send(event);
+    }
+}
+
+impl Mailbox {
+    /// A mailbox for `task`, also watching the job's `cancel` token.
+    pub fn new(task: String, cancel: CancelToken) -> (MailboxSender, Mailbox) {
+        let (sender, events) = crossbeam_channel::unbounded();
+        (
+            MailboxSender { events: sender },
+            Mailbox {
+                events,
+                cancel,
+                task,
+            },
+        )
+    }
+
+    /// Handles the events that arrived: `Err(Canceled)` when the task must stop.
+    pub fn check(&self) -> Result<(), WeirError> {
+        loop {
+            match self.events.try_recv() {
+                Ok(TaskEvent::Cancel) => return Err(self.canceled()),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        if self.cancel.is_canceled() {
+            return Err(self.canceled());
+        }
+        Ok(())
+    }
+
+    fn canceled(&self) -> WeirError {
+        WeirError::Canceled {
+            component: self.task.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancel_event_or_token_stops_the_task_at_its_next_check() {
+        let token = CancelToken::new();
+        let (sender, mailbox) = Mailbox::new("Map (1/2)".into(), token.clone());
+        assert!(mailbox.check().is_ok());
+        sender.send(TaskEvent::Cancel);
+        assert!(
+            matches!(mailbox.check(), Err(WeirError::Canceled { component }) if component == "Map (1/2)")
+        );
+        let (_sender, mailbox) = Mailbox::new("Reduce (1/1)".into(), token.clone());
+        token.cancel();
+        assert!(mailbox.check().is_err());
+    }
+}
