@@ -12,7 +12,7 @@
 //!            └─cancel()─────▶ CancelToken ─▶ waits for buffers/input wake up with Err(Canceled)
 //! ```
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::error::WeirError;
 use crate::runtime::network::CancelToken;
@@ -64,11 +64,10 @@ impl Mailbox {
 
     /// Handles the events that arrived: `Err(Canceled)` when the task must stop.
     pub fn check(&self) -> Result<(), WeirError> {
-        loop {
-            match self.events.try_recv() {
-                Ok(TaskEvent::Cancel) => return Err(self.canceled()),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
+        // Every event there is today asks the task to stop; a disconnected or empty mailbox
+        // asks nothing.
+        if let Ok(TaskEvent::Cancel) = self.events.try_recv() {
+            return Err(self.canceled());
         }
         if self.cancel.is_canceled() {
             return Err(self.canceled());
