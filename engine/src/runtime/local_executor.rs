@@ -175,6 +175,13 @@ pub(crate) fn execute(
         }
     }
     drop(partitions);
+    drop(shared);
+    // Every task has ended: all pages must be back. A page still held is a bug in an operator;
+    // it fails the job before its output is committed.
+    let peak_managed =
+        ByteSize::new(memory.peak_used_pages() as u64 * memory_plan.page_size.bytes() as u64);
+    let outcome = outcome.and_then(|()| memory.close().map_err(WeirError::from));
+    io.shutdown();
     let ended = end_sinks(outcome.is_ok());
     outcome?;
     ended?;
@@ -196,10 +203,6 @@ pub(crate) fn execute(
         .filter(|vertex| plan.nodes[vertex.tail()].is_sink)
         .map(|vertex| operators_metrics(&metrics, vertex.tail()).records_in)
         .sum();
-    let peak_managed =
-        ByteSize::new(memory.peak_used_pages() as u64 * memory_plan.page_size.bytes() as u64);
-    io.shutdown();
-    memory.close()?;
     Ok(JobExecutionResult {
         job_name: job_name.to_owned(),
         wall_time: started.elapsed(),
