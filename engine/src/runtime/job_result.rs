@@ -26,7 +26,11 @@ pub struct JobExecutionResult {
     pub bytes_read: u64,
     pub bytes_written: u64,
     pub records_skipped: u64,
+    /// Managed memory reserved for the operators at the busiest moment (operators get their
+    /// whole share when their task starts).
     pub peak_managed: ByteSize,
+    /// Of that, what the operators of one stage held at their peaks, summed.
+    pub peak_managed_used: ByteSize,
     pub managed_total: ByteSize,
     /// Spilled by operators and exchanges together.
     pub bytes_spilled: u64,
@@ -51,9 +55,10 @@ impl JobExecutionResult {
                 ByteSize::new(self.bytes_written).human(),
             ),
             format!(
-                "managed memory peak {} of {}, spilled {} in {} files ({} by exchanges)",
+                "managed memory: peak {} reserved of {}, {} in use; spilled {} in {} files ({} by exchanges)",
                 self.peak_managed.human(),
                 self.managed_total.human(),
+                self.peak_managed_used.human(),
                 ByteSize::new(self.bytes_spilled).human(),
                 self.spill_files,
                 ByteSize::new(self.exchange_bytes_spilled).human(),
@@ -94,7 +99,7 @@ impl JobExecutionResult {
             })
             .collect();
         format!(
-            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"exchange_bytes_spilled\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
+            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"peak_managed_used_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"exchange_bytes_spilled\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
             json_string(&self.job_name),
             self.wall_time.as_secs_f64(),
             self.records_in,
@@ -103,6 +108,7 @@ impl JobExecutionResult {
             self.bytes_written,
             self.records_skipped,
             self.peak_managed.bytes(),
+            self.peak_managed_used.bytes(),
             self.managed_total.bytes(),
             self.bytes_spilled,
             self.spill_files,

@@ -187,6 +187,20 @@ pub(crate) fn execute(
     ended?;
 
     let operators = summarize(plan, &graph, &metrics);
+    // Pages the operators of one stage held at their peaks, summed: the most managed memory in
+    // use at once (a bound: their peaks need not coincide).
+    let peak_used_pages = regions
+        .order
+        .iter()
+        .map(|region| {
+            region
+                .iter()
+                .flat_map(|&vertex| graph.vertices[vertex].chain.iter())
+                .map(|&node| operators_metrics(&metrics, node).peak_pages_used)
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0);
     let bytes_spilled = operators
         .iter()
         .map(|op| op.metrics.bytes_spilled)
@@ -212,6 +226,9 @@ pub(crate) fn execute(
         bytes_written: options.progress.bytes_written(),
         records_skipped: options.progress.records_skipped(),
         peak_managed,
+        peak_managed_used: ByteSize::new(
+            peak_used_pages as u64 * memory_plan.page_size.bytes() as u64,
+        ),
         managed_total: memory_plan.managed.size,
         bytes_spilled,
         spill_files,
