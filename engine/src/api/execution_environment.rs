@@ -23,7 +23,8 @@ use crate::api::generator::RecordRandom;
 use crate::config::options::PARALLELISM_DEFAULT;
 use crate::config::{ConfigOverrides, Configuration};
 use crate::connectors::{
-    CsvOptions, FromCsvRecord, SerdeCsv, assign_splits, create_input_splits, enumerate_input_files,
+    CsvOptions, FileInputSplit, FromCsvRecord, SerdeCsv, assign_splits, create_input_splits,
+    enumerate_input_files,
 };
 use crate::error::WeirError;
 use crate::graph::plan::{NodeId, NodeOperator, Plan, PlanNode};
@@ -262,13 +263,7 @@ impl ExecutionEnvironment {
         let spec = path.to_owned();
         let estimated = estimate_input_bytes(path);
         let source = Source::new(
-            move |parallelism| {
-                let files = enumerate_input_files(&spec)?;
-                Ok(assign_splits(
-                    create_input_splits(&files, parallelism),
-                    parallelism,
-                ))
-            },
+            move |parallelism| plan_file_splits(&spec, parallelism),
             |context, splits, out| run_text_splits(context, splits, out),
         );
         self.source(
@@ -290,13 +285,7 @@ impl ExecutionEnvironment {
         let estimated = estimate_input_bytes(path);
         let options = Arc::new(options);
         let source = Source::new(
-            move |parallelism| {
-                let files = enumerate_input_files(&spec)?;
-                Ok(assign_splits(
-                    create_input_splits(&files, parallelism),
-                    parallelism,
-                ))
-            },
+            move |parallelism| plan_file_splits(&spec, parallelism),
             move |context, splits, out| run_csv_splits(context, splits, &options, out),
         );
         self.source(
@@ -317,13 +306,7 @@ impl ExecutionEnvironment {
         let estimated = estimate_input_bytes(path);
         let options = Arc::new(options);
         let source = Source::new(
-            move |parallelism| {
-                let files = enumerate_input_files(&spec)?;
-                Ok(assign_splits(
-                    create_input_splits(&files, parallelism),
-                    parallelism,
-                ))
-            },
+            move |parallelism| plan_file_splits(&spec, parallelism),
             move |context, splits, out| {
                 run_csv_splits::<SerdeCsv<T>>(context, splits, &options, &mut Unwrapped(out))
             },
@@ -479,6 +462,15 @@ impl JobWatcher {
             let _ = thread.join();
         }
     }
+}
+
+/// The byte-range splits of the files `spec` names, dealt out to `parallelism` subtasks.
+fn plan_file_splits(spec: &str, parallelism: usize) -> Result<Vec<Vec<FileInputSplit>>, WeirError> {
+    let files = enumerate_input_files(spec)?;
+    Ok(assign_splits(
+        create_input_splits(&files, parallelism),
+        parallelism,
+    ))
 }
 
 /// Total size of the files `path` names, when they can be listed now.

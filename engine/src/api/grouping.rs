@@ -58,6 +58,13 @@ impl<T, K, K2> std::fmt::Debug for SortedGrouping<T, K, K2> {
     }
 }
 
+/// A comparator ordering records by `key`.
+fn key_order<T: 'static, K: Key>(
+    key: KeyFn<T, K>,
+) -> ComputedKeyComparator<T, K::Comparator, impl Fn(&T) -> K + Clone + Send + Sync + 'static> {
+    ComputedKeyComparator::new(move |record: &T| key(record), K::comparator())
+}
+
 /// Calls `close` on a reduce function once its operator has emitted everything.
 struct CloseReduce<F, T> {
     function: Arc<F>,
@@ -241,15 +248,7 @@ impl<T: Data, K: Key> Grouping<T, K> {
     ) -> DataSet<U> {
         let key = Arc::clone(&self.key);
         let sort_key = Arc::clone(&self.key);
-        let comparator = move || {
-            ComputedKeyComparator::new(
-                {
-                    let sort_key = Arc::clone(&sort_key);
-                    move |record: &T| sort_key(record)
-                },
-                K::comparator(),
-            )
-        };
+        let comparator = move || key_order(Arc::clone(&sort_key));
         self.sorted_group_operator("GroupReduce", comparator, key, function, true)
     }
 
@@ -261,15 +260,7 @@ impl<T: Data, K: Key> Grouping<T, K> {
     {
         let key = Arc::clone(&self.key);
         let sort_key = Arc::clone(&self.key);
-        let comparator = move || {
-            ComputedKeyComparator::new(
-                {
-                    let sort_key = Arc::clone(&sort_key);
-                    move |record: &T| sort_key(record)
-                },
-                K::comparator(),
-            )
-        };
+        let comparator = move || key_order(Arc::clone(&sort_key));
         self.sorted_group_operator(
             "CombineGroup",
             comparator,
@@ -368,14 +359,11 @@ impl<T: Data, K: Key, K2: Key> SortedGrouping<T, K, K2> {
         let sort_key = Arc::clone(&self.sort_key);
         let order = self.order;
         let comparator = move || {
-            let key = Arc::clone(&key);
             let sort_key = Arc::clone(&sort_key);
-            ComputedKeyComparator::new(move |record: &T| key(record), K::comparator()).then(
-                ComputedKeyComparator::new(
-                    move |record: &T| sort_key(record),
-                    K2::comparator().with_order(order),
-                ),
-            )
+            key_order(Arc::clone(&key)).then(ComputedKeyComparator::new(
+                move |record: &T| sort_key(record),
+                K2::comparator().with_order(order),
+            ))
         };
         self.grouping.sorted_group_operator(
             "SortedGroupReduce",
