@@ -225,7 +225,10 @@ fn pipelined_exchanges_give_the_same_results_as_blocking_ones() {
     );
     let mut results = Vec::new();
     for test in [&blocking, &pipelined] {
-        let numbers = test.env.generate_sequence(0, 49_999);
+        let numbers = test
+            .env
+            .generate_sequence(0, 24_999)
+            .union(&test.env.generate_sequence(25_000, 49_999));
         let sums = numbers
             .map(|n: u64| (n % 1000, n))
             .group_by(|p: &(u64, u64)| p.0)

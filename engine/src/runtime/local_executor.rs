@@ -45,6 +45,12 @@ use crate::runtime::task::{TaskName, spawn_task};
 
 /// Network buffers a blocking or pipelined partition may hold beyond its required ones.
 const PARTITION_EXTRA_BUFFERS: usize = 16;
+/// How often the executor looks for a cancellation from outside while its tasks run.
+const CANCEL_WATCH_INTERVAL: Duration = Duration::from_millis(20);
+
+/// A running task's name and thread.
+type TaskHandle = (TaskName, JoinHandle<Result<(), WeirError>>);
+
 /// Buffers of an input gate (read-ahead of spilled blocks).
 const GATE_REQUIRED_BUFFERS: usize = 2;
 const GATE_MAX_BUFFERS: usize = 8;
@@ -243,13 +249,11 @@ fn edge_is_blocking(plan: &Plan, graph: &JobGraph, edge: &JobEdge, mode: BatchSh
     mode == BatchShuffleMode::AllExchangesBlocking
         || edge.plan_edge.force_blocking
         || matches!(plan.nodes[head].operator, NodeOperator::TwoInput(_))
-        || plan.nodes[head].inputs.len() > 1
 }
 
 /// Vertices joined by pipelined edges, in an order where every region's blocking inputs come
 /// from earlier regions.
 struct Regions {
-    of_vertex: Vec<usize>,
     order: Vec<Vec<usize>>,
 }
 
@@ -313,7 +317,7 @@ impl Regions {
             .into_iter()
             .map(|region| (0..n).filter(|&v| of_vertex[v] == region).collect())
             .collect();
-        Regions { of_vertex, order }
+        Regions { order }
     }
 }
 
@@ -353,7 +357,6 @@ fn plan_page_shares(
             shares.insert(node, pages);
         }
     }
-    let _ = &regions.of_vertex;
     Ok(shares)
 }
 
@@ -435,7 +438,8 @@ fn run_region(
         }
     }
     // Spawn every subtask of the region.
-    let mut handles: Vec<(TaskName, JoinHandle<Result<(), WeirError>>)> = Vec::new();
+    let mut handles: Vec<Option<TaskHandle>> = Vec::new();
+    let (done, finished) = crossbeam_channel::unbounded::<usize>();
     let mut mailboxes: Vec<MailboxSender> = Vec::new();
     let mut spawn_failure = None;
     'spawn: for &vertex_index in region {
@@ -470,10 +474,11 @@ fn run_region(
             };
             let job = Arc::clone(job);
             let task_name = name.clone();
-            match spawn_task(&name, move || {
+            let index = handles.len();
+            match spawn_task(name.clone(), index, done.clone(), move || {
                 run_subtask(&job, vertex_index, subtask, io, &mailbox, &task_name)
             }) {
-                Ok(handle) => handles.push((name, handle)),
+                Ok(handle) => handles.push(Some((name, handle))),
                 Err(error) => {
                     spawn_failure = Some(error);
                     break 'spawn;
@@ -484,7 +489,8 @@ fn run_region(
     if spawn_failure.is_some() {
         job.cancel.cancel();
     }
-    let root_cause = wait_for(handles, &job.cancel, &mailboxes);
+    drop(done);
+    let root_cause = wait_for(handles, &finished, &job.cancel, &mailboxes);
     // What the exchanges this region produced spilled (final once their producers ended).
     for &vertex in region {
         for &edge_index in &graph.vertices[vertex].outputs {
@@ -513,7 +519,8 @@ fn run_region(
 /// Joins the task threads; on the first failure cancels the others. Returns the root cause:
 /// the first failure that is not a consequence of the cancellation.
 fn wait_for(
-    mut handles: Vec<(TaskName, JoinHandle<Result<(), WeirError>>)>,
+    mut handles: Vec<Option<TaskHandle>>,
+    finished: &crossbeam_channel::Receiver<usize>,
     cancel: &CancelToken,
     mailboxes: &[MailboxSender],
 ) -> Option<WeirError> {
@@ -525,19 +532,32 @@ fn wait_for(
     };
     let mut root_cause: Option<WeirError> = None;
     let mut canceled_error: Option<WeirError> = None;
-    while !handles.is_empty() {
-        let finished = handles.iter().position(|(_, handle)| handle.is_finished());
-        let Some(index) = finished else {
-            if cancel.is_canceled() && root_cause.is_none() && canceled_error.is_none() {
-                cancel_all();
-                canceled_error = Some(WeirError::Canceled {
-                    component: "the job".to_owned(),
-                });
+    let mut running = handles.len();
+    while running > 0 {
+        let index = match finished.recv_timeout(CANCEL_WATCH_INTERVAL) {
+            Ok(index) => index,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                // Canceled from outside (Ctrl-C): tell every task.
+                if cancel.is_canceled() && root_cause.is_none() && canceled_error.is_none() {
+                    cancel_all();
+                    canceled_error = Some(WeirError::Canceled {
+                        component: "the job".to_owned(),
+                    });
+                }
+                continue;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            // Every task thread has ended; join those that could not say so.
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                match handles.iter().position(Option::is_some) {
+                    Some(index) => index,
+                    None => break,
+                }
+            }
+        };
+        let Some((name, handle)) = handles[index].take() else {
             continue;
         };
-        let (name, handle) = handles.swap_remove(index);
+        running -= 1;
         let outcome = handle.join().unwrap_or_else(|_| {
             Err(WeirError::TaskPanicked {
                 task: name.vertex.clone(),

@@ -88,9 +88,12 @@ impl<S: TypeSerializer> ExchangeWriter<S> {
     }
 
     fn writer(&mut self) -> Result<&mut RecordWriter<S>, WeirError> {
-        self.writer.as_mut().ok_or(WeirError::CollectAfterFinish {
-            operator: self.operator.clone(),
-        })
+        // Lazily: this runs for every record, and the error's name is a String.
+        self.writer
+            .as_mut()
+            .ok_or_else(|| WeirError::CollectAfterFinish {
+                operator: self.operator.clone(),
+            })
     }
 }
 

@@ -8,7 +8,6 @@
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 use crate::error::WeirError;
 
@@ -48,9 +47,12 @@ pub(crate) fn run_task(
     }
 }
 
-/// Spawns a named task thread.
+/// Spawns a named task thread; when the task has ended (also by a panic), it sends `index`
+/// to `done`, so the executor waits on one channel instead of polling the threads.
 pub(crate) fn spawn_task(
-    name: &TaskName,
+    name: TaskName,
+    index: usize,
+    done: crossbeam_channel::Sender<usize>,
     body: impl FnOnce() -> Result<(), WeirError> + Send + 'static,
 ) -> Result<std::thread::JoinHandle<Result<(), WeirError>>, WeirError> {
     let thread_name = format!(
@@ -59,10 +61,13 @@ pub(crate) fn spawn_task(
         name.subtask + 1,
         name.parallelism
     );
-    let name = Arc::new(name.clone());
     std::thread::Builder::new()
         .name(thread_name.chars().take(60).collect())
-        .spawn(move || run_task(&name, body))
+        .spawn(move || {
+            let outcome = run_task(&name, body);
+            let _ = done.send(index);
+            outcome
+        })
         .map_err(|source| WeirError::SpawnThread {
             name: "task",
             source,

@@ -106,9 +106,12 @@ impl<T: Send + 'static> OneInputNode for FileSinkNode<T> {
     fn create(&self, context: &mut OperatorContext, _out: AnyBox) -> Result<AnyBox, WeirError> {
         let writer = {
             let state = self.state();
-            let layout = state.layout.as_ref().ok_or(WeirError::SinkNotPrepared {
-                operator: context.name().to_owned(),
-            })?;
+            let layout = state
+                .layout
+                .as_ref()
+                .ok_or_else(|| WeirError::SinkNotPrepared {
+                    operator: context.name().to_owned(),
+                })?;
             layout.open_part(context.runtime().subtask_index)?
         };
         let sink: Box<dyn Collector<T>> = Box::new(FileSinkWriter {
