@@ -185,6 +185,24 @@ impl Configuration {
             .collect()
     }
 
+    /// Every value a conf file or `-D` set (defaults left out), as a flat YAML document that
+    /// reads back to the same configuration. A per-job YARN cluster ships it to its
+    /// ApplicationMaster as the conf file there. Values are single-quoted scalars (`'` doubled),
+    /// so any text survives.
+    pub fn to_yaml(&self) -> String {
+        let mut yaml =
+            String::from("# The configuration of the submitting client (set values only).\n");
+        for (key, set) in &self.set_values {
+            if let Some(text) = &set.text {
+                yaml.push_str(key);
+                yaml.push_str(": '");
+                yaml.push_str(&text.replace('\'', "''"));
+                yaml.push_str("'\n");
+            }
+        }
+        yaml
+    }
+
     /// The conf folder's file that was read, or where it was looked for.
     pub fn conf_file(&self) -> &ConfFileLocation {
         &self.conf_file
@@ -270,7 +288,7 @@ mod tests {
     use crate::config::conf_dir::CONF_FILE_NAME;
     use crate::config::options::{
         IO_TMP_DIRS, MANAGED_FRACTION, NUMBER_OF_TASK_SLOTS, PROCESS_SIZE, SEGMENT_SIZE,
-        TASK_HEAP_SIZE,
+        TASK_HEAP_SIZE, YARN_APPLICATION_NAME,
     };
     use std::fs;
     use weir_memory::{ByteSize, PageSize};
@@ -475,5 +493,26 @@ mod tests {
         assert_eq!(config.get(&MANAGED_FRACTION), 0.25);
         assert_eq!(config.get(&PROCESS_SIZE), ByteSize::gib(1));
         assert_eq!(config.get(&IO_TMP_DIRS).to_string(), "/x,/y");
+    }
+
+    #[test]
+    fn set_values_round_trip_through_yaml() {
+        let config = Configuration::from_pairs([
+            ("taskmanager.memory.process.size", "1 g"),
+            ("io.tmp.dirs", "/x:/y"),
+            ("yarn.application.name", "it's a 'test': #1"),
+        ])
+        .unwrap();
+        let yaml = config.to_yaml();
+        assert!(!yaml.contains("numberOfTaskSlots"), "{yaml}");
+        let (_dir, search) = conf_dir(&yaml);
+        let read = Configuration::load_with(&search, &ConfigOverrides::default()).unwrap();
+        assert_eq!(read.get(&PROCESS_SIZE), ByteSize::gib(1));
+        assert_eq!(read.get(&IO_TMP_DIRS).to_string(), "/x,/y");
+        assert_eq!(
+            read.get(&YARN_APPLICATION_NAME).as_deref(),
+            Some("it's a 'test': #1")
+        );
+        assert_eq!(read.get(&NUMBER_OF_TASK_SLOTS), 1);
     }
 }

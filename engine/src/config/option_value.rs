@@ -9,6 +9,7 @@
 //! | [`Duration`] | `10 s`, `5 min`, `100ms` (see [`crate::config::duration`]) |
 //! | [`PathList`] | a YAML list, or paths separated by `,` or `:` |
 //! | `bool` | `true` or `false` |
+//! | `String` | any text (spaces around it are dropped) |
 //! | [`BatchShuffleMode`] | `ALL_EXCHANGES_BLOCKING` or `ALL_EXCHANGES_PIPELINED` |
 //! | `Option<T>` | as `T`; an option of this type has no fixed default |
 //!
@@ -114,6 +115,22 @@ impl OptionValue for bool {
 
     fn to_text(&self) -> Option<String> {
         Some(self.to_string())
+    }
+}
+
+impl OptionValue for String {
+    const FORM: &'static str = "a text";
+
+    fn parse_text(text: &str) -> Result<Self, &'static str> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("empty value");
+        }
+        Ok(text.to_owned())
+    }
+
+    fn to_text(&self) -> Option<String> {
+        Some(self.clone())
     }
 }
 

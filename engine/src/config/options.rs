@@ -6,6 +6,7 @@
 
 use std::ops::Bound;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use weir_memory::{ByteSize, PageSize};
 
@@ -174,6 +175,178 @@ pub static ALWAYS_CREATE_DIRECTORY: ConfigOption<bool> = ConfigOption {
           higher parallelisms, instead of a single file at the output path.",
 };
 
+pub static JOB_MANAGER_PROCESS_SIZE: ConfigOption<Option<ByteSize>> = ConfigOption {
+    key: "jobmanager.memory.process.size",
+    default: OptionDefault::Derived {
+        how: "taskmanager.memory.process.size: a per-job YARN cluster runs its job inside the \
+              ApplicationMaster, in local mode",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Memory of the ApplicationMaster container of `weir run -m yarn-cluster` (-yjm). The \
+          job runs inside it with the memory plan of taskmanager.memory.process.size, which \
+          must fit.",
+};
+
+pub static YARN_APPLICATION_NAME: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.application.name",
+    default: OptionDefault::Derived {
+        how: "\"Weir per-job cluster: <JOB>\"",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Name of the YARN application (-ynm).",
+};
+
+pub static YARN_APPLICATION_QUEUE: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.application.queue",
+    default: OptionDefault::Derived {
+        how: "the scheduler's default queue",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "YARN queue the application is submitted to (-yqu).",
+};
+
+pub static YARN_APPLICATION_TYPE: ConfigOption<String> = ConfigOption {
+    key: "yarn.application.type",
+    default: OptionDefault::Derived {
+        how: "Weir",
+        value: || "Weir".to_owned(),
+    },
+    range: ValueRange::ANY,
+    doc: "Application type shown by YARN (and used by `weir yarn list` to find Weir's \
+          applications).",
+};
+
+pub static YARN_APPLICATION_ATTEMPTS: ConfigOption<u32> = ConfigOption {
+    key: "yarn.application-attempts",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(100),
+    },
+    doc: "How many times YARN may start the ApplicationMaster (the job reruns from its start \
+          in a new attempt; its output is committed only when it succeeds). YARN caps it at \
+          yarn.resourcemanager.am.max-attempts.",
+};
+
+pub static YARN_APPMASTER_VCORES: ConfigOption<u32> = ConfigOption {
+    key: "yarn.appmaster.vcores",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(1024),
+    },
+    doc: "Virtual cores of the ApplicationMaster container.",
+};
+
+pub static YARN_STAGING_DIRECTORY: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.staging-directory",
+    default: OptionDefault::Derived {
+        how: "the user's home directory on fs.defaultFS (core-site.xml)",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Where the client uploads the weir binary (once per content), the configuration and \
+          ship files: an hdfs:// or file:// URI (file:// only where every node sees the same \
+          path).",
+};
+
+pub static YARN_SHIP_FILES: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.ship-files",
+    default: OptionDefault::Derived {
+        how: "nothing shipped",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Local files or directories, separated by ';', uploaded with the application and \
+          linked into the ApplicationMaster's working directory under their file names.",
+};
+
+pub static YARN_HEARTBEAT_INTERVAL: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.heartbeat.interval",
+    default: OptionDefault::Fixed(Duration::from_secs(5)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(10)),
+        max: Bound::Included(Duration::from_secs(600)),
+    },
+    doc: "Interval of the ApplicationMaster's heartbeat (allocate call) to the ResourceManager.",
+};
+
+pub static YARN_CONTAINER_REQUEST_HEARTBEAT_INTERVAL: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.heartbeat.container-request-interval",
+    default: OptionDefault::Fixed(Duration::from_millis(500)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(10)),
+        max: Bound::Included(Duration::from_secs(600)),
+    },
+    doc: "Heartbeat interval while container requests are outstanding.",
+};
+
+pub static YARN_RESOURCEMANAGER_ADDRESS: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.resourcemanager.address",
+    default: OptionDefault::Derived {
+        how: "yarn-site.xml in YARN_CONF_DIR or HADOOP_CONF_DIR (with RM HA: every rm-id)",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "host:port of the ResourceManager's client port, over yarn-site.xml; several \
+          addresses separated by ',' are tried in turn like RM HA.",
+};
+
+pub static YARN_RESOURCEMANAGER_SCHEDULER_ADDRESS: ConfigOption<Option<String>> = ConfigOption {
+    key: "yarn.resourcemanager.scheduler.address",
+    default: OptionDefault::Derived {
+        how: "yarn-site.xml in YARN_CONF_DIR or HADOOP_CONF_DIR",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "host:port of the ResourceManager's scheduler port, which the ApplicationMaster \
+          registers with, over yarn-site.xml.",
+};
+
+pub static YARN_CONNECT_TIMEOUT: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.resourcemanager.connect.timeout",
+    default: OptionDefault::Fixed(Duration::from_secs(2)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(10)),
+        max: Bound::Included(Duration::from_secs(600)),
+    },
+    doc: "How long one connection attempt to the ResourceManager may take.",
+};
+
+pub static YARN_CONNECT_MAX_WAIT: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.resourcemanager.connect.max-wait",
+    default: OptionDefault::Fixed(Duration::from_secs(10)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(10)),
+        max: Bound::Included(Duration::from_secs(3600)),
+    },
+    doc: "How long the client keeps retrying (and failing over between RM HA addresses) \
+          before it reports the ResourceManager unreachable (Hadoop waits 15 min by default).",
+};
+
+pub static YARN_CONNECT_RETRY_INTERVAL: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.resourcemanager.connect.retry-interval",
+    default: OptionDefault::Fixed(Duration::from_millis(500)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(1)),
+        max: Bound::Included(Duration::from_secs(600)),
+    },
+    doc: "Pause between attempts to reach the ResourceManager.",
+};
+
+pub static YARN_RPC_TIMEOUT: ConfigOption<Duration> = ConfigOption {
+    key: "yarn.resourcemanager.rpc-timeout",
+    default: OptionDefault::Fixed(Duration::from_secs(60)),
+    range: ValueRange {
+        min: Bound::Included(Duration::from_millis(10)),
+        max: Bound::Included(Duration::from_secs(3600)),
+    },
+    doc: "How long one call to the ResourceManager or a NodeManager may take.",
+};
+
 fn system_temp_dir() -> PathBuf {
     std::env::temp_dir()
 }
@@ -197,6 +370,22 @@ pub static ALL_OPTIONS: &[&dyn OptionDescriptor] = &[
     &BATCH_SHUFFLE_MODE,
     &OVERWRITE_FILES,
     &ALWAYS_CREATE_DIRECTORY,
+    &JOB_MANAGER_PROCESS_SIZE,
+    &YARN_APPLICATION_NAME,
+    &YARN_APPLICATION_QUEUE,
+    &YARN_APPLICATION_TYPE,
+    &YARN_APPLICATION_ATTEMPTS,
+    &YARN_APPMASTER_VCORES,
+    &YARN_STAGING_DIRECTORY,
+    &YARN_SHIP_FILES,
+    &YARN_HEARTBEAT_INTERVAL,
+    &YARN_CONTAINER_REQUEST_HEARTBEAT_INTERVAL,
+    &YARN_RESOURCEMANAGER_ADDRESS,
+    &YARN_RESOURCEMANAGER_SCHEDULER_ADDRESS,
+    &YARN_CONNECT_TIMEOUT,
+    &YARN_CONNECT_MAX_WAIT,
+    &YARN_CONNECT_RETRY_INTERVAL,
+    &YARN_RPC_TIMEOUT,
 ];
 
 /// The option with this exact key.
