@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -285,7 +286,8 @@ final class UnmanagedAmScenario {
     NMClient nm = null;
     try {
       register(options, report, yarn, launched, amrm);
-      Map<ContainerId, Container> containers = allocate(options, report, amrm);
+      Set<ContainerId> released = new HashSet<>();
+      Map<ContainerId, Container> containers = allocate(options, report, amrm, released);
       checkContainers(report, launched, containers, nmTokens, user);
 
       nm = NMClient.createNMClient();
@@ -296,7 +298,7 @@ final class UnmanagedAmScenario {
       nm.cleanupRunningContainersOnStop(false);
       Map<ContainerId, Role> roles = startContainers(report, nm, containers);
       stopSleeper(options, report, nm, containers, roles);
-      awaitCompletion(options, report, amrm, roles);
+      awaitCompletion(options, report, amrm, roles, released);
       checkLogDirs(options, report, launched.appId, roles);
       unregister(options, report, yarn, launched, amrm);
     } finally {
@@ -331,10 +333,11 @@ final class UnmanagedAmScenario {
   /**
    * Asks for {@link #CONTAINERS} containers and heartbeats until they are allocated, removing
    * each matched request (so the next ask carries the remaining count, finally 0), then checks
-   * that no further container arrives.
+   * that no further container arrives. Surplus containers are released and added to
+   * {@code released}.
    */
   private static Map<ContainerId, Container> allocate(Options options, Report report,
-      AMRMClient<ContainerRequest> amrm) throws Exception {
+      AMRMClient<ContainerRequest> amrm, Set<ContainerId> released) throws Exception {
     Resource capability = Resource.newInstance(options.containerMemoryMb, 1);
     for (int i = 0; i < CONTAINERS; i++) {
       amrm.addContainerRequest(new ContainerRequest(capability, null, null, PRIORITY));
@@ -368,6 +371,7 @@ final class UnmanagedAmScenario {
     List<ContainerId> extra = new ArrayList<>(allocated.keySet()).subList(CONTAINERS, allocated.size());
     for (ContainerId id : extra) {
       amrm.releaseAssignedContainer(id);
+      released.add(id);
     }
     report.check("no-over-allocation", allocated.size() == CONTAINERS && problems.isEmpty(),
         EXTRA_HEARTBEATS + " more heartbeat(s), no further container",
@@ -489,9 +493,13 @@ final class UnmanagedAmScenario {
     report.pass("stop-container", target.getId().toString());
   }
 
-  /** Heartbeats until every started container has exactly one completed status. */
+  /**
+   * Heartbeats until every started container has exactly one completed status. Statuses of
+   * {@code released} (surplus) containers are expected and ignored.
+   */
   private static void awaitCompletion(Options options, Report report,
-      AMRMClient<ContainerRequest> amrm, Map<ContainerId, Role> roles) throws Exception {
+      AMRMClient<ContainerRequest> amrm, Map<ContainerId, Role> roles, Set<ContainerId> released)
+      throws Exception {
     Map<ContainerId, ContainerStatus> completed = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
     long deadline = System.nanoTime() + options.timeout.toNanos();
@@ -500,6 +508,8 @@ final class UnmanagedAmScenario {
       for (ContainerStatus s : response.getCompletedContainersStatuses()) {
         if (s.getContainerId() == null) {
           problems.add("completed status without container_id: " + s);
+        } else if (released.contains(s.getContainerId())) {
+          continue;
         } else if (!roles.containsKey(s.getContainerId())) {
           problems.add("completed status of unknown container " + s.getContainerId());
         } else if (completed.putIfAbsent(s.getContainerId(), s) != null) {
