@@ -20,6 +20,8 @@ final class Apps {
   /** The application type of every conformance application (filtering is checked on it). */
   static final String APPLICATION_TYPE = "WEIR-CONFORMANCE";
   static final Duration REPORT_POLL_INTERVAL = Duration.ofMillis(200);
+  /** How long a final report may lack its final diagnostics; see {@link #settled}. */
+  static final Duration DIAGNOSTICS_GRACE = Duration.ofSeconds(5);
   static final EnumSet<YarnApplicationState> FINAL_STATES =
       EnumSet.of(YarnApplicationState.FINISHED, YarnApplicationState.FAILED,
           YarnApplicationState.KILLED);
@@ -63,6 +65,30 @@ final class Apps {
       throw new Report.ScenarioAborted(check);
     }
     return outcome.last;
+  }
+
+  /**
+   * A condition for report polling: {@code reached} holds and either {@code complete} holds too
+   * or {@code reached} has held for {@code grace}. A Hadoop RM may show the final state a moment
+   * before the final diagnostics; the grace waits for them without waiting the whole time-out
+   * for a server that never sends them (the caller checks {@code complete} itself).
+   */
+  static Predicate<ApplicationReport> settled(Predicate<ApplicationReport> reached,
+      Predicate<ApplicationReport> complete, Duration grace) {
+    long[] firstReachedNanos = {0};
+    return r -> {
+      if (!reached.test(r)) {
+        return false;
+      }
+      if (complete.test(r)) {
+        return true;
+      }
+      long now = System.nanoTime();
+      if (firstReachedNanos[0] == 0) {
+        firstReachedNanos[0] = now;
+      }
+      return now - firstReachedNanos[0] >= grace.toNanos();
+    };
   }
 
   /** The fields of a report that the checks look at, on one line. */

@@ -196,7 +196,10 @@ final class ClientScenario {
     report.pass("kill-application",
         "is_kill_completed after " + (System.nanoTime() - start) / 1_000_000 + " ms");
     ApplicationReport killed = Apps.waitForReport(report, "report-killed", yarn, appId,
-        "state KILLED", r -> r.getYarnApplicationState() == YarnApplicationState.KILLED,
+        "state KILLED", Apps.settled(
+            r -> r.getYarnApplicationState() == YarnApplicationState.KILLED,
+            r -> r.getDiagnostics() != null && r.getDiagnostics().contains(KILL_MESSAGE),
+            Apps.DIAGNOSTICS_GRACE),
         options.timeout);
     StringBuilder problems = new StringBuilder();
     if (killed.getFinalApplicationStatus() != FinalApplicationStatus.KILLED) {

@@ -198,8 +198,11 @@ final class UnmanagedAmScenario {
         return null;
       });
       ApplicationReport finished = Apps.waitForReport(report, "report-finished-failed", yarn,
-          launched.appId, "state FINISHED",
-          r -> Apps.FINAL_STATES.contains(r.getYarnApplicationState()), options.timeout);
+          launched.appId, "a final state", Apps.settled(
+              r -> Apps.FINAL_STATES.contains(r.getYarnApplicationState()),
+              r -> r.getFinalApplicationStatus() != FinalApplicationStatus.UNDEFINED,
+              Apps.DIAGNOSTICS_GRACE),
+          options.timeout);
       report.check("report-finished-failed",
           finished.getYarnApplicationState() == YarnApplicationState.FINISHED
               && finished.getFinalApplicationStatus() == FinalApplicationStatus.FAILED,
@@ -288,7 +291,7 @@ final class UnmanagedAmScenario {
       register(options, report, yarn, launched, amrm);
       Set<ContainerId> released = new HashSet<>();
       Map<ContainerId, Container> containers = allocate(options, report, amrm, released);
-      checkContainers(report, launched, containers, nmTokens, user);
+      checkContainers(report, launched, containers, nmTokens, user, options.containerMemoryMb);
 
       nm = NMClient.createNMClient();
       nm.setNMTokenCache(nmTokens);
@@ -409,7 +412,8 @@ final class UnmanagedAmScenario {
   }
 
   private static void checkContainers(Report report, Launched launched,
-      Map<ContainerId, Container> containers, NMTokenCache nmTokens, String user) {
+      Map<ContainerId, Container> containers, NMTokenCache nmTokens, String user,
+      int askedMemoryMb) {
     List<String> problems = new ArrayList<>();
     Map<NodeId, String> nodeProblems = new HashMap<>();
     for (Container c : containers.values()) {
@@ -424,8 +428,10 @@ final class UnmanagedAmScenario {
       if (Apps.isBlank(c.getNodeHttpAddress())) {
         problems.add(prefix + "node_http_address missing");
       }
-      if (c.getResource().getMemorySize() < 1 || c.getResource().getVirtualCores() < 1) {
-        problems.add(prefix + "resource " + c.getResource());
+      // The scheduler normalizes a request up to its allocation increment, never down.
+      if (c.getResource().getMemorySize() < askedMemoryMb || c.getResource().getVirtualCores() < 1) {
+        problems.add(prefix + "resource " + c.getResource() + " is less than asked for (<memory:"
+            + askedMemoryMb + ", vCores:1>)");
       }
       if (!PRIORITY.equals(c.getPriority())) {
         problems.add(prefix + "priority " + c.getPriority() + " (want the request's, 1)");
@@ -583,8 +589,12 @@ final class UnmanagedAmScenario {
       return null;
     });
     report.pass("unregister", "is_unregistered after " + (System.nanoTime() - start) / 1_000_000 + " ms");
-    ApplicationReport finished = Apps.waitForReport(report, "report-finished", yarn, launched.appId,
-        "a final state", r -> Apps.FINAL_STATES.contains(r.getYarnApplicationState()),
+    ApplicationReport finished = Apps.waitForReport(report, "report-finished", yarn,
+        launched.appId, "a final state", Apps.settled(
+            r -> Apps.FINAL_STATES.contains(r.getYarnApplicationState()),
+            r -> r.getDiagnostics() != null && r.getDiagnostics().contains(UNREGISTER_MESSAGE)
+                && r.getFinalApplicationStatus() != FinalApplicationStatus.UNDEFINED,
+            Apps.DIAGNOSTICS_GRACE),
         options.timeout);
     List<String> problems = new ArrayList<>();
     if (finished.getYarnApplicationState() != YarnApplicationState.FINISHED
