@@ -78,6 +78,8 @@ pub struct AllocatedContainer {
 }
 
 /// What to do with an allocated container.
+// Decisions live for one callback; boxing the launch context would only burden the handler.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ContainerLaunchDecision {
     /// Start it on its NodeManager with this launch context.
@@ -547,7 +549,7 @@ impl ApplicationMaster {
         let response = match result {
             Ok(AllocateOutcome::Allocated(response)) => response,
             Ok(AllocateOutcome::Reregistered(registration)) => {
-                self.after_reregister(registration);
+                self.after_reregister(*registration);
                 return Ok(Heartbeat::Continue { soon: true });
             }
             Err(error) if error.remote_class() == Some(APPLICATION_ATTEMPT_NOT_FOUND) => {

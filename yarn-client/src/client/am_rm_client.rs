@@ -62,7 +62,7 @@ pub enum AllocateOutcome {
     /// The RM no longer knew the attempt was registered; the client registered again (response
     /// id back to 0). The RM forgot every ask: re-send the whole ask table, pending releases and
     /// blacklist with the next allocate.
-    Reregistered(RegisterResponse),
+    Reregistered(Box<RegisterResponse>),
 }
 
 /// Timing of the AM-RM conversation.
@@ -200,7 +200,6 @@ impl AmRmClient {
             host: Some(registration.host),
             rpc_port: Some(registration.rpc_port),
             tracking_url: Some(registration.tracking_url),
-            ..Default::default()
         };
         let response: RegisterApplicationMasterResponseProto =
             self.proxy.call(METHOD, &request).await?;
@@ -234,7 +233,7 @@ impl AmRmClient {
                     attempt = %self.attempt_id,
                     "the ResourceManager lost the registration ({error}); registering again"
                 );
-                return Ok(AllocateOutcome::Reregistered(self.register_again().await?));
+                return Ok(AllocateOutcome::Reregistered(Box::new(self.register_again().await?)));
             }
             Err(error) => return Err(error),
         };

@@ -98,7 +98,10 @@ impl NodeState {
 
     /// Parses the name, with or without `NS_`, case-insensitively.
     pub fn from_name(name: &str) -> Option<NodeState> {
-        let name = name.strip_prefix("NS_").unwrap_or(name);
+        let name = match name.get(..3) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("NS_") => &name[3..],
+            _ => name,
+        };
         NodeState::ALL
             .into_iter()
             .find(|state| state.name().eq_ignore_ascii_case(name))

@@ -112,7 +112,6 @@ impl NmClient {
             start_container_request: vec![StartContainerRequestProto {
                 container_launch_context: Some(launch_context),
                 container_token: container.container_token.clone(),
-                ..Default::default()
             }],
         };
         let response: StartContainersResponseProto = proxy.call(METHOD, &request).await?;
@@ -157,7 +156,7 @@ impl NmClient {
             .status
             .into_iter()
             .find(|status| status.container_id.as_ref() == Some(&wanted))
-            .ok_or_else(|| YarnError::MissingResponseField {
+            .ok_or(YarnError::MissingResponseField {
                 address: node,
                 method: METHOD,
                 field: "status",
@@ -240,7 +239,7 @@ fn confirm_succeeded(
     container_id: ContainerId,
 ) -> Result<(), YarnError> {
     let wanted = container_id.to_proto();
-    if succeeded.iter().any(|id| *id == wanted) {
+    if succeeded.contains(&wanted) {
         Ok(())
     } else {
         Err(YarnError::MalformedResponseField {
