@@ -174,15 +174,15 @@ impl FakeScheduler {
         let request = AllocateRequestProto::decode(request)
             .map_err(|e| RemoteException::new("java.io.IOException", e.to_string()))?;
         let mut state = self.state();
+        let response_id = request.response_id.unwrap_or(0);
+        state.allocates.push(request);
+        state.allocate_times.push(Instant::now());
         if !state.registered {
             return Err(RemoteException::new(
                 NOT_REGISTERED,
                 "AM is not registered for known application attempt",
             ));
         }
-        let response_id = request.response_id.unwrap_or(0);
-        state.allocates.push(request);
-        state.allocate_times.push(Instant::now());
         if response_id + 1 == state.last_response_id {
             if let Some(cached) = &state.last_response {
                 return Ok(cached.encode_to_vec());
