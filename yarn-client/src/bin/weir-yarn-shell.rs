@@ -94,8 +94,8 @@ struct SubmitArgs {
     /// Application name.
     #[arg(long, default_value = "weir-yarn-shell")]
     name: String,
-    /// Staging directory URI (`file:///tmp/staging`, `hdfs://nn:8020/user/me`); default: the
-    /// Hadoop configuration's default file system and the user's home.
+    /// Staging directory (`file:///tmp/staging`, `hdfs://nn:8020/user/me`; a bare path is on
+    /// fs.defaultFS); default: the user's home directory on fs.defaultFS.
     #[arg(long)]
     staging_dir: Option<String>,
     /// ResourceManager client address(es) host:port; default: yarn-site.xml.
@@ -194,17 +194,16 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     )?;
     println!("application {application_id}: created");
 
-    let staging_dir = match (&args.staging_dir, &conf) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(conf)) => format!("{}/user/{user}", conf.default_fs().trim_end_matches('/')),
-        (None, None) => bail!("no --staging-dir and no Hadoop configuration to derive it from"),
+    // A staging dir with a scheme needs no default file system; a bare path is on fs.defaultFS.
+    let default_fs = match &conf {
+        Some(conf) => conf.default_fs(),
+        None => "file:///".to_string(),
     };
     let executable = std::env::current_exe().context("locating this executable")?;
-    let stager = Stager::for_application(&staging_dir, &user, &application_id.to_string())
-        .await
-        .with_context(|| format!("opening the staging directory {staging_dir}"))?;
+    let stager = Stager::open(args.staging_dir.as_deref(), &default_fs, &user, application_id)
+        .context("opening the staging directory")?;
     let executable_resource = stager
-        .upload_file(&executable, EXECUTABLE_LINK)
+        .upload_binary(&executable)
         .await
         .with_context(|| format!("staging {}", executable.display()))?;
 
@@ -264,11 +263,11 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         _ = tokio::signal::ctrl_c() => {
             eprintln!("application {application_id}: interrupted; killing it");
             client.kill_application(application_id, "killed by weir-yarn-shell (interrupted)").await?;
-            let _ = stager.delete().await;
+            let _ = stager.cleanup().await;
             return Ok(ExitCode::from(130));
         }
     };
-    if let Err(error) = stager.delete().await {
+    if let Err(error) = stager.cleanup().await {
         eprintln!("warning: could not delete the staging files: {error}");
     }
     let report = report?;

@@ -183,10 +183,10 @@ impl FakeScheduler {
                 "AM is not registered for known application attempt",
             ));
         }
-        if response_id + 1 == state.last_response_id {
-            if let Some(cached) = &state.last_response {
-                return Ok(cached.encode_to_vec());
-            }
+        if response_id + 1 == state.last_response_id
+            && let Some(cached) = &state.last_response
+        {
+            return Ok(cached.encode_to_vec());
         }
         if response_id != state.last_response_id {
             return Err(RemoteException::new(
@@ -401,19 +401,19 @@ impl RpcService for FakeNodeManager {
                     let id_proto = id.to_proto();
                     if let Some((class_name, message)) = state.refuse.get(&id).cloned() {
                         response.failed_requests.push(exception(&id_proto, &class_name, &message));
-                    } else if state.started.contains_key(&id) {
+                    } else if let std::collections::hash_map::Entry::Vacant(entry) = state.started.entry(id) {
+                        let command = start
+                            .container_launch_context
+                            .map(|clc| clc.command)
+                            .unwrap_or_default();
+                        entry.insert(command);
+                        response.succeeded_requests.push(id_proto);
+                    } else {
                         response.failed_requests.push(exception(
                             &id_proto,
                             "org.apache.hadoop.yarn.exceptions.YarnException",
                             "Container already started",
                         ));
-                    } else {
-                        let command = start
-                            .container_launch_context
-                            .map(|clc| clc.command)
-                            .unwrap_or_default();
-                        state.started.insert(id, command);
-                        response.succeeded_requests.push(id_proto);
                     }
                 }
                 Ok(response.encode_to_vec())
