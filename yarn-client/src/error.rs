@@ -21,6 +21,85 @@ pub enum YarnError {
     #[error("configuration key '{key}': {detail}")]
     ConfigValue { key: String, detail: String },
     // ---- ipc and tokens (ipc/, token.rs) ----
+    /// A TCP connection to an IPC server could not be opened (refused, unreachable, timed out,
+    /// or the host name does not resolve).
+    #[error("cannot connect to IPC server {address}: {source}")]
+    Connect {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An established IPC connection failed: end of stream, a read or write error, or a
+    /// connection that an earlier failure already closed. Calls in flight fail with this.
+    #[error("IPC connection to {address} is closed: {reason}")]
+    ConnectionClosed { address: String, reason: String },
+    /// The peer sent bytes that are not valid Hadoop IPC (bad frame, bad varint, a message that
+    /// does not decode, an unexpected call id or state, a frame above the size limit).
+    #[error("malformed Hadoop IPC data from {address}: {detail}")]
+    IpcProtocol { address: String, detail: String },
+    /// SASL negotiation failed on our side (no usable mechanism offered, a malformed
+    /// DIGEST-MD5 challenge, a server whose rspauth does not verify, an unsupported QOP).
+    #[error("SASL authentication with {address} failed: {detail}")]
+    Sasl { address: String, detail: String },
+    /// The server answered a call with an ERROR response: the Java exception class and message
+    /// are kept verbatim. The connection stays usable.
+    #[error("{method} on {address} failed with {class_name}: {message}")]
+    Remote {
+        address: String,
+        method: String,
+        class_name: String,
+        message: String,
+    },
+    /// The server sent a FATAL response (authentication refused, bad header, unknown protocol)
+    /// and closed the connection. `class_name` and `message` are the server's, verbatim.
+    #[error("IPC server {address} rejected the connection with {class_name}: {message}")]
+    ConnectionRejected {
+        address: String,
+        class_name: String,
+        message: String,
+    },
+    /// A call got no response within the call timeout. The connection stays usable; a late
+    /// response is discarded.
+    #[error("{method} on {address} timed out after {timeout_ms} ms")]
+    CallTimeout {
+        address: String,
+        method: String,
+        timeout_ms: u64,
+    },
+    /// A fail-over proxy ran out of time: every address it tried failed.
+    #[error(
+        "{method} failed on every address tried ({}) within {max_wait_ms} ms; last error: {last}",
+        addresses.join(", ")
+    )]
+    FailoverExhausted {
+        method: String,
+        addresses: Vec<String>,
+        max_wait_ms: u64,
+        last: Box<YarnError>,
+    },
+    /// The IPC server could not listen on its address.
+    #[error("cannot bind IPC server to {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A Hadoop credentials (token storage) file or buffer that is malformed.
+    #[error(
+        "credentials {}: {detail}",
+        path.as_ref().map_or_else(|| "buffer".to_string(), |p| format!("file {}", p.display()))
+    )]
+    Credentials {
+        path: Option<PathBuf>,
+        detail: String,
+    },
+    /// A credentials file that cannot be read or written.
+    #[error("credentials file {}: {source}", path.display())]
+    CredentialsIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     // ---- staging (staging/) ----
     // ---- client, am (client/, am/) ----
     // ---- mini cluster (mini_cluster/) ----

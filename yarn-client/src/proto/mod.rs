@@ -1,1 +1,4 @@
 //! (being written)
+
+/// `hadoop.common`: IPC headers, SASL, connection context, tokens and credentials.
+pub mod hadoop_common;
