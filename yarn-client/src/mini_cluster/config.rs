@@ -43,6 +43,9 @@ pub struct MiniYarnConfig {
     pub am_max_attempts: i32,
     /// `yarn.nodemanager.pmem-check-enabled` (default true).
     pub pmem_check: bool,
+    /// `yarn.nodemanager.vmem-check-enabled` (default false here; YARN's default is true,
+    /// test clusters usually turn it off because of glibc arenas, yarn-protocol.md §4.4).
+    pub vmem_check: bool,
     /// `yarn.nodemanager.container-monitor.interval-ms` (default 3 s; tests use 100–200 ms).
     pub monitor_interval: Duration,
     /// `yarn.am.liveness-monitor.expiry-interval-ms`: an attempt whose AM has not called the
@@ -83,6 +86,7 @@ impl Default for MiniYarnConfig {
             nm_port: 0,
             am_max_attempts: 2,
             pmem_check: true,
+            vmem_check: false,
             monitor_interval: Duration::from_secs(3),
             am_liveness_expiry: Duration::from_secs(600),
             container_allocation_expiry: Duration::from_secs(600),

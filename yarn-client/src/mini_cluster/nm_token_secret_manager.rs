@@ -9,13 +9,11 @@
 //!   SASL user  = the attempt id string
 //! ```
 
-use std::sync::Arc;
-
 use prost::Message;
 
 use crate::error::YarnError;
 use crate::ids::ApplicationAttemptId;
-use crate::ipc::server::{TokenVerifier, VerifiedToken};
+use crate::ipc::server::VerifiedToken;
 use crate::mini_cluster::secret_manager::{random_key_id, MasterKey};
 use crate::proto::security_tokens::NMTokenIdentifierProto;
 use crate::proto::yarn_records::NodeIdProto;
@@ -101,40 +99,25 @@ impl NmTokenSecretManager {
         })
     }
 
-    /// The SASL verifier of the NodeManager at `node` (`host:port`).
-    pub fn verifier_for_node(self: &Arc<Self>, node: String) -> NodeNmTokenVerifier {
-        NodeNmTokenVerifier {
-            manager: Arc::clone(self),
-            node,
-        }
-    }
-}
-
-/// Checks NMTokens presented to one NodeManager.
-#[derive(Debug)]
-pub struct NodeNmTokenVerifier {
-    manager: Arc<NmTokenSecretManager>,
-    node: String,
-}
-
-impl TokenVerifier for NodeNmTokenVerifier {
-    fn verify(&self, identifier: &[u8]) -> Result<VerifiedToken, String> {
-        let identity = NmTokenSecretManager::decode_identifier(identifier)?;
-        if identity.key_id != self.manager.key.key_id() {
+    /// Checks an NMToken presented to the NodeManager at `node` (`host:port`): our key, this
+    /// node. Returns the SASL password and user.
+    pub fn verify_for_node(&self, identifier: &[u8], node: &str) -> Result<VerifiedToken, String> {
+        let identity = Self::decode_identifier(identifier)?;
+        if identity.key_id != self.key.key_id() {
             return Err(format!(
                 "Given NMToken for application : {} seems to have been generated illegally.",
                 identity.attempt
             ));
         }
-        if identity.node != self.node {
+        if identity.node != node {
             return Err(format!(
                 "Given NMToken for application : {} is not valid for current node manager.\
                  expected : {} found : {}",
-                identity.attempt, self.node, identity.node
+                identity.attempt, node, identity.node
             ));
         }
         Ok(VerifiedToken {
-            password: self.manager.key.password(identifier),
+            password: self.key.password(identifier),
             user: identity.attempt.to_string(),
         })
     }
@@ -157,19 +140,17 @@ mod tests {
 
     #[test]
     fn token_verifies_on_its_node_only() {
-        let manager = Arc::new(NmTokenSecretManager::new().unwrap());
+        let manager = NmTokenSecretManager::new().unwrap();
         let token = manager.create_token(&attempt(), "127.0.0.1", 4000, "alice");
         assert_eq!(token.service, "127.0.0.1:4000");
         assert_eq!(token.kind, "NMToken");
         let verified = manager
-            .verifier_for_node("127.0.0.1:4000".into())
-            .verify(&token.identifier)
+            .verify_for_node(&token.identifier, "127.0.0.1:4000")
             .unwrap();
         assert_eq!(verified.password, token.password);
         assert_eq!(verified.user, "appattempt_1700000000000_0009_000001");
         let err = manager
-            .verifier_for_node("127.0.0.1:4001".into())
-            .verify(&token.identifier)
+            .verify_for_node(&token.identifier, "127.0.0.1:4001")
             .unwrap_err();
         assert!(err.contains("is not valid for current node manager"), "{err}");
         let identity = NmTokenSecretManager::decode_identifier(&token.identifier).unwrap();
@@ -178,15 +159,12 @@ mod tests {
 
     #[test]
     fn token_of_another_cluster_is_rejected() {
-        let ours = Arc::new(NmTokenSecretManager::new().unwrap());
+        let ours = NmTokenSecretManager::new().unwrap();
         let theirs = NmTokenSecretManager::new().unwrap();
         let token = theirs.create_token(&attempt(), "127.0.0.1", 4000, "alice");
         // Key ids are random, so a foreign token fails on the key id or, if the ids happen to
         // match, produces a different password.
-        match ours
-            .verifier_for_node("127.0.0.1:4000".into())
-            .verify(&token.identifier)
-        {
+        match ours.verify_for_node(&token.identifier, "127.0.0.1:4000") {
             Err(e) => assert!(e.contains("generated illegally"), "{e}"),
             Ok(v) => assert_ne!(v.password, token.password),
         }

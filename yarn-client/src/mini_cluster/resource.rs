@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::proto::yarn_records::ResourceProto;
+
 /// Memory (MiB) and virtual cores of a container or node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Resource {
@@ -18,6 +20,19 @@ pub struct Resource {
 impl Resource {
     pub const fn new(memory_mb: i64, vcores: i32) -> Self {
         Resource { memory_mb, vcores }
+    }
+
+    /// From the wire form (absent fields read as 0, like Java's getters).
+    pub fn from_proto(proto: &ResourceProto) -> Resource {
+        Resource::new(proto.memory.unwrap_or(0), proto.virtual_cores.unwrap_or(0))
+    }
+
+    pub fn to_proto(&self) -> ResourceProto {
+        ResourceProto {
+            memory: Some(self.memory_mb),
+            virtual_cores: Some(self.vcores),
+            resource_value_map: Vec::new(),
+        }
     }
 
     /// Whether `other` fits into `self` (memory only, as the memory-only calculator decides).

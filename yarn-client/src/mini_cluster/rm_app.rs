@@ -182,6 +182,10 @@ pub struct RmContainer {
     pub allocation_request_id: i64,
     pub is_am_container: bool,
     pub allocated_at: Instant,
+    /// Allocation time, ms since the epoch.
+    pub allocated_at_ms: i64,
+    /// The container token minted at allocation (handed to the AM in `ContainerProto`).
+    pub container_token: Token,
     /// The AM has pulled it (or the RM launched it, for an AM container).
     pub acquired: bool,
     /// The NM reported it started.

@@ -312,6 +312,11 @@ impl Scheduler {
         }
     }
 
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Used resources and container count of a node.
     pub fn node_usage(&self, node: usize) -> (Resource, usize) {
         self.nodes
