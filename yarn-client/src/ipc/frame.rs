@@ -252,6 +252,11 @@ impl<'a> FramePayload<'a> {
         Ok(self.bytes.split_to(length))
     }
 
+    /// The bytes not consumed yet.
+    pub fn into_remaining(self) -> Bytes {
+        self.bytes
+    }
+
     /// Whether every byte of the frame has been consumed.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()

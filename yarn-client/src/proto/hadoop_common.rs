@@ -86,6 +86,17 @@ pub mod rpc_request_header_proto {
         RpcContinuationPacket = 1,
         RpcCloseConnection = 2,
     }
+
+    impl OperationProto {
+        /// The proto enum value name, as Java prints it.
+        pub fn as_str_name(self) -> &'static str {
+            match self {
+                OperationProto::RpcFinalPacket => "RPC_FINAL_PACKET",
+                OperationProto::RpcContinuationPacket => "RPC_CONTINUATION_PACKET",
+                OperationProto::RpcCloseConnection => "RPC_CLOSE_CONNECTION",
+            }
+        }
+    }
 }
 
 /// The header in front of every server → client message.
@@ -178,6 +189,20 @@ pub mod rpc_sasl_proto {
         Challenge = 3,
         Response = 4,
         Wrap = 5,
+    }
+
+    impl SaslState {
+        /// The proto enum value name, as Java prints it.
+        pub fn as_str_name(self) -> &'static str {
+            match self {
+                SaslState::Success => "SUCCESS",
+                SaslState::Negotiate => "NEGOTIATE",
+                SaslState::Initiate => "INITIATE",
+                SaslState::Challenge => "CHALLENGE",
+                SaslState::Response => "RESPONSE",
+                SaslState::Wrap => "WRAP",
+            }
+        }
     }
 
     /// One authentication method a server offers (`NEGOTIATE`) or a client picks (`INITIATE`,
