@@ -283,6 +283,9 @@ pub struct ContainerReportProto {
         default = "Guaranteed"
     )]
     pub execution_type: Option<i32>,
+    /// Docker port mappings (3.x).
+    #[prost(string, optional, tag = "13")]
+    pub exposed_ports: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
