@@ -10,6 +10,8 @@
 //!                               ──► NodeManager::start_container_for_rm(container token)
 //! ```
 
+use std::sync::Arc;
+
 use crate::ids::ApplicationAttemptId;
 use crate::mini_cluster::nm_token_secret_manager::NmTokenIdentity;
 use crate::mini_cluster::node_manager::NodeManager;
@@ -31,7 +33,7 @@ impl ResourceManager {
         &self,
         app: &RmApp,
         attempt_id: &ApplicationAttemptId,
-        node: &NodeManager,
+        node: &Arc<NodeManager>,
     ) -> Result<(), YarnException> {
         let attempt = app
             .attempts

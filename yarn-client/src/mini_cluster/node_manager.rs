@@ -79,9 +79,7 @@ pub struct NodeManagerConfig {
 
 #[derive(Debug)]
 struct NmContainer {
-    user: String,
     resource: Resource,
-    log_dir: PathBuf,
     app_dir: PathBuf,
     /// Set once the launcher accepted the spec.
     running: Option<RunningContainer>,
@@ -298,9 +296,7 @@ impl NodeManager {
         state.containers.insert(
             id,
             NmContainer {
-                user: user.clone(),
                 resource: identity.resource,
-                log_dir: log_dir.clone(),
                 app_dir: app_dir.clone(),
                 running: None,
                 pending_stop: None,

@@ -41,9 +41,7 @@ use crate::mini_cluster::rm_app::{
     self, exit_status, AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer,
 };
 use crate::mini_cluster::scheduler::{Placement, Scheduler};
-use crate::mini_cluster::yarn_exception::{
-    YarnException, INVALID_RESOURCE_REQUEST, YARN_EXCEPTION,
-};
+use crate::mini_cluster::yarn_exception::{YarnException, INVALID_RESOURCE_REQUEST};
 use crate::proto::yarn_records::ApplicationSubmissionContextProto;
 
 /// Longest application type YARN keeps (`YarnConfiguration.APPLICATION_TYPE_LENGTH`).
@@ -815,11 +813,6 @@ impl ResourceManager {
         (shortest / 10).clamp(Duration::from_millis(20), Duration::from_secs(1))
     }
 
-    /// The NodeManager a container was placed on.
-    pub(super) fn node(&self, index: usize) -> Option<&Arc<NodeManager>> {
-        self.nodes.get(index)
-    }
-
     /// The state of an application as clients see it (tests).
     pub fn application_state(&self, app_id: &ApplicationId) -> Option<AppState> {
         self.lock().apps.get(app_id).map(|a| a.state)
@@ -832,11 +825,6 @@ impl ResourceManager {
             .get(app_id)
             .map(|a| a.attempts.values().map(|at| at.id).collect())
             .unwrap_or_default()
-    }
-
-    /// A plain `YarnException` for states the RM cannot serve.
-    pub(super) fn illegal(message: String) -> YarnException {
-        YarnException::new(YARN_EXCEPTION, message)
     }
 
     /// Fails every application that is not final, for shutdown.
