@@ -58,11 +58,17 @@ async fn managed_am_registers_with_its_token_file_and_unregisters() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !tokens.exists() {
-        assert!(Instant::now() < deadline, "the AM did not copy its token file");
+        assert!(
+            Instant::now() < deadline,
+            "the AM did not copy its token file"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let credentials = Credentials::read_file(&tokens).unwrap();
-    let amrm = credentials.token_of_kind(AMRM_TOKEN_KIND).unwrap().to_proto();
+    let amrm = credentials
+        .token_of_kind(AMRM_TOKEN_KIND)
+        .unwrap()
+        .to_proto();
 
     let am = test.scheduler(&amrm).await.unwrap();
     let _: RegisterApplicationMasterResponseProto = am
@@ -127,7 +133,11 @@ async fn managed_am_registers_with_its_token_file_and_unregisters() {
     };
     let first: FinishApplicationMasterResponseProto =
         am.call("finishApplicationMaster", &finish).await.unwrap();
-    assert_eq!(first.is_unregistered, Some(false), "a managed AM must retry");
+    assert_eq!(
+        first.is_unregistered,
+        Some(false),
+        "a managed AM must retry"
+    );
     let second: FinishApplicationMasterResponseProto =
         am.call("finishApplicationMaster", &finish).await.unwrap();
     assert_eq!(second.is_unregistered, Some(true));
@@ -138,7 +148,10 @@ async fn managed_am_registers_with_its_token_file_and_unregisters() {
         Some(FinalApplicationStatusProto::AppSucceeded as i32)
     );
     assert_eq!(finished.diagnostics.as_deref(), Some("job done"));
-    assert_eq!(finished.original_tracking_url.as_deref(), Some("http://history/"));
+    assert_eq!(
+        finished.original_tracking_url.as_deref(),
+        Some("http://history/")
+    );
     assert_eq!(
         test.cluster.running_container_pids().len(),
         2,
@@ -147,9 +160,11 @@ async fn managed_am_registers_with_its_token_file_and_unregisters() {
 
     // The AM exits: the application is over and its leftover container is killed.
     std::fs::write(&done, b"").unwrap();
-    wait_until("every container process gone", Duration::from_secs(10), || {
-        pids.iter().all(|pid| !process_alive(*pid))
-    })
+    wait_until(
+        "every container process gone",
+        Duration::from_secs(10),
+        || pids.iter().all(|pid| !process_alive(*pid)),
+    )
     .await;
     wait_until("no live containers", Duration::from_secs(5), || {
         test.cluster.live_container_count() == 0
@@ -157,7 +172,10 @@ async fn managed_am_registers_with_its_token_file_and_unregisters() {
     .await;
     let after = report(&client, &app).await;
     assert_eq!(state_of(&after), YarnApplicationStateProto::Finished);
-    assert_eq!(after.app_resource_usage.unwrap().num_used_containers, Some(0));
+    assert_eq!(
+        after.app_resource_usage.unwrap().num_used_containers,
+        Some(0)
+    );
     test.cluster.shutdown().await;
 }
 
@@ -172,7 +190,9 @@ async fn silent_ams_time_out() {
 
     // An unmanaged AM that registers and never heartbeats again.
     let unmanaged = new_application(&client).await;
-    submit(&client, unmanaged_context(&unmanaged)).await.unwrap();
+    submit(&client, unmanaged_context(&unmanaged))
+        .await
+        .unwrap();
     let token = report(&client, &unmanaged).await.am_rm_token.unwrap();
     let am = test.scheduler(&token).await.unwrap();
     let _: RegisterApplicationMasterResponseProto = am
@@ -238,8 +258,8 @@ async fn silent_ams_time_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amrm_token_rolls_over() {
-    let test = TestCluster::start(|c| c.am_rm_token_roll_interval = Some(Duration::from_secs(1)))
-        .await;
+    let test =
+        TestCluster::start(|c| c.am_rm_token_roll_interval = Some(Duration::from_secs(1))).await;
     let client = test.client().await;
     let app = new_application(&client).await;
     submit(&client, unmanaged_context(&app)).await.unwrap();
@@ -264,15 +284,19 @@ async fn amrm_token_rolls_over() {
     assert_eq!(new.kind, "YARN_AM_RM_TOKEN");
     assert_ne!(new.identifier, old.identifier, "minted with the next key");
     // The same token is repeated until the AM uses it.
-    let again: AllocateResponseProto =
-        am.call("allocate", &heartbeat(response_id)).await.unwrap();
+    let again: AllocateResponseProto = am.call("allocate", &heartbeat(response_id)).await.unwrap();
     response_id = again.response_id.unwrap();
     assert_eq!(again.am_rm_token.as_ref(), Some(&new));
     let renewed = test.scheduler(&new).await.unwrap();
-    let on_new: AllocateResponseProto =
-        renewed.call("allocate", &heartbeat(response_id)).await.unwrap();
+    let on_new: AllocateResponseProto = renewed
+        .call("allocate", &heartbeat(response_id))
+        .await
+        .unwrap();
     response_id = on_new.response_id.unwrap();
-    assert!(on_new.am_rm_token.is_none(), "the caller already has the new key");
+    assert!(
+        on_new.am_rm_token.is_none(),
+        "the caller already has the new key"
+    );
 
     // Half an interval after the roll the next key is active and the old one is gone.
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -282,7 +306,10 @@ async fn amrm_token_rolls_over() {
         Some("org.apache.hadoop.security.token.SecretManager$InvalidToken"),
         "{err}"
     );
-    assert!(remote_message(&err).starts_with("Invalid AMRMToken from appattempt_"), "{err}");
+    assert!(
+        remote_message(&err).starts_with("Invalid AMRMToken from appattempt_"),
+        "{err}"
+    );
     // The existing connection keeps working, and the new token opens new ones.
     let _: AllocateResponseProto = am.call("allocate", &heartbeat(response_id)).await.unwrap();
     test.scheduler(&new).await.unwrap();

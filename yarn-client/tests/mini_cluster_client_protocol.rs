@@ -159,7 +159,10 @@ async fn application_lists_filter_like_yarn() {
         submit(client, context).await.unwrap();
         ids.push(app);
     }
-    assert!(kill(&alice, &ids[0]).await, "an unmanaged AM's kill completes at once");
+    assert!(
+        kill(&alice, &ids[0]).await,
+        "an unmanaged AM's kill completes at once"
+    );
 
     let list = |request: GetApplicationsRequestProto| {
         let alice = alice.clone();
@@ -175,7 +178,10 @@ async fn application_lists_filter_like_yarn() {
             found
         }
     };
-    assert_eq!(list(GetApplicationsRequestProto::default()).await, vec![1, 2, 3]);
+    assert_eq!(
+        list(GetApplicationsRequestProto::default()).await,
+        vec![1, 2, 3]
+    );
     assert_eq!(
         list(GetApplicationsRequestProto {
             application_types: vec!["WEIR".into()],
@@ -318,7 +324,10 @@ async fn cluster_metrics_nodes_queues_and_hadoop_conf() {
         )
         .await
         .unwrap_err();
-    assert!(remote_message(&err).contains("Unknown queue: missing"), "{err}");
+    assert!(
+        remote_message(&err).contains("Unknown queue: missing"),
+        "{err}"
+    );
 
     let conf_dir = test.dir.path().join("conf");
     test.cluster.write_hadoop_conf_dir(&conf_dir).unwrap();
@@ -356,7 +365,10 @@ async fn shutdown_leaves_no_container_processes() {
     let rm_address = test.cluster.rm_address();
     test.cluster.shutdown().await;
     for pid in pids {
-        assert!(!process_alive(pid), "container process {pid} survived shutdown");
+        assert!(
+            !process_alive(pid),
+            "container process {pid} survived shutdown"
+        );
     }
     // The servers are gone too.
     let after = connect(

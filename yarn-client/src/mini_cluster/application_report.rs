@@ -9,7 +9,7 @@
 //! (or `N/A`), node HTTP addresses use port 8042 for shape only.
 
 use crate::mini_cluster::resource::Resource;
-use crate::mini_cluster::resource_manager::{now_ms, RmState};
+use crate::mini_cluster::resource_manager::{RmState, now_ms};
 use crate::mini_cluster::rm_app::{AppState, AttemptState, FinalStatus, RmApp};
 use crate::proto::yarn_records::{
     ApplicationReportProto, ApplicationResourceUsageReportProto, FinalApplicationStatusProto,
@@ -65,7 +65,11 @@ pub fn application_report(
             a.host.clone(),
             a.rpc_port,
             a.original_tracking_url.clone(),
-            if app.state.is_final() { 1.0 } else { a.progress },
+            if app.state.is_final() {
+                1.0
+            } else {
+                a.progress
+            },
         ),
         None => ("N/A".to_string(), -1, "N/A".to_string(), 0.0),
     };
@@ -144,12 +148,7 @@ pub fn application_report(
 }
 
 /// The report of one NodeManager.
-pub fn node_report(
-    state: &RmState,
-    index: usize,
-    host: &str,
-    port: i32,
-) -> NodeReportProto {
+pub fn node_report(state: &RmState, index: usize, host: &str, port: i32) -> NodeReportProto {
     let (used, containers) = state.scheduler.node_usage(index);
     NodeReportProto {
         node_id: Some(crate::proto::yarn_records::NodeIdProto {

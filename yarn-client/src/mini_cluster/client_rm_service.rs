@@ -16,12 +16,12 @@ use std::sync::Arc;
 use prost::Message;
 
 use crate::ids::ApplicationId;
-use crate::ipc::server::{Caller, RemoteException, RpcService};
 use crate::ipc::APPLICATION_CLIENT_PROTOCOL;
+use crate::ipc::server::{Caller, RemoteException, RpcService};
 use crate::mini_cluster::application_report::{application_report, node_report, report_state};
 use crate::mini_cluster::resource_manager::ResourceManager;
 use crate::mini_cluster::rm_app;
-use crate::mini_cluster::yarn_exception::{YarnException, APPLICATION_NOT_FOUND, IO_EXCEPTION};
+use crate::mini_cluster::yarn_exception::{APPLICATION_NOT_FOUND, IO_EXCEPTION, YarnException};
 use crate::proto::client_protocol::{
     ApplicationsRequestScopeProto, GetApplicationReportRequestProto,
     GetApplicationReportResponseProto, GetApplicationsRequestProto, GetApplicationsResponseProto,
@@ -31,8 +31,7 @@ use crate::proto::client_protocol::{
     KillApplicationResponseProto, SubmitApplicationRequestProto, SubmitApplicationResponseProto,
 };
 use crate::proto::yarn_records::{
-    NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto,
-    YarnClusterMetricsProto,
+    NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto, YarnClusterMetricsProto,
 };
 
 /// The RPC face of the RM for clients.
@@ -276,7 +275,12 @@ impl RpcService for ClientRmService {
         APPLICATION_CLIENT_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
@@ -289,10 +293,12 @@ fn decode<M: Message + Default>(method: &str, bytes: &[u8]) -> Result<M, YarnExc
 fn application_id(
     proto: Option<&crate::proto::yarn_records::ApplicationIdProto>,
 ) -> Result<ApplicationId, YarnException> {
-    let proto = proto.ok_or_else(|| {
-        YarnException::new(APPLICATION_NOT_FOUND, "Invalid application id: null")
-    })?;
+    let proto = proto
+        .ok_or_else(|| YarnException::new(APPLICATION_NOT_FOUND, "Invalid application id: null"))?;
     ApplicationId::from_proto(proto).map_err(|e| {
-        YarnException::new(APPLICATION_NOT_FOUND, format!("Invalid application id: {e}"))
+        YarnException::new(
+            APPLICATION_NOT_FOUND,
+            format!("Invalid application id: {e}"),
+        )
     })
 }

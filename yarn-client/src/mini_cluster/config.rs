@@ -106,9 +106,8 @@ impl MiniYarnConfig {
 
     /// Rejects settings YARN itself would refuse to start with.
     pub fn validate(&self) -> Result<(), YarnError> {
-        let invalid = |field: &'static str, detail: String| {
-            Err(YarnError::ClusterConfig { field, detail })
-        };
+        let invalid =
+            |field: &'static str, detail: String| Err(YarnError::ClusterConfig { field, detail });
         if self.node_managers == 0 {
             return invalid("node_managers", "at least one NodeManager is needed".into());
         }

@@ -31,17 +31,17 @@ use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
 use crate::mini_cluster::amrm_token_secret_manager::AmrmTokenSecretManager;
 use crate::mini_cluster::config::MiniYarnConfig;
 use crate::mini_cluster::container_token_secret_manager::{
-    ContainerTokenSecretManager, ContainerTokenSpec, CONTAINER_TYPE_APPLICATION_MASTER,
-    CONTAINER_TYPE_TASK,
+    CONTAINER_TYPE_APPLICATION_MASTER, CONTAINER_TYPE_TASK, ContainerTokenSecretManager,
+    ContainerTokenSpec,
 };
-use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::nm_token_secret_manager::NmTokenSecretManager;
+use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::resource::Resource;
 use crate::mini_cluster::rm_app::{
-    self, exit_status, AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer,
+    self, AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer, exit_status,
 };
 use crate::mini_cluster::scheduler::{Placement, Scheduler};
-use crate::mini_cluster::yarn_exception::{YarnException, INVALID_RESOURCE_REQUEST};
+use crate::mini_cluster::yarn_exception::{INVALID_RESOURCE_REQUEST, YarnException};
 use crate::proto::yarn_records::ApplicationSubmissionContextProto;
 
 /// Longest application type YARN keeps (`YarnConfiguration.APPLICATION_TYPE_LENGTH`).
@@ -101,7 +101,10 @@ impl ResourceManager {
             nodes.len(),
             Resource::new(config.node_memory_mb, config.node_vcores),
             config.minimum_allocation_mb,
-            Resource::new(config.maximum_allocation_mb, config.maximum_allocation_vcores),
+            Resource::new(
+                config.maximum_allocation_mb,
+                config.maximum_allocation_vcores,
+            ),
         );
         ResourceManager {
             config,
@@ -165,7 +168,7 @@ impl ResourceManager {
                 return Err(YarnException::remote(format!(
                     "Missing the AM container launch context (am_container_spec) in the \
                      submission of {id}"
-                )))
+                )));
             }
         };
         let asked_am = context
@@ -327,15 +330,11 @@ impl ResourceManager {
             .and_then(|a| a.attempts.get(&placement.attempt.attempt_id))
             .is_some_and(|a| a.is_live());
         let Some(node) = self.nodes.get(placement.node).cloned() else {
-            state
-                .scheduler
-                .release(placement.node, &placement.resource);
+            state.scheduler.release(placement.node, &placement.resource);
             return;
         };
         if !live {
-            state
-                .scheduler
-                .release(placement.node, &placement.resource);
+            state.scheduler.release(placement.node, &placement.resource);
             return;
         }
         let Some(app) = state.apps.get_mut(&app_id) else {
