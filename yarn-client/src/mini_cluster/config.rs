@@ -171,13 +171,13 @@ impl MiniYarnConfig {
         if self.am_liveness_expiry.is_zero() {
             return invalid("am_liveness_expiry", "must be above zero".into());
         }
-        if let Some(roll) = self.am_rm_token_roll_interval {
-            if roll < std::time::Duration::from_millis(10) {
-                return invalid(
-                    "am_rm_token_roll_interval",
-                    format!("{roll:?} is too short; use at least 10 ms"),
-                );
-            }
+        if let Some(roll) = self.am_rm_token_roll_interval
+            && roll < std::time::Duration::from_millis(10)
+        {
+            return invalid(
+                "am_rm_token_roll_interval",
+                format!("{roll:?} is too short; use at least 10 ms"),
+            );
         }
         Ok(())
     }

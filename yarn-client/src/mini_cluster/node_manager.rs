@@ -615,11 +615,10 @@ impl NodeManager {
     fn remove_app_dir(&self, dir: PathBuf) {
         self.launcher.file_cache().forget_application(&dir);
         self.runtime.spawn(async move {
-            if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
-                if e.kind() != std::io::ErrorKind::NotFound {
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+                && e.kind() != std::io::ErrorKind::NotFound {
                     tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an application directory");
                 }
-            }
         });
     }
 

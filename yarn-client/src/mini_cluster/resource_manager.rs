@@ -265,7 +265,7 @@ impl ResourceManager {
             vcore_seconds: 0,
             last_am_log_dir: None,
         };
-        if !self.config.queues.iter().any(|q| *q == queue) {
+        if !self.config.queues.contains(&queue) {
             // CapacityScheduler rejects the application after accepting the submission call.
             app.state = AppState::Failed;
             app.final_status = FinalStatus::Failed;
@@ -452,19 +452,18 @@ impl ResourceManager {
         app.vcore_seconds = app
             .vcore_seconds
             .saturating_add(i64::from(resource.vcores).saturating_mul(seconds));
-        if !is_am {
-            if let Some(attempt) = app.current_attempt_mut() {
-                if attempt.is_live() {
-                    attempt.just_finished.push(*container_id);
-                }
-            }
+        if !is_am
+            && let Some(attempt) = app.current_attempt_mut()
+            && attempt.is_live()
+        {
+            attempt.just_finished.push(*container_id);
         }
         // The NodeManager may know the container before the RM has seen its start event, so
         // the kill is always sent (a NodeManager ignores containers it never started).
-        if let Some((kill_status, kill_text)) = nm_kill {
-            if let Some(nm) = self.nodes.get(node) {
-                nm.kill_container(container_id, kill_status, kill_text);
-            }
+        if let Some((kill_status, kill_text)) = nm_kill
+            && let Some(nm) = self.nodes.get(node)
+        {
+            nm.kill_container(container_id, kill_status, kill_text);
         }
     }
 
@@ -841,10 +840,10 @@ impl ResourceManager {
                 app.final_status = FinalStatus::Killed;
                 app.diagnostics = "Application killed on shutdown of the mini cluster".into();
                 app.finish_time_ms = now_ms();
-                if let Some(attempt) = app.current_attempt_mut() {
-                    if !attempt.state.is_final() {
-                        attempt.state = AttemptState::Killed;
-                    }
+                if let Some(attempt) = app.current_attempt_mut()
+                    && !attempt.state.is_final()
+                {
+                    attempt.state = AttemptState::Killed;
                 }
             }
             self.end_application_containers(&mut state, &id);

@@ -280,12 +280,12 @@ impl Scheduler {
                     let Some(node) = self.place(&capability) else {
                         break;
                     };
-                    if let Some(app) = self.apps.get_mut(&attempt) {
-                        if let Some(ask) = app.asks.get_mut(&key) {
-                            ask.num_containers -= 1;
-                            if ask.num_containers == 0 {
-                                app.asks.remove(&key);
-                            }
+                    if let Some(app) = self.apps.get_mut(&attempt)
+                        && let Some(ask) = app.asks.get_mut(&key)
+                    {
+                        ask.num_containers -= 1;
+                        if ask.num_containers == 0 {
+                            app.asks.remove(&key);
                         }
                     }
                     placements.push(Placement {

@@ -273,10 +273,10 @@ pub fn app_id(app: &GetNewApplicationResponseProto) -> ApplicationId {
 pub async fn wait_for_file(path: &Path, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if !text.is_empty() {
-                return text;
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
         }
         assert!(
             Instant::now() < deadline,
