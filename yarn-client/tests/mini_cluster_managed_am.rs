@@ -6,8 +6,41 @@ mod mini_cluster_support;
 use std::time::Duration;
 
 use mini_cluster_support::*;
-use weir_yarn::proto::yarn_records::{FinalApplicationStatusProto, YarnApplicationStateProto};
+use weir_yarn::proto::client_protocol::{
+    GetApplicationAttemptsRequestProto, GetApplicationAttemptsResponseProto,
+};
+use weir_yarn::proto::yarn_records::{
+    ApplicationAttemptIdProto, ApplicationAttemptReportProto, ContainerIdProto,
+    ContainerReportProto, ContainerStateProto, FinalApplicationStatusProto,
+    YarnApplicationAttemptStateProto, YarnApplicationStateProto,
+};
 use weir_yarn::token::{AMRM_TOKEN_KIND, Credentials};
+
+/// `GetApplicationAttemptReportRequestProto` (not in `proto::client_protocol` yet).
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetApplicationAttemptReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    application_attempt_id: Option<ApplicationAttemptIdProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetApplicationAttemptReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    application_attempt_report: Option<ApplicationAttemptReportProto>,
+}
+
+/// `GetContainerReportRequestProto` (not in `proto::client_protocol` yet).
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetContainerReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    container_id: Option<ContainerIdProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetContainerReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    container_report: Option<ContainerReportProto>,
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sleeping_am_is_accepted_then_killed_and_its_process_is_gone() {
@@ -172,6 +205,74 @@ async fn am_exiting_without_registering_fails_the_application_after_max_attempts
     assert!(log_dir.is_dir());
     assert_eq!(report.host.as_deref(), Some("N/A"));
     assert_eq!(test.cluster.live_container_count(), 0);
+
+    // Attempt and container reports.
+    let attempts: GetApplicationAttemptsResponseProto = client
+        .call(
+            "getApplicationAttempts",
+            &GetApplicationAttemptsRequestProto {
+                application_id: app.application_id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(attempts.application_attempts.len(), 2);
+    for attempt in &attempts.application_attempts {
+        assert_eq!(
+            attempt.yarn_application_attempt_state,
+            Some(YarnApplicationAttemptStateProto::AppAttemptFailed as i32)
+        );
+        assert!(attempt.finish_time.unwrap() >= attempt.start_time.unwrap());
+    }
+    let second: GetApplicationAttemptReportResponseProto = client
+        .call(
+            "getApplicationAttemptReport",
+            &GetApplicationAttemptReportRequestProto {
+                application_attempt_id: attempts.application_attempts[1]
+                    .application_attempt_id
+                    .clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let second = second.application_attempt_report.unwrap();
+    assert!(
+        second
+            .diagnostics
+            .as_deref()
+            .unwrap()
+            .contains("exitCode: 3")
+    );
+    let am_container: GetContainerReportResponseProto = client
+        .call(
+            "getContainerReport",
+            &GetContainerReportRequestProto {
+                container_id: second.am_container_id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let am_container = am_container.container_report.unwrap();
+    assert_eq!(am_container.container_exit_status, Some(3));
+    assert_eq!(
+        am_container.container_state,
+        Some(ContainerStateProto::CComplete as i32)
+    );
+    let mut missing = second.application_attempt_id.clone().unwrap();
+    missing.attempt_id = Some(9);
+    let err = client
+        .call::<_, GetApplicationAttemptReportResponseProto>(
+            "getApplicationAttemptReport",
+            &GetApplicationAttemptReportRequestProto {
+                application_attempt_id: Some(missing),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        remote_class(&err),
+        Some("org.apache.hadoop.yarn.exceptions.ApplicationAttemptNotFoundException")
+    );
     test.cluster.shutdown().await;
 }
 

@@ -637,3 +637,159 @@ async fn node_manager_checks_container_tokens() {
     assert_eq!(status.status[0].exit_status, Some(-105));
     test.cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unused_allocations_expire_and_their_tokens_stop_working() {
+    let test =
+        TestCluster::start(|c| c.container_allocation_expiry = Duration::from_millis(300)).await;
+    let (_, token) = unmanaged_app(&test).await;
+    let am = test.scheduler(&token).await.unwrap();
+    register(&am).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new())
+        .await
+        .unwrap();
+    let container = first.allocated_containers[0].clone();
+    let mut response_id = first.response_id.unwrap();
+    let mut allocated = Vec::new();
+    let mut completed = Vec::new();
+    heartbeat_until(
+        &am,
+        &mut response_id,
+        &mut allocated,
+        &mut completed,
+        "the expiry",
+        |_, c| !c.is_empty(),
+    )
+    .await;
+    assert_eq!(completed[0].container_id, container.id);
+    assert_eq!(completed[0].exit_status, Some(-100));
+    assert_eq!(
+        completed[0].diagnostics.as_deref(),
+        Some("Container expired since it was unused")
+    );
+    let nm = node_connection(
+        &test.cluster.node_addresses()[0],
+        first.nm_tokens[0].token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let response = start(&nm, vec![start_request(&container, "sleep 30")])
+        .await
+        .unwrap();
+    let message = response.failed_requests[0]
+        .exception
+        .as_ref()
+        .unwrap()
+        .message
+        .clone()
+        .unwrap();
+    assert!(
+        message.contains("This token is expired. current time is "),
+        "{message}"
+    );
+    test.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_containers_localize_file_resources_only() {
+    use weir_yarn::proto::yarn_records::{
+        LocalResourceProto, LocalResourceTypeProto, LocalResourceVisibilityProto,
+        StringLocalResourceMapProto, URLProto,
+    };
+    let test = TestCluster::start(|_| {}).await;
+    let (_, token) = unmanaged_app(&test).await;
+    let am = test.scheduler(&token).await.unwrap();
+    register(&am).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 128, 2)], Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(first.allocated_containers.len(), 2);
+    let source = test.dir.path().join("payload.txt");
+    std::fs::write(&source, b"hello from the staging dir\n").unwrap();
+    let meta = std::fs::metadata(&source).unwrap();
+    let mtime_ms = meta
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let resource = |scheme: &str, file: String| StringLocalResourceMapProto {
+        key: Some("payload.txt".into()),
+        value: Some(LocalResourceProto {
+            resource: Some(URLProto {
+                scheme: Some(scheme.into()),
+                host: None,
+                port: Some(-1),
+                file: Some(file),
+                user_info: None,
+            }),
+            size: Some(meta.len() as i64),
+            timestamp: Some(mtime_ms),
+            r#type: Some(LocalResourceTypeProto::File as i32),
+            visibility: Some(LocalResourceVisibilityProto::Application as i32),
+            pattern: None,
+            should_be_uploaded_to_shared_cache: None,
+        }),
+    };
+    let copy = test.dir.path().join("copied.txt");
+    let mut local = start_request(
+        &first.allocated_containers[0],
+        &format!("cp payload.txt {}", copy.display()),
+    );
+    local
+        .container_launch_context
+        .as_mut()
+        .unwrap()
+        .local_resources = vec![resource("file", source.display().to_string())];
+    let mut remote = start_request(&first.allocated_containers[1], "cat payload.txt");
+    remote
+        .container_launch_context
+        .as_mut()
+        .unwrap()
+        .local_resources = vec![resource("hdfs", "/user/alice/payload.txt".into())];
+    let nm = node_connection(
+        &test.cluster.node_addresses()[0],
+        first.nm_tokens[0].token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let started = start(&nm, vec![local, remote]).await.unwrap();
+    assert_eq!(started.succeeded_requests.len(), 2);
+    let mut response_id = first.response_id.unwrap();
+    let mut allocated = Vec::new();
+    let mut completed = Vec::new();
+    heartbeat_until(
+        &am,
+        &mut response_id,
+        &mut allocated,
+        &mut completed,
+        "both exits",
+        |_, c| c.len() == 2,
+    )
+    .await;
+    let by_id = |c: &ContainerProto| {
+        completed
+            .iter()
+            .find(|s| s.container_id == c.id)
+            .cloned()
+            .unwrap()
+    };
+    let local_status = by_id(&first.allocated_containers[0]);
+    assert_eq!(local_status.exit_status, Some(0), "{local_status:?}");
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        "hello from the staging dir\n"
+    );
+    let remote_status = by_id(&first.allocated_containers[1]);
+    assert_eq!(remote_status.exit_status, Some(-1000));
+    let diagnostics = remote_status.diagnostics.unwrap();
+    assert!(
+        diagnostics.contains("Failed to download resource"),
+        "{diagnostics}"
+    );
+    assert!(
+        diagnostics.contains("No FileSystem for scheme \"hdfs\""),
+        "{diagnostics}"
+    );
+    test.cluster.shutdown().await;
+}

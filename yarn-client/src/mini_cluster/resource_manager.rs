@@ -440,6 +440,7 @@ impl ResourceManager {
         container.completion = Some(rm_app::ContainerCompletion {
             exit_status,
             diagnostics: diagnostics.to_string(),
+            finished_at_ms: now_ms(),
         });
         let node = container.node;
         let resource = container.resource;
@@ -565,9 +566,8 @@ impl ResourceManager {
             if attempt.state.is_final() {
                 return;
             }
-            attempt.state = AttemptState::Failed;
+            attempt.end(AttemptState::Failed);
             attempt.diagnostics = diagnostics.clone();
-            attempt.progress = 1.0;
             // A failed attempt's AM address is no longer valid (invalidateAMHostAndPort).
             attempt.host = "N/A".to_string();
             attempt.rpc_port = -1;
@@ -685,8 +685,7 @@ impl ResourceManager {
             let Some(attempt) = app.current_attempt_mut() else {
                 return;
             };
-            attempt.state = AttemptState::Finished;
-            attempt.progress = 1.0;
+            attempt.end(AttemptState::Finished);
             let attempt_id = attempt.id;
             if let Some(unregistration) = attempt.unregistration.clone() {
                 app.final_status = unregistration.final_status;
@@ -736,8 +735,7 @@ impl ResourceManager {
             if attempt.state.is_final() {
                 None
             } else {
-                attempt.state = AttemptState::Killed;
-                attempt.progress = 1.0;
+                attempt.end(AttemptState::Killed);
                 attempt.host = "N/A".to_string();
                 attempt.rpc_port = -1;
                 Some(attempt.id)
@@ -840,10 +838,8 @@ impl ResourceManager {
                 app.final_status = FinalStatus::Killed;
                 app.diagnostics = "Application killed on shutdown of the mini cluster".into();
                 app.finish_time_ms = now_ms();
-                if let Some(attempt) = app.current_attempt_mut()
-                    && !attempt.state.is_final()
-                {
-                    attempt.state = AttemptState::Killed;
+                if let Some(attempt) = app.current_attempt_mut() {
+                    attempt.end(AttemptState::Killed);
                 }
             }
             self.end_application_containers(&mut state, &id);
