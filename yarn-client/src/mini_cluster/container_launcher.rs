@@ -1433,6 +1433,25 @@ mod tests {
         spec
     }
 
+    #[tokio::test]
+    async fn handles_and_futures_can_move_between_tasks() {
+        fn assert_send<T: Send>(_: &T) {}
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<ContainerLauncher>();
+        assert_send_sync::<RunningContainer>();
+        let root = tempfile::tempdir().unwrap();
+        let launcher = ContainerLauncher::new();
+        let launch = launcher.launch(spec(root.path()));
+        assert_send(&launch);
+        let container = launch.await.expect("valid spec");
+        let wait = container.wait();
+        assert_send(&wait);
+        drop(wait);
+        container.stop(StopCause::ApplicationMaster);
+        let exit = container.wait().await;
+        assert_eq!(exit.exit_status, KILLED_BY_APPMASTER);
+    }
+
     #[test]
     fn formats_hadoop_dates_in_utc() {
         assert_eq!(format_iso8601_ms(0), "1970-01-01T00:00:00.000+0000");
@@ -1496,7 +1515,7 @@ mod tests {
     fn a_long_dependency_chain_does_not_overflow_the_stack() {
         let count = 200_000;
         let entries: Vec<(String, String)> = (0..count)
-            .map(|i| (format!("V{i}"), format!("${}", format!("V{}", i + 1))))
+            .map(|i| (format!("V{i}"), format!("$V{}", i + 1)))
             .collect();
         let ordered = order_by_dependencies(entries);
         assert_eq!(ordered.len(), count);

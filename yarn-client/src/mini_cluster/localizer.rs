@@ -274,22 +274,25 @@ impl FileCache {
             let cached = cell
                 .get_or_try_init(|| {
                     downloaded_here.store(true, Ordering::Relaxed);
-                    let number = self
-                        .inner
-                        .next_directory_number
-                        .fetch_add(1, Ordering::Relaxed);
+                    let inner = self.inner.clone();
                     let resource = resource.clone();
                     let filecache = app_dir.join("filecache");
                     async move {
                         let resource_path = resource.source.clone();
-                        tokio::task::spawn_blocking(move || download(&resource, &filecache, number))
-                            .await
-                            .map_err(|join_error| YarnError::LocalizationIo {
+                        let next_number =
+                            move || inner.next_directory_number.fetch_add(1, Ordering::Relaxed);
+                        tokio::task::spawn_blocking(move || {
+                            download(&resource, &filecache, next_number)
+                        })
+                        .await
+                        .map_err(|join_error| {
+                            YarnError::LocalizationIo {
                                 resource_path: resource_path.clone(),
                                 action: "download",
                                 path: resource_path,
                                 source: io::Error::other(join_error.to_string()),
-                            })?
+                            }
+                        })?
                     }
                 })
                 .await
@@ -356,7 +359,7 @@ pub fn modification_time_ms(metadata: &std::fs::Metadata) -> io::Result<i64> {
 fn download(
     resource: &ResourceToLocalize,
     filecache: &Path,
-    first_number: u64,
+    next_number: impl Fn() -> u64,
 ) -> Result<CachedResource, YarnError> {
     let source = &resource.source;
     let io_error =
@@ -406,15 +409,14 @@ fn download(
     })?;
 
     std::fs::create_dir_all(filecache).map_err(|e| io_error("create", filecache, e))?;
-    // A directory number that no earlier NodeManager run left behind.
-    let mut number = first_number;
+    // The next directory number that no earlier NodeManager run left behind.
     let (final_dir, work_dir) = loop {
+        let number = next_number();
         let final_dir = filecache.join(number.to_string());
         let work_dir = filecache.join(format!("{number}_tmp"));
         if !final_dir.exists() && !work_dir.exists() {
             break (final_dir, work_dir);
         }
-        number += 1_000_000;
     };
     std::fs::create_dir_all(&work_dir).map_err(|e| io_error("create", &work_dir, e))?;
     let result = (|| {
@@ -671,6 +673,27 @@ mod tests {
         assert_eq!(
             third.resources[0].cache_path,
             app_dir.join("filecache/11/weir-tool.sh")
+        );
+    }
+
+    #[tokio::test]
+    async fn cache_directories_left_by_an_earlier_run_are_skipped() {
+        let (root, app_dir, work_dir) = layout();
+        std::fs::create_dir_all(app_dir.join("filecache/10")).unwrap();
+        std::fs::create_dir_all(app_dir.join("filecache/11_tmp")).unwrap();
+        let source = root.path().join("a.txt");
+        std::fs::write(&source, b"a").unwrap();
+        let localized = FileCache::new()
+            .localize(
+                &app_dir,
+                &work_dir,
+                &[resource(&source, "a.txt", LocalResourceKind::File)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            localized.resources[0].cache_path,
+            app_dir.join("filecache/12/a.txt")
         );
     }
 
