@@ -177,7 +177,7 @@ async fn a_server_closing_mid_call_fails_the_calls_in_flight() {
                         "echo",
                         &EchoRequestProto {
                             text: Some(format!("{index}")),
-                            delay_ms: Some(3000),
+                            delay_ms: Some(1500),
                         },
                     )
                     .await

@@ -217,6 +217,11 @@ impl IpcConnection {
         &self.shared.address
     }
 
+    /// Whether both handles share one socket.
+    pub fn same_connection(&self, other: &IpcConnection) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// The protocol named in the connection context.
     pub fn protocol(&self) -> &'static str {
         self.shared.protocol

@@ -14,6 +14,7 @@
 
 pub mod connection;
 pub mod digest_md5;
+pub mod failover_proxy;
 pub mod frame;
 pub mod sasl_client;
 pub mod sasl_server;
@@ -30,6 +31,7 @@ pub const CONTAINER_MANAGEMENT_PROTOCOL: &str =
     "org.apache.hadoop.yarn.api.ContainerManagementProtocolPB";
 
 pub use connection::{ClientAuth, ConnectionConfig, IpcConnection};
+pub use failover_proxy::{FailoverProxy, RetryPolicy};
 pub use server::{
     Caller, CallerAuth, IpcServer, RemoteException, RpcService, ServerAuth, TokenVerifier,
     VerifiedToken,

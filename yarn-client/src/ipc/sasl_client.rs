@@ -279,3 +279,176 @@ fn protocol_error(address: &str, detail: String) -> YarnError {
         detail,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::io::DuplexStream;
+
+    use super::*;
+    use crate::ipc::sasl_server::{SaslServerSession, SaslStep};
+    use crate::ipc::server::{ServerAuth, TokenVerifier, VerifiedToken};
+    use crate::proto::hadoop_common::RpcRequestHeaderProto;
+
+    struct Verifier;
+
+    impl TokenVerifier for Verifier {
+        fn verify(&self, _identifier: &[u8]) -> Result<VerifiedToken, String> {
+            Ok(VerifiedToken {
+                password: b"pw".to_vec(),
+                user: "attempt".into(),
+            })
+        }
+    }
+
+    fn token() -> Token {
+        Token {
+            identifier: b"id".to_vec(),
+            password: b"pw".to_vec(),
+            kind: "k".into(),
+            service: String::new(),
+        }
+    }
+
+    async fn read_sasl(stream: &mut DuplexStream) -> Option<RpcSaslProto> {
+        let payload = read_frame(stream, MAX_FRAME_BYTES, "client")
+            .await
+            .unwrap()?;
+        let mut payload = FramePayload::new(payload, "client");
+        let header: RpcRequestHeaderProto = payload.next_message("header").unwrap();
+        assert_eq!(header.call_id, SASL_CALL_ID);
+        assert!(header.client_id.is_empty());
+        assert_eq!(header.retry_count, Some(-1));
+        Some(payload.next_message("sasl").unwrap())
+    }
+
+    async fn reply(stream: &mut DuplexStream, message: &RpcSaslProto) {
+        let header = RpcResponseHeaderProto {
+            call_id: SASL_CALL_ID as u32,
+            status: RpcStatusProto::Success as i32,
+            ..Default::default()
+        };
+        let frame = FrameBuilder::new()
+            .message(&header)
+            .message(message)
+            .finish();
+        stream.write_all(&frame).await.unwrap();
+    }
+
+    /// A server that runs SaslServerSession but edits what it sends with `edit`.
+    async fn scripted_server(
+        mut stream: DuplexStream,
+        auth: ServerAuth,
+        edit: impl Fn(RpcSaslProto) -> RpcSaslProto,
+    ) {
+        let mut session = SaslServerSession::new(auth, Some(Arc::new(Verifier)));
+        while let Some(message) = read_sasl(&mut stream).await {
+            match session.step(&message) {
+                Ok(SaslStep::Reply(r)) | Ok(SaslStep::SwitchToSimple(Some(r))) => {
+                    reply(&mut stream, &edit(r)).await
+                }
+                Ok(SaslStep::Authenticated { reply: r, .. }) => {
+                    reply(&mut stream, &edit(r)).await;
+                    return;
+                }
+                Ok(SaslStep::SwitchToSimple(None)) => return,
+                Err(rejection) => panic!("{rejection:?}"),
+            }
+        }
+    }
+
+    async fn run_client(
+        auth: ServerAuth,
+        edit: impl Fn(RpcSaslProto) -> RpcSaslProto + Send + 'static,
+    ) -> Result<SaslOutcome, YarnError> {
+        let (mut client_end, server_end) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(scripted_server(server_end, auth, edit));
+        let outcome = authenticate(&mut client_end, "server:1", &token()).await;
+        drop(client_end);
+        let _ = server.await;
+        outcome
+    }
+
+    #[tokio::test]
+    async fn token_exchange_with_the_challenge_in_negotiate() {
+        assert_eq!(
+            run_client(ServerAuth::TokenOnly, |m| m).await.unwrap(),
+            SaslOutcome::Token
+        );
+    }
+
+    #[tokio::test]
+    async fn token_exchange_with_a_separate_challenge_round() {
+        let strip_challenge = |mut message: RpcSaslProto| {
+            for auth in &mut message.auths {
+                auth.challenge = None;
+            }
+            message
+        };
+        assert_eq!(
+            run_client(ServerAuth::TokenOnly, strip_challenge)
+                .await
+                .unwrap(),
+            SaslOutcome::Token
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_rspauth_is_detected() {
+        let forge = |mut message: RpcSaslProto| {
+            if message.state == SaslState::Success as i32 {
+                message.token = Some(b"rspauth=00000000000000000000000000000000".to_vec());
+            }
+            message
+        };
+        let err = run_client(ServerAuth::TokenOnly, forge).await.unwrap_err();
+        assert!(matches!(err, YarnError::Sasl { .. }), "{err:?}");
+        assert!(err.to_string().contains("rspauth does not match"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn simple_servers_and_simple_choices_fall_back_to_simple() {
+        assert_eq!(
+            run_client(ServerAuth::SimpleOnly, |m| m).await.unwrap(),
+            SaslOutcome::SimpleFallback
+        );
+        let only_simple = |mut message: RpcSaslProto| {
+            message.auths.retain(|auth| auth.method == METHOD_SIMPLE);
+            message
+        };
+        assert_eq!(
+            run_client(ServerAuth::SimpleOrToken, only_simple)
+                .await
+                .unwrap(),
+            SaslOutcome::SimpleFallback
+        );
+    }
+
+    #[tokio::test]
+    async fn kerberos_only_servers_are_refused_clearly() {
+        let kerberos = |mut message: RpcSaslProto| {
+            message.auths = vec![SaslAuth {
+                method: "KERBEROS".into(),
+                mechanism: "GSSAPI".into(),
+                protocol: Some("yarn".into()),
+                server_id: Some("rm.example.com".into()),
+                challenge: None,
+            }];
+            message
+        };
+        let err = run_client(ServerAuth::TokenOnly, kerberos)
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("KERBEROS/GSSAPI") && text.contains("server:1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_fallback_user_is_never_empty() {
+        assert!(!simple_fallback_user().is_empty());
+    }
+}

@@ -158,3 +158,82 @@ pub fn echo(text: &str) -> EchoRequestProto {
         delay_ms: None,
     }
 }
+
+/// A hand-driven client for wire-level tests: writes exactly the frames it is told to.
+pub struct RawClient {
+    pub stream: tokio::net::TcpStream,
+}
+
+/// One server response: the header and the rest of the frame.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub header: weir_yarn::proto::hadoop_common::RpcResponseHeaderProto,
+    pub rest: bytes::Bytes,
+}
+
+impl RawResponse {
+    /// Decodes the delimited message after the header.
+    pub fn message<M: prost::Message + Default>(&self) -> M {
+        let mut payload = weir_yarn::ipc::frame::FramePayload::new(self.rest.clone(), "server");
+        let message = payload.next_message("message").unwrap();
+        payload.expect_end("message").unwrap();
+        message
+    }
+
+    pub fn status(&self) -> i32 {
+        self.header.status
+    }
+}
+
+impl RawClient {
+    pub async fn connect(address: std::net::SocketAddr) -> RawClient {
+        RawClient {
+            stream: tokio::net::TcpStream::connect(address).await.unwrap(),
+        }
+    }
+
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    pub async fn send_frame(&mut self, frame: bytes::Bytes) {
+        self.send_bytes(&frame).await;
+    }
+
+    /// The next response, or `None` when the server closed the connection.
+    pub async fn read_response(&mut self) -> Option<RawResponse> {
+        let payload = tokio::time::timeout(
+            Duration::from_secs(5),
+            weir_yarn::ipc::frame::read_frame(&mut self.stream, 1 << 20, "server"),
+        )
+        .await
+        .expect("no response within 5 s")
+        .ok()??;
+        let mut payload = weir_yarn::ipc::frame::FramePayload::new(payload, "server");
+        let header = payload.next_message("RpcResponseHeaderProto").unwrap();
+        Some(RawResponse {
+            header,
+            rest: payload.into_remaining(),
+        })
+    }
+
+    /// Reads until the server closes; fails if it sends anything but end of stream.
+    pub async fn expect_closed(&mut self) {
+        assert!(
+            self.read_response().await.is_none(),
+            "expected the server to close"
+        );
+    }
+}
+
+/// A FATAL response's (class, message), after which the server closes.
+pub async fn expect_fatal(client: &mut RawClient) -> (String, String) {
+    let response = client.read_response().await.expect("a FATAL response");
+    assert_eq!(response.status(), 2, "{response:?}");
+    client.expect_closed().await;
+    (
+        response.header.exception_class_name.unwrap_or_default(),
+        response.header.error_msg.unwrap_or_default(),
+    )
+}
