@@ -101,6 +101,42 @@ pub enum YarnError {
         source: std::io::Error,
     },
     // ---- staging (staging/) ----
+    /// A staging location that cannot be used: no scheme, an unsupported file system, a path
+    /// that is not absolute, a URI on another file system.
+    #[error("staging location '{uri}': {detail}")]
+    StagingUri { uri: String, detail: String },
+    /// A local file or directory to stage cannot be read.
+    #[error("cannot stage local file {}: {source}", path.display())]
+    LocalFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An operation on the local (`file://`) staging file system failed.
+    #[error("cannot {operation} {uri}: {source}")]
+    StagingIo {
+        operation: &'static str,
+        uri: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An operation on HDFS failed (NameNode or DataNode error, connection, permissions).
+    #[error("cannot {operation} {uri} on HDFS: {source}")]
+    Hdfs {
+        operation: &'static str,
+        uri: String,
+        #[source]
+        source: Box<hdfs_native::HdfsError>,
+    },
+    /// An upload without overwrite found the destination already there.
+    #[error("staging file {uri} already exists")]
+    StagingFileExists { uri: String },
+    /// A local resource link name the NodeManager cannot use.
+    #[error("invalid local resource link name '{link_name}': {reason}")]
+    InvalidLinkName {
+        link_name: String,
+        reason: &'static str,
+    },
     // ---- client, am (client/, am/) ----
     /// A response from a YARN daemon lacks a field Weir cannot do without.
     #[error("{address}: the {method} response has no '{field}' (is this a YARN daemon of Hadoop 2.x or later?)")]
