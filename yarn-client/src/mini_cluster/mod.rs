@@ -1,1 +1,5 @@
 //! (being written)
+
+pub mod container_launcher;
+pub mod localizer;
+pub mod memory_monitor;
