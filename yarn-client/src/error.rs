@@ -278,4 +278,26 @@ pub enum YarnError {
         #[source]
         source: std::io::Error,
     },
+    // Cluster (mini_cluster/ except the launcher's files):
+    /// A `MiniYarnConfig` value the cluster cannot start with.
+    #[error("mini cluster configuration '{field}': {detail}")]
+    ClusterConfig { field: &'static str, detail: String },
+    /// A file or directory of the mini cluster (work dirs, generated Hadoop configuration).
+    #[error("mini cluster: cannot {action} {}: {source}", path.display())]
+    ClusterIo {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The operating system's random source failed while generating secret keys.
+    #[error("mini cluster: {detail}")]
+    ClusterRandom { detail: String },
+    /// A server of the mini cluster could not start (the underlying IPC error names the address).
+    #[error("mini cluster: cannot start the {server}: {source}")]
+    ClusterServer {
+        server: String,
+        #[source]
+        source: Box<YarnError>,
+    },
 }
