@@ -325,12 +325,14 @@ async fn each_size_has_its_priority_and_the_whole_table_is_resent_after_re_regis
 
     scheduler.state().registered = false; // RM restart: the attempt must register again
     wait_for(&scheduler, WAIT, "re-sent asks", |state| {
+        // The first allocate after each registration carries response id 0.
         state.registrations == 2
             && state
                 .allocates
                 .iter()
-                .filter(|request| request.response_id == Some(0))
-                .any(|request| request.ask.len() == 2)
+                .filter(|request| request.response_id == Some(0) && request.ask.len() == 2)
+                .count()
+                == 2
     })
     .await;
     let mut all = asks(&scheduler);
