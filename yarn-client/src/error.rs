@@ -139,7 +139,9 @@ pub enum YarnError {
     },
     // ---- client, am (client/, am/) ----
     /// A response from a YARN daemon lacks a field Weir cannot do without.
-    #[error("{address}: the {method} response has no '{field}' (is this a YARN daemon of Hadoop 2.x or later?)")]
+    #[error(
+        "{address}: the {method} response has no '{field}' (is this a YARN daemon of Hadoop 2.x or later?)"
+    )]
     MissingResponseField {
         address: String,
         method: &'static str,
@@ -189,7 +191,9 @@ pub enum YarnError {
     )]
     MissingNmToken { node: String },
     /// A NodeManager refused a per-container request (reported in `failed_requests`).
-    #[error("NodeManager {node}: {operation} of container {container_id} failed: {class_name}: {message}")]
+    #[error(
+        "NodeManager {node}: {operation} of container {container_id} failed: {class_name}: {message}"
+    )]
     ContainerRequestFailed {
         node: String,
         operation: &'static str,
@@ -212,10 +216,6 @@ pub enum YarnError {
     /// The ApplicationMaster's heartbeat loop has ended; an `AmHandle` call could not be delivered.
     #[error("the ApplicationMaster has stopped; {operation} was not delivered")]
     AmStopped { operation: &'static str },
-    /// The ResourceManager ordered the ApplicationMaster to shut down (attempt unknown to it, or
-    /// AM_SHUTDOWN).
-    #[error("the ResourceManager ordered the ApplicationMaster of {attempt_id} to shut down: {reason}")]
-    AmShutdownRequested { attempt_id: String, reason: String },
     // ---- mini cluster (mini_cluster/) ----
     /// A container launch request that cannot be turned into a launch script (checked before
     /// anything is written); the NodeManager reports it as a failed start.

@@ -53,7 +53,9 @@ impl AmHandler for RecordingHandler {
         containers
             .into_iter()
             .map(|container| {
-                events.allocated.push((container.container_id, container.spec));
+                events
+                    .allocated
+                    .push((container.container_id, container.spec));
                 if self.release.contains(&container.container_id) {
                     ContainerLaunchDecision::Release {
                         container_id: container.container_id,
@@ -182,7 +184,11 @@ fn released(scheduler: &FakeScheduler) -> Vec<ContainerId> {
 async fn wait_events(events: &Arc<Mutex<Events>>, what: &str, condition: impl Fn(&Events) -> bool) {
     let started = std::time::Instant::now();
     while !condition(&events.lock().unwrap()) {
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}: {:?}", events.lock().unwrap());
+        assert!(
+            started.elapsed() < WAIT,
+            "timed out waiting for {what}: {:?}",
+            events.lock().unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -201,7 +207,10 @@ async fn containers_are_requested_once_launched_and_surplus_released() {
     let run = spawn_run(master, &events, vec![]);
     handle.request_containers(SMALL, 2).unwrap();
     wait_for(&scheduler, WAIT, "the ask", |state| {
-        state.allocates.iter().any(|request| !request.ask.is_empty())
+        state
+            .allocates
+            .iter()
+            .any(|request| !request.ask.is_empty())
     })
     .await;
     {
@@ -216,7 +225,10 @@ async fn containers_are_requested_once_launched_and_surplus_released() {
     }
     wait_events(&events, "both starts", |events| events.started.len() == 2).await;
     wait_for(&scheduler, WAIT, "the surplus release", |state| {
-        state.allocates.iter().any(|request| request.release.len() == 2)
+        state
+            .allocates
+            .iter()
+            .any(|request| request.release.len() == 2)
     })
     .await;
     assert_eq!(released(&scheduler), vec![container_id(4), container_id(5)]);
@@ -227,12 +239,18 @@ async fn containers_are_requested_once_launched_and_surplus_released() {
     {
         let node_state = node.state();
         assert_eq!(node_state.started.len(), 2);
-        assert_eq!(node_state.started[&container_id(2)], vec![format!("echo {}", container_id(2))]);
+        assert_eq!(
+            node_state.started[&container_id(2)],
+            vec![format!("echo {}", container_id(2))]
+        );
         assert!(node_state.caller_tokens.iter().all(|id| id == b"nm-key"));
     }
     // Let a few idle heartbeats pass: the satisfied ask is never sent again.
     let heartbeats = scheduler.state().allocates.len();
-    wait_for(&scheduler, WAIT, "more heartbeats", |state| state.allocates.len() >= heartbeats + 2).await;
+    wait_for(&scheduler, WAIT, "more heartbeats", |state| {
+        state.allocates.len() >= heartbeats + 2
+    })
+    .await;
     assert_eq!(asks(&scheduler), vec![(1, 1024, 2)]);
 
     // Completions of launched containers reach the handler; the released surplus does not.
@@ -253,7 +271,12 @@ async fn containers_are_requested_once_launched_and_surplus_released() {
     // Replacement: a new request goes out as the new remaining count.
     handle.request_containers(SMALL, 1).unwrap();
     wait_for(&scheduler, WAIT, "the second ask", |state| {
-        state.allocates.iter().filter(|request| !request.ask.is_empty()).count() == 2
+        state
+            .allocates
+            .iter()
+            .filter(|request| !request.ask.is_empty())
+            .count()
+            == 2
     })
     .await;
     assert_eq!(asks(&scheduler), vec![(1, 1024, 2), (1, 1024, 1)]);
@@ -288,7 +311,12 @@ async fn each_size_has_its_priority_and_the_whole_table_is_resent_after_re_regis
     handle.request_containers(SMALL, 3).unwrap();
     handle.request_containers(LARGE, 1).unwrap();
     wait_for(&scheduler, WAIT, "both asks", |state| {
-        state.allocates.iter().map(|request| request.ask.len()).sum::<usize>() == 2
+        state
+            .allocates
+            .iter()
+            .map(|request| request.ask.len())
+            .sum::<usize>()
+            == 2
     })
     .await;
     let mut first = asks(&scheduler);
@@ -297,19 +325,26 @@ async fn each_size_has_its_priority_and_the_whole_table_is_resent_after_re_regis
 
     scheduler.state().registered = false; // RM restart: the attempt must register again
     wait_for(&scheduler, WAIT, "re-sent asks", |state| {
+        // The first allocate after each registration carries response id 0.
         state.registrations == 2
             && state
                 .allocates
                 .iter()
-                .filter(|request| request.response_id == Some(0))
-                .any(|request| request.ask.len() == 2)
+                .filter(|request| request.response_id == Some(0) && request.ask.len() == 2)
+                .count()
+                == 2
     })
     .await;
     let mut all = asks(&scheduler);
     all.sort();
-    assert_eq!(all, vec![(1, 1024, 3), (1, 1024, 3), (2, 2048, 1), (2, 2048, 1)]);
+    assert_eq!(
+        all,
+        vec![(1, 1024, 3), (1, 1024, 3), (2, 2048, 1), (2, 2048, 1)]
+    );
 
-    handle.finish(FinalApplicationStatus::Killed, "stopped").unwrap();
+    handle
+        .finish(FinalApplicationStatus::Killed, "stopped")
+        .unwrap();
     run.await.unwrap().unwrap();
 }
 
@@ -334,7 +369,10 @@ async fn a_failed_start_is_reported_and_the_container_released() {
     let run = spawn_run(master, &events, vec![container_id(4)]);
     handle.request_containers(SMALL, 3).unwrap();
     wait_for(&scheduler, WAIT, "the ask", |state| {
-        state.allocates.iter().any(|request| !request.ask.is_empty())
+        state
+            .allocates
+            .iter()
+            .any(|request| !request.ask.is_empty())
     })
     .await;
     {
@@ -358,7 +396,12 @@ async fn a_failed_start_is_reported_and_the_container_released() {
         assert!(message.contains("container token expired"), "{message}");
     }
     wait_for(&scheduler, WAIT, "both releases", |state| {
-        state.allocates.iter().map(|request| request.release.len()).sum::<usize>() == 2
+        state
+            .allocates
+            .iter()
+            .map(|request| request.release.len())
+            .sum::<usize>()
+            == 2
     })
     .await;
     let mut released = released(&scheduler);
@@ -368,12 +411,19 @@ async fn a_failed_start_is_reported_and_the_container_released() {
     // Stopping the running one: stopContainers on its NM, and a release to the RM.
     handle.stop_container(container_id(3)).unwrap();
     wait_for(&scheduler, WAIT, "the stop's release", |state| {
-        state.allocates.iter().map(|request| request.release.len()).sum::<usize>() == 3
+        state
+            .allocates
+            .iter()
+            .map(|request| request.release.len())
+            .sum::<usize>()
+            == 3
     })
     .await;
     assert_eq!(node.state().stopped, vec![container_id(3)]);
 
-    handle.finish(FinalApplicationStatus::Failed, "gave up").unwrap();
+    handle
+        .finish(FinalApplicationStatus::Failed, "gave up")
+        .unwrap();
     run.await.unwrap().unwrap();
 }
 
@@ -390,7 +440,10 @@ async fn am_shutdown_ends_the_loop_without_unregistering() {
     scheduler.state().next_am_command = Some(2);
     let run = spawn_run(master, &events, vec![]);
     let outcome = run.await.unwrap().unwrap();
-    assert!(matches!(outcome, AmOutcome::ShutdownRequested { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, AmOutcome::ShutdownRequested { .. }),
+        "{outcome:?}"
+    );
     assert!(events.lock().unwrap().shutdown_requested);
     assert!(scheduler.state().finishes.is_empty());
     let error = handle.request_containers(SMALL, 1).unwrap_err();
@@ -414,7 +467,11 @@ async fn oversized_requests_fail_at_once_and_dropped_handles_unregister_as_faile
     let run = spawn_run(master, &events, vec![]);
     drop(handle);
     let outcome = run.await.unwrap().unwrap();
-    let AmOutcome::Unregistered { status, diagnostics } = outcome else {
+    let AmOutcome::Unregistered {
+        status,
+        diagnostics,
+    } = outcome
+    else {
         panic!("expected an unregistration, got {outcome:?}");
     };
     assert_eq!(status, FinalApplicationStatus::Failed);

@@ -50,7 +50,10 @@ async fn allocate_carries_the_id_of_the_last_response() {
     assert_eq!(registration.maximum_capability.memory, Some(4096));
     assert_eq!(registration.queue.as_deref(), Some("default"));
     for _ in 0..3 {
-        let outcome = client.allocate(AllocateRequestProto::default()).await.unwrap();
+        let outcome = client
+            .allocate(AllocateRequestProto::default())
+            .await
+            .unwrap();
         assert!(matches!(outcome, AllocateOutcome::Allocated(_)));
     }
     assert_eq!(sent_response_ids(&scheduler), vec![0, 1, 2]);
@@ -81,19 +84,34 @@ async fn an_unknown_amrm_token_is_refused() {
 #[tokio::test]
 async fn a_rolled_amrm_token_is_used_by_new_connections() {
     let scheduler = FakeScheduler::new();
-    let server = start_scheduler(scheduler.clone(), FakeVerifier::accepting(&["key1", "key2"])).await;
+    let server = start_scheduler(
+        scheduler.clone(),
+        FakeVerifier::accepting(&["key1", "key2"]),
+    )
+    .await;
     let address = server.local_addr().to_string();
     let mut client = AmRmClient::new(config(address.clone()), attempt(), amrm_token("key1"));
     client.register("am-host", -1, "").await.unwrap();
     scheduler.state().next_am_rm_token = Some(amrm_token("key2").to_proto());
-    client.allocate(AllocateRequestProto::default()).await.unwrap();
+    client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(client.amrm_token().identifier, b"key2");
 
     // The RM restarts on the same address and no longer accepts the old key: only a new
     // connection with the rolled token gets through.
     server.shutdown().await;
-    let server = start_scheduler_at(&address, scheduler.clone(), FakeVerifier::accepting(&["key2"])).await;
-    client.allocate(AllocateRequestProto::default()).await.unwrap();
+    let server = start_scheduler_at(
+        &address,
+        scheduler.clone(),
+        FakeVerifier::accepting(&["key2"]),
+    )
+    .await;
+    client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(scheduler.state().caller_tokens.last().unwrap(), b"key2");
     assert_eq!(sent_response_ids(&scheduler), vec![0, 1]);
     drop(server);
@@ -108,20 +126,35 @@ async fn a_lost_registration_is_renewed_and_the_response_id_reset() {
         attempt(),
         amrm_token("key1"),
     );
-    client.register("am-host", 7, "http://am-host").await.unwrap();
-    client.allocate(AllocateRequestProto::default()).await.unwrap();
-    client.allocate(AllocateRequestProto::default()).await.unwrap();
+    client
+        .register("am-host", 7, "http://am-host")
+        .await
+        .unwrap();
+    client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
+    client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(client.last_response_id(), 2);
 
     scheduler.state().registered = false; // the RM restarted without the attempt's registration
-    let outcome = client.allocate(AllocateRequestProto::default()).await.unwrap();
+    let outcome = client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
     let AllocateOutcome::Reregistered(registration) = outcome else {
         panic!("expected a re-registration, got {outcome:?}");
     };
     assert_eq!(registration.maximum_capability.virtual_cores, Some(4));
     assert_eq!(scheduler.state().registrations, 2);
     assert_eq!(client.last_response_id(), 0);
-    client.allocate(AllocateRequestProto::default()).await.unwrap();
+    client
+        .allocate(AllocateRequestProto::default())
+        .await
+        .unwrap();
     assert_eq!(sent_response_ids(&scheduler), vec![0, 1, 2, 0]);
 }
 
@@ -161,7 +194,10 @@ async fn finish_repeats_until_the_rm_confirms() {
     let state = scheduler.state();
     assert_eq!(state.finishes.len(), 3);
     for pair in state.finishes.windows(2) {
-        assert!(pair[1].0 - pair[0].0 >= Duration::from_millis(90), "100 ms between tries");
+        assert!(
+            pair[1].0 - pair[0].0 >= Duration::from_millis(90),
+            "100 ms between tries"
+        );
     }
     let (_, request) = &state.finishes[0];
     assert_eq!(request.final_application_status, Some(1));
@@ -182,6 +218,12 @@ async fn finish_gives_up_after_its_bound() {
         .finish(FinalApplicationStatus::Failed, "bye", None)
         .await
         .unwrap_err();
-    assert!(matches!(error, YarnError::UnregisterNotCompleted { .. }), "{error}");
-    assert!(error.to_string().contains(&attempt().to_string()), "{error}");
+    assert!(
+        matches!(error, YarnError::UnregisterNotCompleted { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains(&attempt().to_string()),
+        "{error}"
+    );
 }

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use mini_cluster_support::*;
-use weir_yarn::ipc::{APPLICATION_MASTER_PROTOCOL, CONTAINER_MANAGEMENT_PROTOCOL, ClientAuth, IpcConnection};
+use weir_yarn::ipc::{
+    APPLICATION_MASTER_PROTOCOL, CONTAINER_MANAGEMENT_PROTOCOL, ClientAuth, IpcConnection,
+};
 use weir_yarn::proto::am_protocol::{
     AllocateRequestProto, AllocateResponseProto, FinishApplicationMasterRequestProto,
     FinishApplicationMasterResponseProto, RegisterApplicationMasterRequestProto,
@@ -62,7 +64,9 @@ async fn allocate(
     .await
 }
 
-async fn register(am: &IpcConnection) -> Result<RegisterApplicationMasterResponseProto, weir_yarn::YarnError> {
+async fn register(
+    am: &IpcConnection,
+) -> Result<RegisterApplicationMasterResponseProto, weir_yarn::YarnError> {
     am.call(
         "registerApplicationMaster",
         &RegisterApplicationMasterRequestProto {
@@ -114,7 +118,10 @@ fn start_request(container: &ContainerProto, command: &str) -> StartContainerReq
     }
 }
 
-async fn start(nm: &IpcConnection, requests: Vec<StartContainerRequestProto>) -> Result<StartContainersResponseProto, weir_yarn::YarnError> {
+async fn start(
+    nm: &IpcConnection,
+    requests: Vec<StartContainerRequestProto>,
+) -> Result<StartContainersResponseProto, weir_yarn::YarnError> {
     nm.call(
         "startContainers",
         &StartContainersRequestProto {
@@ -124,7 +131,10 @@ async fn start(nm: &IpcConnection, requests: Vec<StartContainerRequestProto>) ->
     .await
 }
 
-async fn container_status(nm: &IpcConnection, id: &ContainerIdProto) -> GetContainerStatusesResponseProto {
+async fn container_status(
+    nm: &IpcConnection,
+    id: &ContainerIdProto,
+) -> GetContainerStatusesResponseProto {
     nm.call(
         "getContainerStatuses",
         &GetContainerStatusesRequestProto {
@@ -148,7 +158,9 @@ async fn heartbeat_until(
     while !done(allocated, completed) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let response = allocate(am, *response_id, Vec::new(), Vec::new()).await.unwrap();
+        let response = allocate(am, *response_id, Vec::new(), Vec::new())
+            .await
+            .unwrap();
         *response_id = response.response_id.unwrap();
         allocated.extend(response.allocated_containers);
         completed.extend(response.completed_container_statuses);
@@ -174,11 +186,19 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
     assert_eq!(state_of(&report), YarnApplicationStateProto::Running);
     assert_eq!(report.host.as_deref(), Some("am-host"));
     assert_eq!(report.rpc_port, Some(4321));
-    assert_eq!(report.original_tracking_url.as_deref(), Some("http://am-host:4321/"));
-    assert!(report.am_rm_token.is_none(), "only a launched, unregistered attempt gets it");
+    assert_eq!(
+        report.original_tracking_url.as_deref(),
+        Some("http://am-host:4321/")
+    );
+    assert!(
+        report.am_rm_token.is_none(),
+        "only a launched, unregistered attempt gets it"
+    );
 
     // Ask for three 200 MB containers (normalized to 256 MB): two fit.
-    let first = allocate(&am, 0, vec![ask(1, 200, 3)], Vec::new()).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 200, 3)], Vec::new())
+        .await
+        .unwrap();
     assert_eq!(first.response_id, Some(1));
     assert_eq!(first.allocated_containers.len(), 2);
     let node = test.cluster.node_addresses()[0].clone();
@@ -188,10 +208,17 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
         assert_eq!(container.priority.as_ref().unwrap().priority, Some(1));
         let node_id = container.node_id.as_ref().unwrap();
         assert_eq!(
-            format!("{}:{}", node_id.host.as_deref().unwrap(), node_id.port.unwrap()),
+            format!(
+                "{}:{}",
+                node_id.host.as_deref().unwrap(),
+                node_id.port.unwrap()
+            ),
             node
         );
-        assert_eq!(container.container_token.as_ref().unwrap().kind, "ContainerToken");
+        assert_eq!(
+            container.container_token.as_ref().unwrap().kind,
+            "ContainerToken"
+        );
     }
     assert_eq!(first.nm_tokens.len(), 1, "one NMToken for the one node");
     let nm_token = first.nm_tokens[0].token.clone().unwrap();
@@ -210,7 +237,10 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
     let sleeps = &first.allocated_containers[1];
     let started = start(
         &nm,
-        vec![start_request(exits, "exit 7"), start_request(sleeps, "sleep 30")],
+        vec![
+            start_request(exits, "exit 7"),
+            start_request(sleeps, "sleep 30"),
+        ],
     )
     .await
     .unwrap();
@@ -232,17 +262,33 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
     assert_eq!(completed.len(), 1);
     assert_eq!(completed[0].container_id, exits.id);
     assert_eq!(completed[0].exit_status, Some(7));
-    assert_eq!(completed[0].state, Some(ContainerStateProto::CComplete as i32));
-    assert!(completed[0].diagnostics.as_deref().unwrap().contains("exit code 7"));
+    assert_eq!(
+        completed[0].state,
+        Some(ContainerStateProto::CComplete as i32)
+    );
+    assert!(
+        completed[0]
+            .diagnostics
+            .as_deref()
+            .unwrap()
+            .contains("exit code 7")
+    );
     assert_eq!(allocated.len(), 1);
     let third = allocated[0].clone();
-    assert!(matches!(container_status(&nm, sleeps.id.as_ref().unwrap()).await.status.first(),
-        Some(s) if s.state == Some(ContainerStateProto::CRunning as i32)));
+    assert!(
+        matches!(container_status(&nm, sleeps.id.as_ref().unwrap()).await.status.first(),
+        Some(s) if s.state == Some(ContainerStateProto::CRunning as i32))
+    );
 
     // Release the sleeping container: -100 for the AM, killed on the node.
-    let released = allocate(&am, response_id, Vec::new(), vec![sleeps.id.clone().unwrap()])
-        .await
-        .unwrap();
+    let released = allocate(
+        &am,
+        response_id,
+        Vec::new(),
+        vec![sleeps.id.clone().unwrap()],
+    )
+    .await
+    .unwrap();
     response_id = released.response_id.unwrap();
     completed = released.completed_container_statuses;
     assert_eq!(completed.len(), 1);
@@ -260,12 +306,17 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
             assert_eq!(status.exit_status, Some(-106));
             break;
         }
-        assert!(Instant::now() < deadline, "the released container was not killed");
+        assert!(
+            Instant::now() < deadline,
+            "the released container was not killed"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 
     // The third container runs and ends with 0.
-    let started = start(&nm, vec![start_request(&third, "exit 0")]).await.unwrap();
+    let started = start(&nm, vec![start_request(&third, "exit 0")])
+        .await
+        .unwrap();
     assert_eq!(started.succeeded_requests.len(), 1);
     let mut more_allocated = Vec::new();
     let mut more_completed = Vec::new();
@@ -282,7 +333,9 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
     assert_eq!(more_completed[0].exit_status, Some(0));
     // A few more heartbeats: no over-allocation and no status twice.
     for _ in 0..3 {
-        let response = allocate(&am, response_id, Vec::new(), Vec::new()).await.unwrap();
+        let response = allocate(&am, response_id, Vec::new(), Vec::new())
+            .await
+            .unwrap();
         response_id = response.response_id.unwrap();
         assert!(response.allocated_containers.is_empty());
         assert!(response.completed_container_statuses.is_empty());
@@ -310,7 +363,10 @@ async fn unmanaged_am_allocates_launches_releases_and_unregisters() {
         Some(FinalApplicationStatusProto::AppSucceeded as i32)
     );
     assert_eq!(report.diagnostics.as_deref(), Some("all done"));
-    assert_eq!(report.original_tracking_url.as_deref(), Some("http://history/app"));
+    assert_eq!(
+        report.original_tracking_url.as_deref(),
+        Some("http://history/app")
+    );
     assert_eq!(report.progress, Some(1.0));
     // The ended attempt's token no longer opens connections.
     let err = test.scheduler(&token).await.unwrap_err();
@@ -342,18 +398,28 @@ async fn scheduler_protocol_sequencing_rules() {
     assert_eq!(remote_class(&err), Some(INVALID_AM_REQUEST), "{err}");
     assert_eq!(
         remote_message(&err),
-        format!("Application Master is already registered : {}", app_id(&app))
+        format!(
+            "Application Master is already registered : {}",
+            app_id(&app)
+        )
     );
 
-    let first = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new()).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new())
+        .await
+        .unwrap();
     assert_eq!(first.response_id, Some(1));
     assert_eq!(first.allocated_containers.len(), 1);
     // Re-sending the previous response id returns the cached response unchanged.
-    let repeated = allocate(&am, 0, vec![ask(1, 128, 5)], Vec::new()).await.unwrap();
+    let repeated = allocate(&am, 0, vec![ask(1, 128, 5)], Vec::new())
+        .await
+        .unwrap();
     assert_eq!(repeated, first);
     let second = allocate(&am, 1, Vec::new(), Vec::new()).await.unwrap();
     assert_eq!(second.response_id, Some(2));
-    assert!(second.allocated_containers.is_empty(), "the repeat did not allocate");
+    assert!(
+        second.allocated_containers.is_empty(),
+        "the repeat did not allocate"
+    );
     let err = allocate(&am, 7, Vec::new(), Vec::new()).await.unwrap_err();
     assert_eq!(remote_class(&err), Some(INVALID_AM_REQUEST), "{err}");
     assert!(
@@ -361,14 +427,20 @@ async fn scheduler_protocol_sequencing_rules() {
         "{err}"
     );
     // Asks beyond the maximum allocation are refused before anything changes.
-    let err = allocate(&am, 2, vec![ask(2, 100_000, 1)], Vec::new()).await.unwrap_err();
+    let err = allocate(&am, 2, vec![ask(2, 100_000, 1)], Vec::new())
+        .await
+        .unwrap_err();
     assert_eq!(
         remote_class(&err),
         Some("org.apache.hadoop.yarn.exceptions.InvalidResourceRequestException"),
         "{err}"
     );
     let third = allocate(&am, 2, Vec::new(), Vec::new()).await.unwrap();
-    assert_eq!(third.response_id, Some(3), "the refused call did not advance the id");
+    assert_eq!(
+        third.response_id,
+        Some(3),
+        "the refused call did not advance the id"
+    );
     test.cluster.shutdown().await;
 }
 
@@ -392,22 +464,36 @@ async fn scheduler_and_node_ports_accept_only_valid_tokens() {
     let test = TestCluster::start(|_| {}).await;
     let (_, token) = unmanaged_app(&test).await;
     // SIMPLE gets no reply to its context; the FATAL rejection fails the first call.
-    let err = simple_call(&test.cluster.scheduler_address(), APPLICATION_MASTER_PROTOCOL).await;
+    let err = simple_call(
+        &test.cluster.scheduler_address(),
+        APPLICATION_MASTER_PROTOCOL,
+    )
+    .await;
     assert_eq!(
         remote_class(&err),
         Some("org.apache.hadoop.security.AccessControlException"),
         "{err}"
     );
-    assert!(remote_message(&err).contains("SIMPLE authentication is not enabled"), "{err}");
+    assert!(
+        remote_message(&err).contains("SIMPLE authentication is not enabled"),
+        "{err}"
+    );
 
     let mut forged = token.clone();
     forged.password[0] ^= 0x55;
     let err = test.scheduler(&forged).await.unwrap_err();
-    assert_eq!(remote_class(&err), Some("javax.security.sasl.SaslException"), "{err}");
+    assert_eq!(
+        remote_class(&err),
+        Some("javax.security.sasl.SaslException"),
+        "{err}"
+    );
 
     let node = test.cluster.node_addresses()[0].clone();
     let err = simple_call(&node, CONTAINER_MANAGEMENT_PROTOCOL).await;
-    assert!(remote_message(&err).contains("SIMPLE authentication is not enabled"), "{err}");
+    assert!(
+        remote_message(&err).contains("SIMPLE authentication is not enabled"),
+        "{err}"
+    );
     // An AMRMToken is no NMToken.
     let err = node_connection(&node, &token).await.unwrap_err();
     assert_eq!(
@@ -430,7 +516,9 @@ async fn node_manager_checks_container_tokens() {
         let (app, token) = unmanaged_app(&test).await;
         let am = test.scheduler(&token).await.unwrap();
         register(&am).await.unwrap();
-        let response = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new()).await.unwrap();
+        let response = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new())
+            .await
+            .unwrap();
         assert_eq!(response.allocated_containers.len(), 1);
         apps.push((app, am, response));
     }
@@ -445,7 +533,9 @@ async fn node_manager_checks_container_tokens() {
     // A forged container token fails the whole call, like YARN's InvalidToken.
     let mut forged = container_a.clone();
     forged.container_token.as_mut().unwrap().password[0] ^= 1;
-    let err = start(&nm, vec![start_request(&forged, "sleep 30")]).await.unwrap_err();
+    let err = start(&nm, vec![start_request(&forged, "sleep 30")])
+        .await
+        .unwrap_err();
     assert_eq!(
         remote_class(&err),
         Some("org.apache.hadoop.security.token.SecretManager$InvalidToken"),
@@ -457,7 +547,9 @@ async fn node_manager_checks_container_tokens() {
     );
 
     // Another application's genuine container token: refused per container.
-    let response = start(&nm, vec![start_request(container_b, "sleep 30")]).await.unwrap();
+    let response = start(&nm, vec![start_request(container_b, "sleep 30")])
+        .await
+        .unwrap();
     assert!(response.succeeded_requests.is_empty());
     assert_eq!(response.failed_requests.len(), 1);
     let failure = &response.failed_requests[0];
@@ -474,9 +566,16 @@ async fn node_manager_checks_container_tokens() {
     );
 
     // Start once; the same token cannot start it again.
-    let response = start(&nm, vec![start_request(container_a, "sleep 30")]).await.unwrap();
-    assert_eq!(response.succeeded_requests, vec![container_a.id.clone().unwrap()]);
-    let response = start(&nm, vec![start_request(container_a, "sleep 30")]).await.unwrap();
+    let response = start(&nm, vec![start_request(container_a, "sleep 30")])
+        .await
+        .unwrap();
+    assert_eq!(
+        response.succeeded_requests,
+        vec![container_a.id.clone().unwrap()]
+    );
+    let response = start(&nm, vec![start_request(container_a, "sleep 30")])
+        .await
+        .unwrap();
     let message = response.failed_requests[0]
         .exception
         .as_ref()
@@ -484,19 +583,24 @@ async fn node_manager_checks_container_tokens() {
         .message
         .clone()
         .unwrap();
-    assert!(message.contains("Attempt to relaunch the same container with id"), "{message}");
+    assert!(
+        message.contains("Attempt to relaunch the same container with id"),
+        "{message}"
+    );
 
     // Status of another application's container is refused; our own is reported.
     let other = container_status(&nm, container_b.id.as_ref().unwrap()).await;
     assert!(other.status.is_empty());
-    assert!(other.failed_requests[0]
-        .exception
-        .as_ref()
-        .unwrap()
-        .message
-        .as_deref()
-        .unwrap()
-        .contains("attempted to get status for non-application container"));
+    assert!(
+        other.failed_requests[0]
+            .exception
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("attempted to get status for non-application container")
+    );
 
     // stopContainers: -105 at the NodeManager and in the AM's next heartbeats.
     let stopped: StopContainersResponseProto = nm
@@ -512,17 +616,180 @@ async fn node_manager_checks_container_tokens() {
     let mut response_id = a.response_id.unwrap();
     let mut allocated = Vec::new();
     let mut completed = Vec::new();
-    heartbeat_until(am_a, &mut response_id, &mut allocated, &mut completed, "the stop", |_, c| {
-        !c.is_empty()
-    })
+    heartbeat_until(
+        am_a,
+        &mut response_id,
+        &mut allocated,
+        &mut completed,
+        "the stop",
+        |_, c| !c.is_empty(),
+    )
     .await;
     assert_eq!(completed[0].exit_status, Some(-105));
-    assert!(completed[0]
-        .diagnostics
-        .as_deref()
-        .unwrap()
-        .contains("Container killed by the ApplicationMaster."));
+    assert!(
+        completed[0]
+            .diagnostics
+            .as_deref()
+            .unwrap()
+            .contains("Container killed by the ApplicationMaster.")
+    );
     let status = container_status(&nm, container_a.id.as_ref().unwrap()).await;
     assert_eq!(status.status[0].exit_status, Some(-105));
+    test.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unused_allocations_expire_and_their_tokens_stop_working() {
+    let test =
+        TestCluster::start(|c| c.container_allocation_expiry = Duration::from_millis(300)).await;
+    let (_, token) = unmanaged_app(&test).await;
+    let am = test.scheduler(&token).await.unwrap();
+    register(&am).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 128, 1)], Vec::new())
+        .await
+        .unwrap();
+    let container = first.allocated_containers[0].clone();
+    let mut response_id = first.response_id.unwrap();
+    let mut allocated = Vec::new();
+    let mut completed = Vec::new();
+    heartbeat_until(
+        &am,
+        &mut response_id,
+        &mut allocated,
+        &mut completed,
+        "the expiry",
+        |_, c| !c.is_empty(),
+    )
+    .await;
+    assert_eq!(completed[0].container_id, container.id);
+    assert_eq!(completed[0].exit_status, Some(-100));
+    assert_eq!(
+        completed[0].diagnostics.as_deref(),
+        Some("Container expired since it was unused")
+    );
+    let nm = node_connection(
+        &test.cluster.node_addresses()[0],
+        first.nm_tokens[0].token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let response = start(&nm, vec![start_request(&container, "sleep 30")])
+        .await
+        .unwrap();
+    let message = response.failed_requests[0]
+        .exception
+        .as_ref()
+        .unwrap()
+        .message
+        .clone()
+        .unwrap();
+    assert!(
+        message.contains("This token is expired. current time is "),
+        "{message}"
+    );
+    test.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_containers_localize_file_resources_only() {
+    use weir_yarn::proto::yarn_records::{
+        LocalResourceProto, LocalResourceTypeProto, LocalResourceVisibilityProto,
+        StringLocalResourceMapProto, URLProto,
+    };
+    let test = TestCluster::start(|_| {}).await;
+    let (_, token) = unmanaged_app(&test).await;
+    let am = test.scheduler(&token).await.unwrap();
+    register(&am).await.unwrap();
+    let first = allocate(&am, 0, vec![ask(1, 128, 2)], Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(first.allocated_containers.len(), 2);
+    let source = test.dir.path().join("payload.txt");
+    std::fs::write(&source, b"hello from the staging dir\n").unwrap();
+    let meta = std::fs::metadata(&source).unwrap();
+    let mtime_ms = meta
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let resource = |scheme: &str, file: String| StringLocalResourceMapProto {
+        key: Some("payload.txt".into()),
+        value: Some(LocalResourceProto {
+            resource: Some(URLProto {
+                scheme: Some(scheme.into()),
+                host: None,
+                port: Some(-1),
+                file: Some(file),
+                user_info: None,
+            }),
+            size: Some(meta.len() as i64),
+            timestamp: Some(mtime_ms),
+            r#type: Some(LocalResourceTypeProto::File as i32),
+            visibility: Some(LocalResourceVisibilityProto::Application as i32),
+            pattern: None,
+            should_be_uploaded_to_shared_cache: None,
+        }),
+    };
+    let copy = test.dir.path().join("copied.txt");
+    let mut local = start_request(
+        &first.allocated_containers[0],
+        &format!("cp payload.txt {}", copy.display()),
+    );
+    local
+        .container_launch_context
+        .as_mut()
+        .unwrap()
+        .local_resources = vec![resource("file", source.display().to_string())];
+    let mut remote = start_request(&first.allocated_containers[1], "cat payload.txt");
+    remote
+        .container_launch_context
+        .as_mut()
+        .unwrap()
+        .local_resources = vec![resource("hdfs", "/user/alice/payload.txt".into())];
+    let nm = node_connection(
+        &test.cluster.node_addresses()[0],
+        first.nm_tokens[0].token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let started = start(&nm, vec![local, remote]).await.unwrap();
+    assert_eq!(started.succeeded_requests.len(), 2);
+    let mut response_id = first.response_id.unwrap();
+    let mut allocated = Vec::new();
+    let mut completed = Vec::new();
+    heartbeat_until(
+        &am,
+        &mut response_id,
+        &mut allocated,
+        &mut completed,
+        "both exits",
+        |_, c| c.len() == 2,
+    )
+    .await;
+    let by_id = |c: &ContainerProto| {
+        completed
+            .iter()
+            .find(|s| s.container_id == c.id)
+            .cloned()
+            .unwrap()
+    };
+    let local_status = by_id(&first.allocated_containers[0]);
+    assert_eq!(local_status.exit_status, Some(0), "{local_status:?}");
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        "hello from the staging dir\n"
+    );
+    let remote_status = by_id(&first.allocated_containers[1]);
+    assert_eq!(remote_status.exit_status, Some(-1000));
+    let diagnostics = remote_status.diagnostics.unwrap();
+    assert!(
+        diagnostics.contains("Failed to download resource"),
+        "{diagnostics}"
+    );
+    assert!(
+        diagnostics.contains("No FileSystem for scheme \"hdfs\""),
+        "{diagnostics}"
+    );
     test.cluster.shutdown().await;
 }

@@ -19,7 +19,10 @@ async fn a_down_rm_is_reported_within_the_default_policy_naming_the_address() {
     let client = YarnClient::for_addresses(vec![address.clone()]).unwrap();
     let policy = YarnClientConfig::default_retry_policy();
     assert!(policy.max_wait <= Duration::from_secs(10), "{policy:?}");
-    assert!(policy.connect_timeout <= Duration::from_secs(2), "{policy:?}");
+    assert!(
+        policy.connect_timeout <= Duration::from_secs(2),
+        "{policy:?}"
+    );
 
     let started = Instant::now();
     let error = client.new_application().await.unwrap_err();
@@ -50,5 +53,8 @@ async fn every_address_tried_is_named_when_all_rms_are_down() {
 #[test]
 fn a_client_needs_an_address() {
     let error = YarnClientConfig::for_addresses(vec![]).unwrap_err();
-    assert!(error.to_string().contains("yarn.resourcemanager.address"), "{error}");
+    assert!(
+        error.to_string().contains("yarn.resourcemanager.address"),
+        "{error}"
+    );
 }

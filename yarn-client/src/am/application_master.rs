@@ -37,10 +37,11 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::am::container_environment::ContainerEnvironment;
-use crate::am::container_request_table::{Ask, AllocationMatch, ContainerRequestTable, ContainerSpec};
+use crate::am::container_request_table::{
+    AllocationMatch, Ask, ContainerRequestTable, ContainerSpec,
+};
 use crate::client::am_rm_client::{
-    APPLICATION_ATTEMPT_NOT_FOUND, AllocateOutcome, AmRmClient, AmRmClientConfig,
-    RegisterResponse,
+    APPLICATION_ATTEMPT_NOT_FOUND, AllocateOutcome, AmRmClient, AmRmClientConfig, RegisterResponse,
 };
 use crate::client::application_report::FinalApplicationStatus;
 use crate::client::nm_client::{NmClient, node_address};
@@ -214,9 +215,17 @@ pub enum AmOutcome {
 
 #[derive(Debug)]
 enum AmCommand {
-    Request { spec: ContainerSpec, count: u32 },
-    Cancel { spec: ContainerSpec, count: u32 },
-    Stop { container_id: ContainerId },
+    Request {
+        spec: ContainerSpec,
+        count: u32,
+    },
+    Cancel {
+        spec: ContainerSpec,
+        count: u32,
+    },
+    Stop {
+        container_id: ContainerId,
+    },
     Finish {
         status: FinalApplicationStatus,
         diagnostics: String,
@@ -253,7 +262,10 @@ impl AmHandle {
         spec: ContainerSpec,
         count: u32,
     ) -> Result<(), YarnError> {
-        self.send(AmCommand::Cancel { spec, count }, "cancel_container_requests")
+        self.send(
+            AmCommand::Cancel { spec, count },
+            "cancel_container_requests",
+        )
     }
 
     /// Stops a launched container (NodeManager `stopContainers`, and a release to the RM).
@@ -608,7 +620,9 @@ impl ApplicationMaster {
             if let Some(container) = self.launched.remove(&container_id) {
                 completed.push(CompletedContainer {
                     container_id,
-                    exit_status: status.exit_status.unwrap_or(crate::am::container_exit_status::INVALID),
+                    exit_status: status
+                        .exit_status
+                        .unwrap_or(crate::am::container_exit_status::INVALID),
                     diagnostics: status
                         .diagnostics
                         .clone()
@@ -749,8 +763,12 @@ impl ApplicationMaster {
 
 enum Heartbeat {
     /// Keep going; `soon` = heartbeat again right away (releases or a resync to send).
-    Continue { soon: bool },
-    Shutdown { reason: String },
+    Continue {
+        soon: bool,
+    },
+    Shutdown {
+        reason: String,
+    },
 }
 
 /// The ANY request of one table row.
@@ -786,7 +804,10 @@ mod tests {
         assert_eq!(request.num_containers, Some(4));
         assert_eq!(request.priority.and_then(|p| p.priority), Some(2));
         let capability = request.capability.unwrap();
-        assert_eq!((capability.memory, capability.virtual_cores), (Some(2048), Some(3)));
+        assert_eq!(
+            (capability.memory, capability.virtual_cores),
+            (Some(2048), Some(3))
+        );
     }
 
     #[test]
@@ -799,10 +820,27 @@ mod tests {
         let error = handle
             .request_containers(ContainerSpec::new(8192, 1), 1)
             .unwrap_err();
-        assert!(matches!(error, YarnError::ContainerTooLarge { requested_memory_mb: 8192, .. }));
-        assert!(handle.request_containers(ContainerSpec::new(4096, 4), 2).is_ok());
+        assert!(matches!(
+            error,
+            YarnError::ContainerTooLarge {
+                requested_memory_mb: 8192,
+                ..
+            }
+        ));
+        assert!(
+            handle
+                .request_containers(ContainerSpec::new(4096, 4), 2)
+                .is_ok()
+        );
         drop(receiver);
-        let error = handle.stop_container("container_1_0001_01_000002".parse().unwrap()).unwrap_err();
-        assert!(matches!(error, YarnError::AmStopped { operation: "stop_container" }));
+        let error = handle
+            .stop_container("container_1_0001_01_000002".parse().unwrap())
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            YarnError::AmStopped {
+                operation: "stop_container"
+            }
+        ));
     }
 }

@@ -148,10 +148,11 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|error: T::Err| YarnError::ContainerEnvironment {
-        variable,
-        detail: format!("'{text}' does not parse: {error}"),
-    })
+    text.parse()
+        .map_err(|error: T::Err| YarnError::ContainerEnvironment {
+            variable,
+            detail: format!("'{text}' does not parse: {error}"),
+        })
 }
 
 fn dir_list(
@@ -264,7 +265,10 @@ mod tests {
     fn a_complete_environment_parses() {
         let fixture = fixture();
         let env = ContainerEnvironment::from_map(&fixture.vars).unwrap();
-        assert_eq!(env.attempt_id.to_string(), "appattempt_1700000000000_0007_000001");
+        assert_eq!(
+            env.attempt_id.to_string(),
+            "appattempt_1700000000000_0007_000001"
+        );
         assert_eq!(env.nm_address(), "node1:45454");
         assert_eq!(env.nm_http_port, 8042);
         assert_eq!(env.local_dirs.len(), 2);
@@ -324,11 +328,15 @@ mod tests {
         Credentials::default().write_file(&path).unwrap();
         let error = ContainerEnvironment::from_map(&fixture.vars).unwrap_err();
         assert!(error.to_string().contains(AMRM_TOKEN_KIND), "{error}");
-        fixture
-            .vars
-            .insert("HADOOP_TOKEN_FILE_LOCATION".to_string(), "/nonexistent/tokens".to_string());
+        fixture.vars.insert(
+            "HADOOP_TOKEN_FILE_LOCATION".to_string(),
+            "/nonexistent/tokens".to_string(),
+        );
         let error = ContainerEnvironment::from_map(&fixture.vars).unwrap_err();
-        assert!(error.to_string().contains("HADOOP_TOKEN_FILE_LOCATION"), "{error}");
+        assert!(
+            error.to_string().contains("HADOOP_TOKEN_FILE_LOCATION"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -342,9 +350,10 @@ mod tests {
              <value>rmhost:18030</value></property></configuration>",
         )
         .unwrap();
-        fixture
-            .vars
-            .insert("HADOOP_CONF_DIR".to_string(), conf_dir.path().display().to_string());
+        fixture.vars.insert(
+            "HADOOP_CONF_DIR".to_string(),
+            conf_dir.path().display().to_string(),
+        );
         let env = ContainerEnvironment::from_map(&fixture.vars).unwrap();
         assert_eq!(env.scheduler_addresses, vec!["rmhost:18030"]);
     }

@@ -178,7 +178,11 @@ impl ContainerRequestTable {
     /// failed one the rows stay pending and go out again).
     pub fn mark_sent(&mut self, asks: &[Ask]) {
         for ask in asks {
-            if let Some(row) = self.rows.iter_mut().find(|row| row.priority == ask.priority) {
+            if let Some(row) = self
+                .rows
+                .iter_mut()
+                .find(|row| row.priority == ask.priority)
+            {
                 row.rm_count = Some(ask.count);
             }
         }
@@ -268,9 +272,16 @@ mod tests {
                 count: 3
             }]
         );
-        assert!(send(&mut table).is_empty(), "unchanged rows are not re-sent");
+        assert!(
+            send(&mut table).is_empty(),
+            "unchanged rows are not re-sent"
+        );
         table.add(SMALL, 2);
-        assert_eq!(send(&mut table)[0].count, 5, "absolute count, not the increment");
+        assert_eq!(
+            send(&mut table)[0].count,
+            5,
+            "absolute count, not the increment"
+        );
     }
 
     #[test]
@@ -297,7 +308,11 @@ mod tests {
         send(&mut table);
         assert_eq!(table.match_allocated(1), AllocationMatch::Requested(SMALL));
         assert_eq!(table.match_allocated(1), AllocationMatch::Surplus);
-        assert_eq!(table.match_allocated(7), AllocationMatch::Surplus, "unknown priority");
+        assert_eq!(
+            table.match_allocated(7),
+            AllocationMatch::Surplus,
+            "unknown priority"
+        );
         assert_eq!(table.outstanding(), 0);
         assert!(table.pending_asks().is_empty());
     }
@@ -309,8 +324,14 @@ mod tests {
         let large = table.add(LARGE, 1);
         send(&mut table);
         // The RM rounds 1024 MiB up to, say, 2048 MiB; only the priority tells the row.
-        assert_eq!(table.match_allocated(large), AllocationMatch::Requested(LARGE));
-        assert_eq!(table.match_allocated(small), AllocationMatch::Requested(SMALL));
+        assert_eq!(
+            table.match_allocated(large),
+            AllocationMatch::Requested(LARGE)
+        );
+        assert_eq!(
+            table.match_allocated(small),
+            AllocationMatch::Requested(SMALL)
+        );
     }
 
     #[test]

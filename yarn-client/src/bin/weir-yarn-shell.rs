@@ -57,7 +57,10 @@ const ENV_CONTAINER_VCORES: &str = "WEIR_SHELL_CONTAINER_VCORES";
 const ENV_HEARTBEAT_MS: &str = "WEIR_SHELL_HEARTBEAT_MS";
 
 #[derive(Debug, Parser)]
-#[command(name = "weir-yarn-shell", about = "Run a shell command in YARN containers (Weir's DistributedShell)")]
+#[command(
+    name = "weir-yarn-shell",
+    about = "Run a shell command in YARN containers (Weir's DistributedShell)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -139,8 +142,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Submit(args) => runtime.block_on(submit(args)),
-        Command::Am(args) => runtime.block_on(run_application_master(args)),
+        Command::Submit(args) => {
+            init_logging("warn");
+            runtime.block_on(submit(args))
+        }
+        Command::Am(args) => {
+            // The AM's stderr (<LOG_DIR>/AppMaster.stderr) is its only diagnostics.
+            init_logging("info");
+            runtime.block_on(run_application_master(args))
+        }
     };
     match result {
         Ok(code) => code,
@@ -149,6 +159,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Library logs to stderr; `RUST_LOG` overrides `default_level`.
+fn init_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +206,12 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
 
     let new_application = client.new_application().await?;
     let application_id = new_application.application_id;
-    check_fits("--master-memory", args.master_memory, 1, &new_application.maximum_capability)?;
+    check_fits(
+        "--master-memory",
+        args.master_memory,
+        1,
+        &new_application.maximum_capability,
+    )?;
     check_fits(
         "--container-memory",
         args.container_memory,
@@ -200,8 +226,13 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         None => "file:///".to_string(),
     };
     let executable = std::env::current_exe().context("locating this executable")?;
-    let stager = Stager::open(args.staging_dir.as_deref(), &default_fs, &user, application_id)
-        .context("opening the staging directory")?;
+    let stager = Stager::open(
+        args.staging_dir.as_deref(),
+        &default_fs,
+        &user,
+        application_id,
+    )
+    .context("opening the staging directory")?;
     let executable_resource = stager
         .upload_binary(&executable)
         .await
@@ -251,13 +282,12 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     client.submit_application(context).await?;
-    println!("application {application_id}: submitted to {}", client.current_address());
-
-    let follow = client.wait_for_state(
-        application_id,
-        |state| state.is_terminal(),
-        print_state,
+    println!(
+        "application {application_id}: submitted to {}",
+        client.current_address()
     );
+
+    let follow = client.wait_for_state(application_id, |state| state.is_terminal(), print_state);
     let report = tokio::select! {
         report = follow => report,
         _ = tokio::signal::ctrl_c() => {

@@ -192,10 +192,13 @@ impl AmRmClient {
     /// `AM_RESYNC`, or `ApplicationMasterNotRegisteredException`). Resets the response id.
     pub async fn register_again(&mut self) -> Result<RegisterResponse, YarnError> {
         const METHOD: &str = "registerApplicationMaster";
-        let registration = self.registration.clone().ok_or_else(|| YarnError::ConfigValue {
-            key: "registration".to_string(),
-            detail: "register_again before register".to_string(),
-        })?;
+        let registration = self
+            .registration
+            .clone()
+            .ok_or_else(|| YarnError::ConfigValue {
+                key: "registration".to_string(),
+                detail: "register_again before register".to_string(),
+            })?;
         let request = RegisterApplicationMasterRequestProto {
             host: Some(registration.host),
             rpc_port: Some(registration.rpc_port),
@@ -233,7 +236,9 @@ impl AmRmClient {
                     attempt = %self.attempt_id,
                     "the ResourceManager lost the registration ({error}); registering again"
                 );
-                return Ok(AllocateOutcome::Reregistered(Box::new(self.register_again().await?)));
+                return Ok(AllocateOutcome::Reregistered(Box::new(
+                    self.register_again().await?,
+                )));
             }
             Err(error) => return Err(error),
         };
@@ -245,11 +250,18 @@ impl AmRmClient {
                     method: METHOD,
                     field: "response_id",
                 })?;
+        // The RM repeats the rolled token until a connection authenticates with it; the
+        // current connection stays valid, new ones use the new token.
         if let Some(token) = &response.am_rm_token {
             let token = Token::from_proto(token);
-            tracing::info!(attempt = %self.attempt_id, "the ResourceManager rolled the AMRMToken");
-            self.proxy.set_auth(ClientAuth::Token(token.clone()));
-            self.amrm_token = token;
+            if token != self.amrm_token {
+                tracing::info!(
+                    attempt = %self.attempt_id,
+                    "the ResourceManager rolled the AMRMToken; new connections use the new one"
+                );
+                self.proxy.set_auth(ClientAuth::Token(token.clone()));
+                self.amrm_token = token;
+            }
         }
         Ok(AllocateOutcome::Allocated(Box::new(response)))
     }

@@ -321,7 +321,10 @@ mod tests {
     #[test]
     fn states_round_trip_through_proto_numbers_and_names() {
         for state in YarnApplicationState::ALL {
-            assert_eq!(YarnApplicationState::from_proto(state.to_proto()), Some(state));
+            assert_eq!(
+                YarnApplicationState::from_proto(state.to_proto()),
+                Some(state)
+            );
             assert_eq!(YarnApplicationState::from_name(state.name()), Some(state));
         }
         assert_eq!(YarnApplicationState::from_proto(0), None);
@@ -329,15 +332,22 @@ mod tests {
         assert_eq!(YarnApplicationState::Accepted.to_proto(), 4);
         assert_eq!(FinalApplicationStatus::Succeeded.to_proto(), 1);
         for status in FinalApplicationStatus::ALL {
-            assert_eq!(FinalApplicationStatus::from_proto(status.to_proto()), Some(status));
+            assert_eq!(
+                FinalApplicationStatus::from_proto(status.to_proto()),
+                Some(status)
+            );
         }
     }
 
     #[test]
     fn placeholders_become_none_before_registration() {
-        let report = ApplicationReport::from_proto(raw_report(4), "rm:8032", "getApplicationReport")
-            .unwrap();
-        assert_eq!(report.application_id.to_string(), "application_1700000000000_0007");
+        let report =
+            ApplicationReport::from_proto(raw_report(4), "rm:8032", "getApplicationReport")
+                .unwrap();
+        assert_eq!(
+            report.application_id.to_string(),
+            "application_1700000000000_0007"
+        );
         assert_eq!(report.state, YarnApplicationState::Accepted);
         assert_eq!(report.final_status, FinalApplicationStatus::Undefined);
         assert_eq!(report.host, None);
@@ -345,7 +355,11 @@ mod tests {
         assert_eq!(report.diagnostics, "");
         assert_eq!(report.am_address(), None);
         assert!(!report.is_successful());
-        assert!(report.am_container_logs_hint().contains("application_1700000000000_0007"));
+        assert!(
+            report
+                .am_container_logs_hint()
+                .contains("application_1700000000000_0007")
+        );
     }
 
     #[test]
@@ -361,14 +375,18 @@ mod tests {
 
     #[test]
     fn unknown_state_and_missing_id_are_errors_naming_the_field() {
-        let error = ApplicationReport::from_proto(raw_report(42), "rm:8032", "getApplicationReport")
-            .unwrap_err();
-        assert!(error.to_string().contains("yarn_application_state"), "{error}");
+        let error =
+            ApplicationReport::from_proto(raw_report(42), "rm:8032", "getApplicationReport")
+                .unwrap_err();
+        assert!(
+            error.to_string().contains("yarn_application_state"),
+            "{error}"
+        );
         assert!(error.to_string().contains("42"), "{error}");
         let mut raw = raw_report(4);
         raw.application_id = None;
-        let error = ApplicationReport::from_proto(raw, "rm:8032", "getApplicationReport")
-            .unwrap_err();
+        let error =
+            ApplicationReport::from_proto(raw, "rm:8032", "getApplicationReport").unwrap_err();
         assert!(error.to_string().contains("applicationId"), "{error}");
     }
 }

@@ -88,8 +88,14 @@ mod tests {
             "root:x:0:0::/root:/bin/sh\n# comment\nbad line\ncarol:x:1000:1000::/home/carol:/bin/sh\n",
         )
         .unwrap();
-        assert_eq!(user_from(env_of(&[("USER", "bob")]), 1000, &passwd).unwrap(), "carol");
-        assert_eq!(user_from(env_of(&[("USER", "bob")]), 1234, &passwd).unwrap(), "bob");
+        assert_eq!(
+            user_from(env_of(&[("USER", "bob")]), 1000, &passwd).unwrap(),
+            "carol"
+        );
+        assert_eq!(
+            user_from(env_of(&[("USER", "bob")]), 1234, &passwd).unwrap(),
+            "bob"
+        );
         let error = user_from(env_of(&[]), 1234, &passwd).unwrap_err();
         assert!(error.to_string().contains("uid 1234"), "{error}");
         assert!(error.to_string().contains("HADOOP_USER_NAME"), "{error}");

@@ -150,7 +150,12 @@ impl NmClient {
             container_id: vec![container_id.to_proto()],
         };
         let response: GetContainerStatusesResponseProto = proxy.call(METHOD, &request).await?;
-        check_failed(&response.failed_requests, &node, "status query", container_id)?;
+        check_failed(
+            &response.failed_requests,
+            &node,
+            "status query",
+            container_id,
+        )?;
         let wanted = container_id.to_proto();
         response
             .status
@@ -188,7 +193,9 @@ impl NmClient {
 
     fn lock_nodes(&self) -> std::sync::MutexGuard<'_, HashMap<String, NodeEntry>> {
         // The map stays consistent even if a holder panicked: every update is a single insert.
-        self.nodes.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.nodes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -199,8 +206,12 @@ fn identify(container: &ContainerProto) -> Result<(&NodeIdProto, ContainerId), Y
         method: "allocate",
         field,
     };
-    let node_id = container.node_id.as_ref().ok_or_else(|| missing("nodeId"))?;
-    let container_id = ContainerId::from_proto(container.id.as_ref().ok_or_else(|| missing("id"))?)?;
+    let node_id = container
+        .node_id
+        .as_ref()
+        .ok_or_else(|| missing("nodeId"))?;
+    let container_id =
+        ContainerId::from_proto(container.id.as_ref().ok_or_else(|| missing("id"))?)?;
     Ok((node_id, container_id))
 }
 
@@ -302,8 +313,14 @@ mod tests {
             host: Some("nm9".to_string()),
             port: Some(4),
         };
-        let error = client.stop_container(container_id(), &node).await.unwrap_err();
-        assert!(matches!(&error, YarnError::MissingNmToken { node } if node == "nm9:4"), "{error}");
+        let error = client
+            .stop_container(container_id(), &node)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, YarnError::MissingNmToken { node } if node == "nm9:4"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -318,11 +335,25 @@ mod tests {
         }];
         let error = check_failed(&failed, "nm1:45454", "start", container_id()).unwrap_err();
         let text = error.to_string();
-        assert!(text.contains("org.apache.hadoop.yarn.exceptions.YarnException"), "{text}");
+        assert!(
+            text.contains("org.apache.hadoop.yarn.exceptions.YarnException"),
+            "{text}"
+        );
         assert!(text.contains("container token expired"), "{text}");
-        assert!(text.contains("container_1700000000000_0007_01_000002"), "{text}");
+        assert!(
+            text.contains("container_1700000000000_0007_01_000002"),
+            "{text}"
+        );
         assert!(check_failed(&[], "nm1:45454", "start", container_id()).is_ok());
-        assert!(confirm_succeeded(&[container_id().to_proto()], "nm", "startContainers", container_id()).is_ok());
+        assert!(
+            confirm_succeeded(
+                &[container_id().to_proto()],
+                "nm",
+                "startContainers",
+                container_id()
+            )
+            .is_ok()
+        );
         assert!(confirm_succeeded(&[], "nm", "startContainers", container_id()).is_err());
     }
 }

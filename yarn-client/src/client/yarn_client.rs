@@ -203,8 +203,7 @@ impl YarnClient {
         let request = GetApplicationReportRequestProto {
             application_id: Some(application_id.to_proto()),
         };
-        let response: GetApplicationReportResponseProto =
-            self.proxy.call(METHOD, &request).await?;
+        let response: GetApplicationReportResponseProto = self.proxy.call(METHOD, &request).await?;
         let report = response
             .application_report
             .ok_or_else(|| self.missing(METHOD, "application_report"))?;

@@ -17,7 +17,7 @@ use crate::mini_cluster::nm_token_secret_manager::NmTokenIdentity;
 use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::resource_manager::ResourceManager;
 use crate::mini_cluster::rm_app::RmApp;
-use crate::mini_cluster::yarn_exception::{YarnException, IO_EXCEPTION};
+use crate::mini_cluster::yarn_exception::{IO_EXCEPTION, YarnException};
 use crate::proto::nm_protocol::StartContainerRequestProto;
 use crate::proto::yarn_records::{ContainerLaunchContextProto, StringStringMapProto};
 use crate::token::Credentials;
@@ -42,9 +42,10 @@ impl ResourceManager {
         let (container_id, _) = attempt.master_container.ok_or_else(|| {
             YarnException::remote(format!("attempt {attempt_id} has no AM container"))
         })?;
-        let container = app.containers.get(&container_id).ok_or_else(|| {
-            YarnException::remote(format!("unknown AM container {container_id}"))
-        })?;
+        let container = app
+            .containers
+            .get(&container_id)
+            .ok_or_else(|| YarnException::remote(format!("unknown AM container {container_id}")))?;
         let launch_context = am_launch_context(app, &attempt.am_rm_token)?;
         let identity = NmTokenIdentity {
             attempt: *attempt_id,

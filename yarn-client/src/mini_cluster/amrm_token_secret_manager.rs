@@ -21,7 +21,7 @@ use crate::ids::ApplicationAttemptId;
 use crate::ipc::server::{TokenVerifier, VerifiedToken};
 use crate::mini_cluster::secret_manager::RollingMasterKeys;
 use crate::proto::security_tokens::AMRMTokenIdentifierProto;
-use crate::token::{Token, AMRM_TOKEN_KIND};
+use crate::token::{AMRM_TOKEN_KIND, Token};
 
 #[derive(Debug)]
 struct State {
@@ -165,11 +165,17 @@ mod tests {
         assert_ne!(next, old_key);
         let (new, new_key) = manager.create_token(&attempt());
         assert_eq!(new_key, next);
-        assert!(manager.verify(&old.identifier).is_ok(), "old key valid until activation");
+        assert!(
+            manager.verify(&old.identifier).is_ok(),
+            "old key valid until activation"
+        );
         manager.activate_next();
         assert!(manager.verify(&new.identifier).is_ok());
         let err = manager.verify(&old.identifier).unwrap_err();
-        assert!(err.starts_with("Invalid AMRMToken from appattempt_"), "{err}");
+        assert!(
+            err.starts_with("Invalid AMRMToken from appattempt_"),
+            "{err}"
+        );
     }
 
     #[test]

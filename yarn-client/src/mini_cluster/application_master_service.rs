@@ -25,20 +25,20 @@ use std::time::Instant;
 use prost::Message;
 
 use crate::ids::{ApplicationAttemptId, ContainerId};
-use crate::ipc::server::{Caller, CallerAuth, RemoteException, RpcService};
 use crate::ipc::APPLICATION_MASTER_PROTOCOL;
+use crate::ipc::server::{Caller, CallerAuth, RemoteException, RpcService};
 use crate::mini_cluster::amrm_token_secret_manager::AmrmTokenSecretManager;
 use crate::mini_cluster::application_report::final_status_from_proto;
 use crate::mini_cluster::resource::Resource;
 use crate::mini_cluster::resource_manager::ResourceManager;
 use crate::mini_cluster::rm_app::{
-    self, exit_status, AppState, AttemptState, RmApp, RmContainer, Unregistration,
+    self, AppState, AttemptState, RmApp, RmContainer, Unregistration, exit_status,
 };
 use crate::mini_cluster::scheduler::AskKey;
 use crate::mini_cluster::yarn_exception::{
-    YarnException, ACCESS_CONTROL, APPLICATION_ATTEMPT_NOT_FOUND,
-    APPLICATION_MASTER_NOT_REGISTERED, INVALID_APPLICATION_MASTER_REQUEST,
-    INVALID_CONTAINER_RELEASE, INVALID_RESOURCE_REQUEST,
+    ACCESS_CONTROL, APPLICATION_ATTEMPT_NOT_FOUND, APPLICATION_MASTER_NOT_REGISTERED,
+    INVALID_APPLICATION_MASTER_REQUEST, INVALID_CONTAINER_RELEASE, INVALID_RESOURCE_REQUEST,
+    YarnException,
 };
 use crate::proto::am_protocol::{
     AllocateRequestProto, AllocateResponseProto, FinishApplicationMasterRequestProto,
@@ -79,7 +79,7 @@ impl ApplicationMasterService {
                 return Err(YarnException::new(
                     ACCESS_CONTROL,
                     format!("No AMRMToken found for user {}", caller.user),
-                ))
+                ));
             }
         };
         let (attempt, key_id) = AmrmTokenSecretManager::decode_identifier(identifier)
@@ -114,7 +114,12 @@ impl RpcService for ApplicationMasterService {
         APPLICATION_MASTER_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
@@ -311,7 +316,10 @@ impl ResourceManager {
         let mut releases = Vec::with_capacity(request.release.len());
         for proto in &request.release {
             let id = ContainerId::from_proto(proto).map_err(|e| {
-                YarnException::new(INVALID_CONTAINER_RELEASE, format!("Invalid container id: {e}"))
+                YarnException::new(
+                    INVALID_CONTAINER_RELEASE,
+                    format!("Invalid container id: {e}"),
+                )
             })?;
             if !keep_containers && id.attempt_id != *attempt_id {
                 return Err(YarnException::new(

@@ -8,13 +8,17 @@
 //! The mini cluster runs no web server or proxy: `trackingUrl` is the URL the AM registered
 //! (or `N/A`), node HTTP addresses use port 8042 for shape only.
 
+use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::resource::Resource;
-use crate::mini_cluster::resource_manager::{now_ms, RmState};
-use crate::mini_cluster::rm_app::{AppState, AttemptState, FinalStatus, RmApp};
+use crate::mini_cluster::resource_manager::{RmState, now_ms};
+use crate::mini_cluster::rm_app::{
+    AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer,
+};
 use crate::proto::yarn_records::{
-    ApplicationReportProto, ApplicationResourceUsageReportProto, FinalApplicationStatusProto,
+    ApplicationAttemptReportProto, ApplicationReportProto, ApplicationResourceUsageReportProto,
+    ContainerReportProto, ContainerStateProto, ExecutionTypeProto, FinalApplicationStatusProto,
     LogAggregationStatusProto, NodeReportProto, NodeStateProto, PriorityProto,
-    YarnApplicationStateProto,
+    YarnApplicationAttemptStateProto, YarnApplicationStateProto,
 };
 
 /// Rack of every node (YARN's default rack).
@@ -65,7 +69,11 @@ pub fn application_report(
             a.host.clone(),
             a.rpc_port,
             a.original_tracking_url.clone(),
-            if app.state.is_final() { 1.0 } else { a.progress },
+            if app.state.is_final() {
+                1.0
+            } else {
+                a.progress
+            },
         ),
         None => ("N/A".to_string(), -1, "N/A".to_string(), 0.0),
     };
@@ -144,12 +152,7 @@ pub fn application_report(
 }
 
 /// The report of one NodeManager.
-pub fn node_report(
-    state: &RmState,
-    index: usize,
-    host: &str,
-    port: i32,
-) -> NodeReportProto {
+pub fn node_report(state: &RmState, index: usize, host: &str, port: i32) -> NodeReportProto {
     let (used, containers) = state.scheduler.node_usage(index);
     NodeReportProto {
         node_id: Some(crate::proto::yarn_records::NodeIdProto {
@@ -169,5 +172,68 @@ pub fn node_report(
         node_utilization: None,
         decommissioning_timeout: None,
         node_update_type: None,
+    }
+}
+
+/// `YarnApplicationAttemptState` of an attempt.
+pub fn attempt_state_proto(state: AttemptState) -> YarnApplicationAttemptStateProto {
+    match state {
+        AttemptState::Scheduled => YarnApplicationAttemptStateProto::AppAttemptScheduled,
+        AttemptState::Launched => YarnApplicationAttemptStateProto::AppAttemptLaunched,
+        AttemptState::Running => YarnApplicationAttemptStateProto::AppAttemptRunning,
+        AttemptState::Finishing => YarnApplicationAttemptStateProto::AppAttemptFinishing,
+        AttemptState::Finished => YarnApplicationAttemptStateProto::AppAttemptFinished,
+        AttemptState::Failed => YarnApplicationAttemptStateProto::AppAttemptFailed,
+        AttemptState::Killed => YarnApplicationAttemptStateProto::AppAttemptKilled,
+    }
+}
+
+/// The report of one attempt (`getApplicationAttemptReport`, `getApplicationAttempts`).
+pub fn attempt_report(attempt: &RmAppAttempt) -> ApplicationAttemptReportProto {
+    ApplicationAttemptReportProto {
+        application_attempt_id: Some(attempt.id.to_proto()),
+        host: Some(attempt.host.clone()),
+        rpc_port: Some(attempt.rpc_port),
+        tracking_url: Some(attempt.original_tracking_url.clone()),
+        diagnostics: Some(attempt.diagnostics.clone()),
+        yarn_application_attempt_state: Some(attempt_state_proto(attempt.state) as i32),
+        am_container_id: attempt.master_container.map(|(id, _)| id.to_proto()),
+        original_tracking_url: Some(attempt.original_tracking_url.clone()),
+        start_time: Some(attempt.start_time_ms),
+        finish_time: Some(attempt.finish_time_ms),
+    }
+}
+
+/// The report of one container (`getContainerReport`, `getContainers`).
+pub fn container_report(container: &RmContainer, node: &NodeManager) -> ContainerReportProto {
+    let (state, exit_status, diagnostics, finish_time) = match &container.completion {
+        Some(done) => (
+            ContainerStateProto::CComplete,
+            done.exit_status,
+            done.diagnostics.clone(),
+            done.finished_at_ms,
+        ),
+        None if container.started => (ContainerStateProto::CRunning, -1000, String::new(), 0),
+        None => (ContainerStateProto::CNew, -1000, String::new(), 0),
+    };
+    ContainerReportProto {
+        container_id: Some(container.id.to_proto()),
+        resource: Some(container.resource.to_proto()),
+        node_id: Some(node.node_id_proto()),
+        priority: Some(PriorityProto {
+            priority: Some(container.priority),
+        }),
+        creation_time: Some(container.allocated_at_ms),
+        finish_time: Some(finish_time),
+        diagnostics_info: Some(diagnostics),
+        log_url: Some(format!(
+            "file://{}",
+            node.container_log_dir(&container.id).display()
+        )),
+        container_exit_status: Some(exit_status),
+        container_state: Some(state as i32),
+        node_http_address: Some(node.http_address()),
+        execution_type: Some(ExecutionTypeProto::Guaranteed as i32),
+        exposed_ports: None,
     }
 }

@@ -10,30 +10,70 @@
 //! | getApplications | filters: types (case-insensitive), states, users, queues, tags, name, start/finish ranges, scope OWN, limit |
 //! | getClusterMetrics, getClusterNodes | every NodeManager is RUNNING |
 //! | getQueueInfo | the configured leaf queues under `root` |
+//! | getApplicationAttempts, getApplicationAttemptReport, getContainers, getContainerReport | attempt and container reports (`…NotFoundException` for unknown ids) |
 
 use std::sync::Arc;
 
 use prost::Message;
 
-use crate::ids::ApplicationId;
-use crate::ipc::server::{Caller, RemoteException, RpcService};
+use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
 use crate::ipc::APPLICATION_CLIENT_PROTOCOL;
-use crate::mini_cluster::application_report::{application_report, node_report, report_state};
+use crate::ipc::server::{Caller, RemoteException, RpcService};
+use crate::mini_cluster::application_report::{
+    application_report, attempt_report, container_report, node_report, report_state,
+};
 use crate::mini_cluster::resource_manager::ResourceManager;
 use crate::mini_cluster::rm_app;
-use crate::mini_cluster::yarn_exception::{YarnException, APPLICATION_NOT_FOUND, IO_EXCEPTION};
+use crate::mini_cluster::yarn_exception::{
+    APPLICATION_ATTEMPT_NOT_FOUND, APPLICATION_NOT_FOUND, CONTAINER_NOT_FOUND, IO_EXCEPTION,
+    YarnException,
+};
 use crate::proto::client_protocol::{
-    ApplicationsRequestScopeProto, GetApplicationReportRequestProto,
+    ApplicationsRequestScopeProto, GetApplicationAttemptsRequestProto,
+    GetApplicationAttemptsResponseProto, GetApplicationReportRequestProto,
     GetApplicationReportResponseProto, GetApplicationsRequestProto, GetApplicationsResponseProto,
     GetClusterMetricsRequestProto, GetClusterMetricsResponseProto, GetClusterNodesRequestProto,
-    GetClusterNodesResponseProto, GetNewApplicationRequestProto, GetNewApplicationResponseProto,
-    GetQueueInfoRequestProto, GetQueueInfoResponseProto, KillApplicationRequestProto,
-    KillApplicationResponseProto, SubmitApplicationRequestProto, SubmitApplicationResponseProto,
+    GetClusterNodesResponseProto, GetContainersRequestProto, GetContainersResponseProto,
+    GetNewApplicationRequestProto, GetNewApplicationResponseProto, GetQueueInfoRequestProto,
+    GetQueueInfoResponseProto, KillApplicationRequestProto, KillApplicationResponseProto,
+    SubmitApplicationRequestProto, SubmitApplicationResponseProto,
 };
 use crate::proto::yarn_records::{
-    NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto,
+    ApplicationAttemptIdProto, ApplicationAttemptReportProto, ContainerIdProto,
+    ContainerReportProto, NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto,
     YarnClusterMetricsProto,
 };
+
+// The two report calls below are missing from `proto::client_protocol`; their messages
+// (`yarn_service_protos.proto`) are declared here until that module has them.
+
+/// `GetApplicationAttemptReportRequestProto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetApplicationAttemptReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    application_attempt_id: Option<ApplicationAttemptIdProto>,
+}
+
+/// `GetApplicationAttemptReportResponseProto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetApplicationAttemptReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    application_attempt_report: Option<ApplicationAttemptReportProto>,
+}
+
+/// `GetContainerReportRequestProto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetContainerReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    container_id: Option<ContainerIdProto>,
+}
+
+/// `GetContainerReportResponseProto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct GetContainerReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    container_report: Option<ContainerReportProto>,
+}
 
 /// The RPC face of the RM for clients.
 #[derive(Debug)]
@@ -142,6 +182,121 @@ impl ClientRmService {
                 let request = decode::<GetQueueInfoRequestProto>(method, request)?;
                 Ok(GetQueueInfoResponseProto {
                     queue_info: Some(self.queue_info(&request, &caller.user)?),
+                }
+                .encode_to_vec())
+            }
+            "getApplicationAttempts" => {
+                let request = decode::<GetApplicationAttemptsRequestProto>(method, request)?;
+                let id = application_id(request.application_id.as_ref())?;
+                let state = self.rm.lock();
+                let app = state.apps.get(&id).ok_or_else(|| {
+                    YarnException::new(
+                        APPLICATION_NOT_FOUND,
+                        format!("Application with id '{id}' doesn't exist in RM."),
+                    )
+                })?;
+                Ok(GetApplicationAttemptsResponseProto {
+                    application_attempts: app.attempts.values().map(attempt_report).collect(),
+                }
+                .encode_to_vec())
+            }
+            "getApplicationAttemptReport" => {
+                let request = decode::<GetApplicationAttemptReportRequestProto>(method, request)?;
+                let id = request
+                    .application_attempt_id
+                    .as_ref()
+                    .and_then(|p| ApplicationAttemptId::from_proto(p).ok())
+                    .ok_or_else(|| {
+                        YarnException::new(
+                            APPLICATION_ATTEMPT_NOT_FOUND,
+                            "Invalid application attempt id",
+                        )
+                    })?;
+                let state = self.rm.lock();
+                let app = state.apps.get(&id.application_id).ok_or_else(|| {
+                    YarnException::new(
+                        APPLICATION_NOT_FOUND,
+                        format!(
+                            "Application with id '{}' doesn't exist in RM.",
+                            id.application_id
+                        ),
+                    )
+                })?;
+                let attempt = app.attempts.get(&id.attempt_id).ok_or_else(|| {
+                    YarnException::new(
+                        APPLICATION_ATTEMPT_NOT_FOUND,
+                        format!("ApplicationAttempt with id '{id}' doesn't exist in RM."),
+                    )
+                })?;
+                Ok(GetApplicationAttemptReportResponseProto {
+                    application_attempt_report: Some(attempt_report(attempt)),
+                }
+                .encode_to_vec())
+            }
+            "getContainers" => {
+                let request = decode::<GetContainersRequestProto>(method, request)?;
+                let id = request
+                    .application_attempt_id
+                    .as_ref()
+                    .and_then(|p| ApplicationAttemptId::from_proto(p).ok())
+                    .ok_or_else(|| {
+                        YarnException::new(
+                            APPLICATION_ATTEMPT_NOT_FOUND,
+                            "Invalid application attempt id",
+                        )
+                    })?;
+                let state = self.rm.lock();
+                let app = state
+                    .apps
+                    .get(&id.application_id)
+                    .filter(|a| a.attempts.contains_key(&id.attempt_id))
+                    .ok_or_else(|| {
+                        YarnException::new(
+                            APPLICATION_ATTEMPT_NOT_FOUND,
+                            format!("ApplicationAttempt with id '{id}' doesn't exist in RM."),
+                        )
+                    })?;
+                // Like YARN, the running containers of the attempt.
+                let containers = app
+                    .live_containers()
+                    .filter(|c| c.id.attempt_id == id)
+                    .filter_map(|c| {
+                        self.rm
+                            .nodes
+                            .get(c.node)
+                            .map(|node| container_report(c, node))
+                    })
+                    .collect();
+                Ok(GetContainersResponseProto { containers }.encode_to_vec())
+            }
+            "getContainerReport" => {
+                let request = decode::<GetContainerReportRequestProto>(method, request)?;
+                let id = request
+                    .container_id
+                    .as_ref()
+                    .and_then(|p| ContainerId::from_proto(p).ok())
+                    .ok_or_else(|| {
+                        YarnException::new(CONTAINER_NOT_FOUND, "Invalid container id")
+                    })?;
+                let state = self.rm.lock();
+                let report = state
+                    .apps
+                    .get(&id.attempt_id.application_id)
+                    .and_then(|a| a.containers.get(&id))
+                    .and_then(|c| {
+                        self.rm
+                            .nodes
+                            .get(c.node)
+                            .map(|node| container_report(c, node))
+                    })
+                    .ok_or_else(|| {
+                        YarnException::new(
+                            CONTAINER_NOT_FOUND,
+                            format!("Container with id '{id}' doesn't exist in RM."),
+                        )
+                    })?;
+                Ok(GetContainerReportResponseProto {
+                    container_report: Some(report),
                 }
                 .encode_to_vec())
             }
@@ -276,7 +431,12 @@ impl RpcService for ClientRmService {
         APPLICATION_CLIENT_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
@@ -289,10 +449,12 @@ fn decode<M: Message + Default>(method: &str, bytes: &[u8]) -> Result<M, YarnExc
 fn application_id(
     proto: Option<&crate::proto::yarn_records::ApplicationIdProto>,
 ) -> Result<ApplicationId, YarnException> {
-    let proto = proto.ok_or_else(|| {
-        YarnException::new(APPLICATION_NOT_FOUND, "Invalid application id: null")
-    })?;
+    let proto = proto
+        .ok_or_else(|| YarnException::new(APPLICATION_NOT_FOUND, "Invalid application id: null"))?;
     ApplicationId::from_proto(proto).map_err(|e| {
-        YarnException::new(APPLICATION_NOT_FOUND, format!("Invalid application id: {e}"))
+        YarnException::new(
+            APPLICATION_NOT_FOUND,
+            format!("Invalid application id: {e}"),
+        )
     })
 }

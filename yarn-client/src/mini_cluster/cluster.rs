@@ -29,7 +29,7 @@ use crate::mini_cluster::container_token_secret_manager::ContainerTokenSecretMan
 use crate::mini_cluster::hadoop_conf_writer::write_hadoop_conf_dir;
 use crate::mini_cluster::nm_token_secret_manager::NmTokenSecretManager;
 use crate::mini_cluster::node_manager::{NodeManager, NodeManagerConfig};
-use crate::mini_cluster::resource_manager::{now_ms, start_error, ResourceManager};
+use crate::mini_cluster::resource_manager::{ResourceManager, now_ms};
 use crate::mini_cluster::rm_app::AppState;
 
 /// A running test cluster. Call [`MiniYarnCluster::shutdown`] when done; dropping it without
@@ -55,9 +55,19 @@ struct NoDelegationTokens;
 
 impl TokenVerifier for NoDelegationTokens {
     fn verify(&self, _identifier: &[u8]) -> Result<VerifiedToken, String> {
-        Err("RM delegation tokens are not issued by the mini cluster; use SIMPLE \
+        Err(
+            "RM delegation tokens are not issued by the mini cluster; use SIMPLE \
              authentication on the client port"
-            .to_string())
+                .to_string(),
+        )
+    }
+}
+
+/// A server that could not start, with the IPC error naming its address.
+fn start_error(server: &str, source: YarnError) -> YarnError {
+    YarnError::ClusterServer {
+        server: server.to_string(),
+        source: Box::new(source),
     }
 }
 
@@ -232,7 +242,11 @@ impl MiniYarnCluster {
 
     /// `yarn.resourcemanager.scheduler.address` (`host:port`).
     pub fn scheduler_address(&self) -> String {
-        format!("{}:{}", self.config.bind_host, self.scheduler_address.port())
+        format!(
+            "{}:{}",
+            self.config.bind_host,
+            self.scheduler_address.port()
+        )
     }
 
     /// Every NodeManager's IPC address (`host:port`, the node id).
@@ -282,8 +296,16 @@ impl MiniYarnCluster {
 
     /// Writes `yarn-site.xml` and `core-site.xml` for clients of this cluster into `dir`.
     pub fn write_hadoop_conf_dir(&self, dir: &Path) -> Result<(), YarnError> {
-        let log_dirs: Vec<PathBuf> = self.nodes.iter().map(|n| n.log_root().to_path_buf()).collect();
-        let local_dirs: Vec<PathBuf> = self.nodes.iter().map(|n| n.local_dir().to_path_buf()).collect();
+        let log_dirs: Vec<PathBuf> = self
+            .nodes
+            .iter()
+            .map(|n| n.log_root().to_path_buf())
+            .collect();
+        let local_dirs: Vec<PathBuf> = self
+            .nodes
+            .iter()
+            .map(|n| n.local_dir().to_path_buf())
+            .collect();
         write_hadoop_conf_dir(
             dir,
             &self.config,

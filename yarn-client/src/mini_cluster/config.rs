@@ -106,9 +106,8 @@ impl MiniYarnConfig {
 
     /// Rejects settings YARN itself would refuse to start with.
     pub fn validate(&self) -> Result<(), YarnError> {
-        let invalid = |field: &'static str, detail: String| {
-            Err(YarnError::ClusterConfig { field, detail })
-        };
+        let invalid =
+            |field: &'static str, detail: String| Err(YarnError::ClusterConfig { field, detail });
         if self.node_managers == 0 {
             return invalid("node_managers", "at least one NodeManager is needed".into());
         }
@@ -172,13 +171,13 @@ impl MiniYarnConfig {
         if self.am_liveness_expiry.is_zero() {
             return invalid("am_liveness_expiry", "must be above zero".into());
         }
-        if let Some(roll) = self.am_rm_token_roll_interval {
-            if roll < std::time::Duration::from_millis(10) {
-                return invalid(
-                    "am_rm_token_roll_interval",
-                    format!("{roll:?} is too short; use at least 10 ms"),
-                );
-            }
+        if let Some(roll) = self.am_rm_token_roll_interval
+            && roll < std::time::Duration::from_millis(10)
+        {
+            return invalid(
+                "am_rm_token_roll_interval",
+                format!("{roll:?} is too short; use at least 10 ms"),
+            );
         }
         Ok(())
     }

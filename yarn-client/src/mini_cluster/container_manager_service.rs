@@ -9,10 +9,10 @@ use std::sync::Arc;
 use prost::Message;
 
 use crate::ids::ContainerId;
+use crate::ipc::CONTAINER_MANAGEMENT_PROTOCOL;
 use crate::ipc::server::{
     Caller, CallerAuth, RemoteException, RpcService, TokenVerifier, VerifiedToken,
 };
-use crate::ipc::CONTAINER_MANAGEMENT_PROTOCOL;
 use crate::mini_cluster::nm_token_secret_manager::{NmTokenIdentity, NmTokenSecretManager};
 use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::yarn_exception::YarnException;
@@ -62,7 +62,10 @@ impl ContainerManagerService {
         match method {
             "startContainers" => {
                 let request = decode::<StartContainersRequestProto>(method, request)?;
-                Ok(self.nm.start_containers(&nm_token, request)?.encode_to_vec())
+                Ok(self
+                    .nm
+                    .start_containers(&nm_token, request)?
+                    .encode_to_vec())
             }
             "stopContainers" => {
                 let request = decode::<StopContainersRequestProto>(method, request)?;
@@ -120,7 +123,12 @@ impl RpcService for ContainerManagerService {
         CONTAINER_MANAGEMENT_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }

@@ -22,12 +22,12 @@ use prost::Message;
 use crate::error::YarnError;
 use crate::ids::ContainerId;
 use crate::mini_cluster::resource::Resource;
-use crate::mini_cluster::secret_manager::{passwords_equal, random_key_id, MasterKey};
-use crate::mini_cluster::yarn_exception::{YarnException, INVALID_TOKEN};
+use crate::mini_cluster::secret_manager::{MasterKey, passwords_equal, random_key_id};
+use crate::mini_cluster::yarn_exception::{INVALID_TOKEN, YarnException};
 use crate::proto::hadoop_common::TokenProto;
 use crate::proto::security_tokens::ContainerTokenIdentifierProto;
 use crate::proto::yarn_records::{PriorityProto, ResourceProto};
-use crate::token::{Token, CONTAINER_TOKEN_KIND};
+use crate::token::{CONTAINER_TOKEN_KIND, Token};
 
 /// `ContainerTypeProto.APPLICATION_MASTER`.
 pub const CONTAINER_TYPE_APPLICATION_MASTER: i32 = 1;
@@ -122,11 +122,15 @@ impl ContainerTokenSecretManager {
         node: &str,
     ) -> Result<ContainerTokenIdentity, YarnException> {
         let Some(token) = token else {
-            return Err(YarnException::remote("java.io.IOException: Invalid ContainerToken"));
+            return Err(YarnException::remote(
+                "java.io.IOException: Invalid ContainerToken",
+            ));
         };
         let identifier = &token.identifier;
         if identifier.is_empty() {
-            return Err(YarnException::remote("java.io.IOException: Invalid ContainerToken"));
+            return Err(YarnException::remote(
+                "java.io.IOException: Invalid ContainerToken",
+            ));
         }
         let proto = ContainerTokenIdentifierProto::decode(identifier.as_slice()).map_err(|e| {
             YarnException::remote(format!(
@@ -161,7 +165,9 @@ impl ContainerTokenSecretManager {
         if proto.master_key_id != Some(self.key.key_id()) {
             return Err(YarnException::new(
                 INVALID_TOKEN,
-                format!("Given Container {container_id} seems to have an illegally generated token."),
+                format!(
+                    "Given Container {container_id} seems to have an illegally generated token."
+                ),
             ));
         }
         if !passwords_equal(&self.key.password(identifier), &token.password) {
@@ -235,7 +241,10 @@ mod tests {
             .verify(Some(&token.to_proto()), "127.0.0.1:5001")
             .unwrap_err();
         assert_eq!(err.class_name, INVALID_TOKEN);
-        assert!(err.message.contains("is not valid for current Node manager"));
+        assert!(
+            err.message
+                .contains("is not valid for current Node manager")
+        );
     }
 
     #[test]

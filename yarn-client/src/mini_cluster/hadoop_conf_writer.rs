@@ -90,12 +90,18 @@ pub fn write_hadoop_conf_dir(
             config.container_allocation_expiry.as_millis().to_string(),
         ),
         // Clients of a test cluster should fail fast when it is gone, not retry for 15 min.
-        ("yarn.resourcemanager.connect.max-wait.ms", "30000".to_string()),
+        (
+            "yarn.resourcemanager.connect.max-wait.ms",
+            "30000".to_string(),
+        ),
         (
             "yarn.resourcemanager.connect.retry-interval.ms",
             "500".to_string(),
         ),
-        ("yarn.client.nodemanager-connect.max-wait-ms", "30000".to_string()),
+        (
+            "yarn.client.nodemanager-connect.max-wait-ms",
+            "30000".to_string(),
+        ),
         (
             "yarn.client.nodemanager-connect.retry-interval-ms",
             "500".to_string(),
@@ -173,7 +179,10 @@ mod tests {
         )
         .unwrap();
         let conf = HadoopConf::load_dir(&dir.path().join("conf")).unwrap();
-        assert_eq!(conf.get("yarn.resourcemanager.address"), Some("127.0.0.1:1234"));
+        assert_eq!(
+            conf.get("yarn.resourcemanager.address"),
+            Some("127.0.0.1:1234")
+        );
         assert_eq!(
             conf.resource_manager_addresses().unwrap(),
             vec!["127.0.0.1:1234".to_string()]

@@ -14,10 +14,10 @@ use prost::Message;
 use crate::error::YarnError;
 use crate::ids::ApplicationAttemptId;
 use crate::ipc::server::VerifiedToken;
-use crate::mini_cluster::secret_manager::{random_key_id, MasterKey};
+use crate::mini_cluster::secret_manager::{MasterKey, random_key_id};
 use crate::proto::security_tokens::NMTokenIdentifierProto;
 use crate::proto::yarn_records::NodeIdProto;
-use crate::token::{Token, NM_TOKEN_KIND};
+use crate::token::{NM_TOKEN_KIND, Token};
 
 /// A decoded NMToken identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +152,10 @@ mod tests {
         let err = manager
             .verify_for_node(&token.identifier, "127.0.0.1:4001")
             .unwrap_err();
-        assert!(err.contains("is not valid for current node manager"), "{err}");
+        assert!(
+            err.contains("is not valid for current node manager"),
+            "{err}"
+        );
         let identity = NmTokenSecretManager::decode_identifier(&token.identifier).unwrap();
         assert_eq!(identity.app_submitter, "alice");
     }

@@ -39,8 +39,8 @@ use tokio::task::JoinHandle;
 use crate::ids::{ApplicationId, ContainerId};
 use crate::mini_cluster::application_report::NM_HTTP_PORT;
 use crate::mini_cluster::container_launcher::{
-    diagnostics_entry, ContainerExit, ContainerLauncher, LaunchSpec, RunningContainer, StopCause,
-    EXIT_STATUS_INVALID, EXIT_STATUS_LAUNCH_FAILED,
+    ContainerExit, ContainerLauncher, EXIT_STATUS_INVALID, EXIT_STATUS_LAUNCH_FAILED, LaunchSpec,
+    RunningContainer, StopCause, diagnostics_entry,
 };
 use crate::mini_cluster::container_token_secret_manager::{
     ContainerTokenIdentity, ContainerTokenSecretManager,
@@ -48,16 +48,15 @@ use crate::mini_cluster::container_token_secret_manager::{
 use crate::mini_cluster::localizer::{LocalResourceKind, ResourceToLocalize};
 use crate::mini_cluster::nm_token_secret_manager::NmTokenIdentity;
 use crate::mini_cluster::resource::Resource;
-use crate::mini_cluster::resource_manager::{now_ms, NodeEvent};
-use crate::mini_cluster::yarn_exception::{YarnException, INVALID_CONTAINER};
+use crate::mini_cluster::resource_manager::{NodeEvent, now_ms};
+use crate::mini_cluster::yarn_exception::{INVALID_CONTAINER, YarnException};
 use crate::proto::nm_protocol::{
     ContainerExceptionMapProto, StartContainerRequestProto, StartContainersRequestProto,
     StartContainersResponseProto,
 };
 use crate::proto::yarn_records::{
-    ContainerLaunchContextProto, ContainerStateProto, ContainerStatusProto,
-    ContainerSubStateProto, ExecutionTypeProto, LocalResourceProto, LocalResourceTypeProto,
-    NodeIdProto,
+    ContainerLaunchContextProto, ContainerStateProto, ContainerStatusProto, ContainerSubStateProto,
+    ExecutionTypeProto, LocalResourceProto, LocalResourceTypeProto, NodeIdProto,
 };
 
 /// How long [`NodeManager::shutdown`] waits for its containers to be gone.
@@ -303,14 +302,25 @@ impl NodeManager {
                 exit: None,
             },
         );
-        let spec = self.launch_spec(&id, &user, identity.resource, app_dir, log_dir, &launch_context);
+        let spec = self.launch_spec(
+            &id,
+            &user,
+            identity.resource,
+            app_dir,
+            log_dir,
+            &launch_context,
+        );
         let nm = Arc::clone(self);
-        let task = self.runtime.spawn(async move { nm.run_container(id, spec).await });
+        let task = self
+            .runtime
+            .spawn(async move { nm.run_container(id, spec).await });
         state.tasks.retain(|t| !t.is_finished());
         state.tasks.push(task);
         drop(state);
         tracing::info!(container = %id, node = %self.address(), user, "container start accepted");
-        let _ = self.events.send(NodeEvent::ContainerStarted { container: id });
+        let _ = self
+            .events
+            .send(NodeEvent::ContainerStarted { container: id });
         Ok(())
     }
 
@@ -492,33 +502,35 @@ impl NodeManager {
         self.authorize_get_or_stop(nm_token, id, false)?;
         let state = self.lock();
         let Some(container) = state.containers.get(id) else {
-            return Err(YarnException::remote(if state.recently_stopped.contains(id) {
-                format!("Container {id} was recently stopped on node manager.")
-            } else {
-                format!("Container {id} is not handled by this NodeManager")
-            }));
+            return Err(YarnException::remote(
+                if state.recently_stopped.contains(id) {
+                    format!("Container {id} was recently stopped on node manager.")
+                } else {
+                    format!("Container {id} is not handled by this NodeManager")
+                },
+            ));
         };
-        let (state_proto, sub_state, exit_status, diagnostics) = match (&container.exit, &container.running)
-        {
-            (Some(exit), _) => (
-                ContainerStateProto::CComplete,
-                ContainerSubStateProto::CssDone,
-                exit.exit_status,
-                exit.diagnostics.clone(),
-            ),
-            (None, Some(running)) if running.pid().is_some() => (
-                ContainerStateProto::CRunning,
-                ContainerSubStateProto::CssRunning,
-                EXIT_STATUS_INVALID,
-                String::new(),
-            ),
-            _ => (
-                ContainerStateProto::CNew,
-                ContainerSubStateProto::CssScheduled,
-                EXIT_STATUS_INVALID,
-                String::new(),
-            ),
-        };
+        let (state_proto, sub_state, exit_status, diagnostics) =
+            match (&container.exit, &container.running) {
+                (Some(exit), _) => (
+                    ContainerStateProto::CComplete,
+                    ContainerSubStateProto::CssDone,
+                    exit.exit_status,
+                    exit.diagnostics.clone(),
+                ),
+                (None, Some(running)) if running.pid().is_some() => (
+                    ContainerStateProto::CRunning,
+                    ContainerSubStateProto::CssRunning,
+                    EXIT_STATUS_INVALID,
+                    String::new(),
+                ),
+                _ => (
+                    ContainerStateProto::CNew,
+                    ContainerSubStateProto::CssScheduled,
+                    EXIT_STATUS_INVALID,
+                    String::new(),
+                ),
+            };
         Ok(ContainerStatusProto {
             container_id: Some(id.to_proto()),
             state: Some(state_proto as i32),
@@ -575,7 +587,11 @@ impl NodeManager {
 
     /// Moves the completed containers of a finished application to "recently stopped"; the
     /// application's local dir once none of its containers is left.
-    fn forget_finished_containers(&self, state: &mut NmState, app: &ApplicationId) -> Option<PathBuf> {
+    fn forget_finished_containers(
+        &self,
+        state: &mut NmState,
+        app: &ApplicationId,
+    ) -> Option<PathBuf> {
         let done: Vec<ContainerId> = state
             .containers
             .iter()
@@ -593,21 +609,16 @@ impl NodeManager {
             .containers
             .keys()
             .any(|id| id.attempt_id.application_id == *app);
-        if still_running {
-            None
-        } else {
-            app_dir
-        }
+        if still_running { None } else { app_dir }
     }
 
     fn remove_app_dir(&self, dir: PathBuf) {
         self.launcher.file_cache().forget_application(&dir);
         self.runtime.spawn(async move {
-            if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
-                if e.kind() != std::io::ErrorKind::NotFound {
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await
+                && e.kind() != std::io::ErrorKind::NotFound {
                     tracing::warn!(dir = %dir.display(), error = %e, "cannot remove an application directory");
                 }
-            }
         });
     }
 
@@ -715,7 +726,7 @@ fn resource_to_localize(
             return Err(format!(
                 "Failed to download resource {link_name} ({scheme}:{file}): PATTERN resources \
                  are not supported by the test cluster's NodeManager"
-            ))
+            ));
         }
     };
     let timestamp = resource.timestamp.unwrap_or(0);
@@ -806,7 +817,12 @@ mod tests {
             &resource("hdfs", "/user/a/weir", LocalResourceTypeProto::Archive),
         )
         .unwrap_err();
-        assert!(err.starts_with("Failed to download resource { { hdfs://nn:8020/user/a/weir, 1234, ARCHIVE"), "{err}");
+        assert!(
+            err.starts_with(
+                "Failed to download resource { { hdfs://nn:8020/user/a/weir, 1234, ARCHIVE"
+            ),
+            "{err}"
+        );
         assert!(err.contains("No FileSystem for scheme \"hdfs\""), "{err}");
     }
 

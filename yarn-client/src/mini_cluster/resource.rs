@@ -108,6 +108,9 @@ mod tests {
 
     #[test]
     fn displays_like_yarn() {
-        assert_eq!(Resource::new(1536, 2).to_string(), "<memory:1536, vCores:2>");
+        assert_eq!(
+            Resource::new(1536, 2).to_string(),
+            "<memory:1536, vCores:2>"
+        );
     }
 }

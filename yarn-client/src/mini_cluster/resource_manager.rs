@@ -26,22 +26,21 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::YarnError;
 use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
 use crate::mini_cluster::amrm_token_secret_manager::AmrmTokenSecretManager;
 use crate::mini_cluster::config::MiniYarnConfig;
 use crate::mini_cluster::container_token_secret_manager::{
-    ContainerTokenSecretManager, ContainerTokenSpec, CONTAINER_TYPE_APPLICATION_MASTER,
-    CONTAINER_TYPE_TASK,
+    CONTAINER_TYPE_APPLICATION_MASTER, CONTAINER_TYPE_TASK, ContainerTokenSecretManager,
+    ContainerTokenSpec,
 };
-use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::nm_token_secret_manager::NmTokenSecretManager;
+use crate::mini_cluster::node_manager::NodeManager;
 use crate::mini_cluster::resource::Resource;
 use crate::mini_cluster::rm_app::{
-    self, exit_status, AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer,
+    self, AppState, AttemptState, FinalStatus, RmApp, RmAppAttempt, RmContainer, exit_status,
 };
 use crate::mini_cluster::scheduler::{Placement, Scheduler};
-use crate::mini_cluster::yarn_exception::{YarnException, INVALID_RESOURCE_REQUEST};
+use crate::mini_cluster::yarn_exception::{INVALID_RESOURCE_REQUEST, YarnException};
 use crate::proto::yarn_records::ApplicationSubmissionContextProto;
 
 /// Longest application type YARN keeps (`YarnConfiguration.APPLICATION_TYPE_LENGTH`).
@@ -101,7 +100,10 @@ impl ResourceManager {
             nodes.len(),
             Resource::new(config.node_memory_mb, config.node_vcores),
             config.minimum_allocation_mb,
-            Resource::new(config.maximum_allocation_mb, config.maximum_allocation_vcores),
+            Resource::new(
+                config.maximum_allocation_mb,
+                config.maximum_allocation_vcores,
+            ),
         );
         ResourceManager {
             config,
@@ -165,7 +167,7 @@ impl ResourceManager {
                 return Err(YarnException::remote(format!(
                     "Missing the AM container launch context (am_container_spec) in the \
                      submission of {id}"
-                )))
+                )));
             }
         };
         let asked_am = context
@@ -262,7 +264,7 @@ impl ResourceManager {
             vcore_seconds: 0,
             last_am_log_dir: None,
         };
-        if !self.config.queues.iter().any(|q| *q == queue) {
+        if !self.config.queues.contains(&queue) {
             // CapacityScheduler rejects the application after accepting the submission call.
             app.state = AppState::Failed;
             app.final_status = FinalStatus::Failed;
@@ -327,15 +329,11 @@ impl ResourceManager {
             .and_then(|a| a.attempts.get(&placement.attempt.attempt_id))
             .is_some_and(|a| a.is_live());
         let Some(node) = self.nodes.get(placement.node).cloned() else {
-            state
-                .scheduler
-                .release(placement.node, &placement.resource);
+            state.scheduler.release(placement.node, &placement.resource);
             return;
         };
         if !live {
-            state
-                .scheduler
-                .release(placement.node, &placement.resource);
+            state.scheduler.release(placement.node, &placement.resource);
             return;
         }
         let Some(app) = state.apps.get_mut(&app_id) else {
@@ -441,6 +439,7 @@ impl ResourceManager {
         container.completion = Some(rm_app::ContainerCompletion {
             exit_status,
             diagnostics: diagnostics.to_string(),
+            finished_at_ms: now_ms(),
         });
         let node = container.node;
         let resource = container.resource;
@@ -453,19 +452,18 @@ impl ResourceManager {
         app.vcore_seconds = app
             .vcore_seconds
             .saturating_add(i64::from(resource.vcores).saturating_mul(seconds));
-        if !is_am {
-            if let Some(attempt) = app.current_attempt_mut() {
-                if attempt.is_live() {
-                    attempt.just_finished.push(*container_id);
-                }
-            }
+        if !is_am
+            && let Some(attempt) = app.current_attempt_mut()
+            && attempt.is_live()
+        {
+            attempt.just_finished.push(*container_id);
         }
         // The NodeManager may know the container before the RM has seen its start event, so
         // the kill is always sent (a NodeManager ignores containers it never started).
-        if let Some((kill_status, kill_text)) = nm_kill {
-            if let Some(nm) = self.nodes.get(node) {
-                nm.kill_container(container_id, kill_status, kill_text);
-            }
+        if let Some((kill_status, kill_text)) = nm_kill
+            && let Some(nm) = self.nodes.get(node)
+        {
+            nm.kill_container(container_id, kill_status, kill_text);
         }
     }
 
@@ -567,9 +565,8 @@ impl ResourceManager {
             if attempt.state.is_final() {
                 return;
             }
-            attempt.state = AttemptState::Failed;
+            attempt.end(AttemptState::Failed);
             attempt.diagnostics = diagnostics.clone();
-            attempt.progress = 1.0;
             // A failed attempt's AM address is no longer valid (invalidateAMHostAndPort).
             attempt.host = "N/A".to_string();
             attempt.rpc_port = -1;
@@ -687,8 +684,7 @@ impl ResourceManager {
             let Some(attempt) = app.current_attempt_mut() else {
                 return;
             };
-            attempt.state = AttemptState::Finished;
-            attempt.progress = 1.0;
+            attempt.end(AttemptState::Finished);
             let attempt_id = attempt.id;
             if let Some(unregistration) = attempt.unregistration.clone() {
                 app.final_status = unregistration.final_status;
@@ -738,8 +734,7 @@ impl ResourceManager {
             if attempt.state.is_final() {
                 None
             } else {
-                attempt.state = AttemptState::Killed;
-                attempt.progress = 1.0;
+                attempt.end(AttemptState::Killed);
                 attempt.host = "N/A".to_string();
                 attempt.rpc_port = -1;
                 Some(attempt.id)
@@ -843,20 +838,10 @@ impl ResourceManager {
                 app.diagnostics = "Application killed on shutdown of the mini cluster".into();
                 app.finish_time_ms = now_ms();
                 if let Some(attempt) = app.current_attempt_mut() {
-                    if !attempt.state.is_final() {
-                        attempt.state = AttemptState::Killed;
-                    }
+                    attempt.end(AttemptState::Killed);
                 }
             }
             self.end_application_containers(&mut state, &id);
         }
-    }
-}
-
-/// Errors of the RM that are not Java exceptions.
-pub fn start_error(server: &str, source: YarnError) -> YarnError {
-    YarnError::ClusterServer {
-        server: server.to_string(),
-        source: Box::new(source),
     }
 }

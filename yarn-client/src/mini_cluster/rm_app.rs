@@ -127,6 +127,9 @@ pub struct RmAppAttempt {
     pub diagnostics: String,
     /// Next container sequence number in this attempt (1 is the AM container).
     pub next_container_seq: i64,
+    /// Creation and end of the attempt, ms since the epoch (end 0 while live).
+    pub start_time_ms: i64,
+    pub finish_time_ms: i64,
 }
 
 impl RmAppAttempt {
@@ -149,6 +152,17 @@ impl RmAppAttempt {
             unregistration: None,
             diagnostics: String::new(),
             next_container_seq: 1,
+            start_time_ms: crate::mini_cluster::resource_manager::now_ms(),
+            finish_time_ms: 0,
+        }
+    }
+
+    /// Moves the attempt to a final state (once) and stamps its end.
+    pub fn end(&mut self, state: AttemptState) {
+        if !self.state.is_final() {
+            self.state = state;
+            self.progress = 1.0;
+            self.finish_time_ms = crate::mini_cluster::resource_manager::now_ms();
         }
     }
 
@@ -199,6 +213,8 @@ pub struct RmContainer {
 pub struct ContainerCompletion {
     pub exit_status: i32,
     pub diagnostics: String,
+    /// When the RM recorded it, ms since the epoch.
+    pub finished_at_ms: i64,
 }
 
 /// One application.

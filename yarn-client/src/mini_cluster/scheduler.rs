@@ -243,8 +243,7 @@ impl Scheduler {
         let mut placements = Vec::new();
         let attempts: Vec<ApplicationAttemptId> = self.apps.keys().copied().collect();
         for attempt in attempts {
-            if let Some((resource, priority)) = self.apps.get(&attempt).and_then(|a| a.am_request)
-            {
+            if let Some((resource, priority)) = self.apps.get(&attempt).and_then(|a| a.am_request) {
                 match self.place(&resource) {
                     Some(node) => {
                         if let Some(app) = self.apps.get_mut(&attempt) {
@@ -274,20 +273,19 @@ impl Scheduler {
             };
             for key in keys {
                 loop {
-                    let capability = match self.apps.get(&attempt).and_then(|a| a.asks.get(&key))
-                    {
+                    let capability = match self.apps.get(&attempt).and_then(|a| a.asks.get(&key)) {
                         Some(ask) if ask.num_containers > 0 => ask.capability,
                         _ => break,
                     };
                     let Some(node) = self.place(&capability) else {
                         break;
                     };
-                    if let Some(app) = self.apps.get_mut(&attempt) {
-                        if let Some(ask) = app.asks.get_mut(&key) {
-                            ask.num_containers -= 1;
-                            if ask.num_containers == 0 {
-                                app.asks.remove(&key);
-                            }
+                    if let Some(app) = self.apps.get_mut(&attempt)
+                        && let Some(ask) = app.asks.get_mut(&key)
+                    {
+                        ask.num_containers -= 1;
+                        if ask.num_containers == 0 {
+                            app.asks.remove(&key);
                         }
                     }
                     placements.push(Placement {
@@ -413,13 +411,15 @@ mod tests {
 
     #[test]
     fn zero_count_cancels_an_entry() {
-        let mut s = scheduler(1, 128);
+        let mut s = scheduler(1, 1024);
         let a = attempt(1, 1);
         s.add_attempt(a, None);
         s.update_asks(&a, [(any(1), Resource::new(512, 1), 2, true)]);
-        assert!(s.schedule().is_empty(), "512 MB does not fit a 128 MB node");
+        assert_eq!(s.asks(&a).len(), 1);
         s.update_asks(&a, [(any(1), Resource::new(512, 1), 0, true)]);
         assert!(s.asks(&a).is_empty());
+        assert!(s.schedule().is_empty(), "a cancelled ask allocates nothing");
+        assert_eq!(s.pending(&a), Resource::default());
     }
 
     #[test]
@@ -463,7 +463,10 @@ mod tests {
         let third = attempt(3, 1);
         s.add_attempt(third, Some((Resource::new(512, 1), 0)));
         s.update_asks(&third, [(any(1), Resource::new(128, 1), 1, true)]);
-        assert!(s.schedule().is_empty(), "no task containers before the AM container");
+        assert!(
+            s.schedule().is_empty(),
+            "no task containers before the AM container"
+        );
         s.release(placed[0].node, &placed[0].resource);
         let placed = s.schedule();
         assert_eq!(placed.len(), 2);
@@ -477,8 +480,14 @@ mod tests {
         assert_eq!(s.maximum_allocation(), Resource::new(4096, 4));
         let err = s.validate(&Resource::new(5000, 1)).unwrap_err();
         assert!(err.contains("requested resource is greater than maximum allowed allocation"));
-        assert!(err.contains("Requested resource=<memory:5000, vCores:1>"), "{err}");
-        assert!(err.contains("maximum allowed allocation=<memory:4096, vCores:4>"), "{err}");
+        assert!(
+            err.contains("Requested resource=<memory:5000, vCores:1>"),
+            "{err}"
+        );
+        assert!(
+            err.contains("maximum allowed allocation=<memory:4096, vCores:4>"),
+            "{err}"
+        );
         let err = s.validate(&Resource::new(-1, 1)).unwrap_err();
         assert!(err.contains("less than 0"), "{err}");
         let err = s.validate(&Resource::new(128, 5)).unwrap_err();

@@ -20,6 +20,8 @@ pub const APPLICATION_MASTER_NOT_REGISTERED: &str =
     "org.apache.hadoop.yarn.exceptions.ApplicationMasterNotRegisteredException";
 pub const INVALID_CONTAINER_RELEASE: &str =
     "org.apache.hadoop.yarn.exceptions.InvalidContainerReleaseException";
+pub const CONTAINER_NOT_FOUND: &str =
+    "org.apache.hadoop.yarn.exceptions.ContainerNotFoundException";
 pub const INVALID_CONTAINER: &str = "org.apache.hadoop.yarn.exceptions.InvalidContainerException";
 pub const NM_NOT_YET_READY: &str = "org.apache.hadoop.yarn.exceptions.NMNotYetReadyException";
 pub const INVALID_TOKEN: &str = "org.apache.hadoop.security.token.SecretManager$InvalidToken";

@@ -72,7 +72,10 @@ impl FakeVerifier {
     }
 
     pub fn accept(&self, name: &str) {
-        self.accepted.lock().unwrap().insert(name.as_bytes().to_vec());
+        self.accepted
+            .lock()
+            .unwrap()
+            .insert(name.as_bytes().to_vec());
     }
 
     pub fn revoke(&self, name: &str) {
@@ -240,7 +243,12 @@ impl RpcService for FakeScheduler {
         APPLICATION_MASTER_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         if let CallerAuth::Token { identifier } = &caller.auth {
             self.state().caller_tokens.push(identifier.clone());
         }
@@ -248,7 +256,10 @@ impl RpcService for FakeScheduler {
             "registerApplicationMaster" => self.register(request),
             "allocate" => self.allocate(request),
             "finishApplicationMaster" => self.finish(request),
-            other => Err(RemoteException::no_such_method(APPLICATION_MASTER_PROTOCOL, other)),
+            other => Err(RemoteException::no_such_method(
+                APPLICATION_MASTER_PROTOCOL,
+                other,
+            )),
         }
     }
 }
@@ -286,7 +297,12 @@ pub async fn wait_for(
 }
 
 /// An allocated container on `node` with an AMRM-style container token.
-pub fn allocated_container(sequence: i64, priority: i32, node: &str, memory_mb: i64) -> ContainerProto {
+pub fn allocated_container(
+    sequence: i64,
+    priority: i32,
+    node: &str,
+    memory_mb: i64,
+) -> ContainerProto {
     let (host, port) = node.rsplit_once(':').unwrap();
     ContainerProto {
         id: Some(container_id(sequence).to_proto()),
@@ -303,9 +319,7 @@ pub fn allocated_container(sequence: i64, priority: i32, node: &str, memory_mb: 
         priority: Some(PriorityProto {
             priority: Some(priority),
         }),
-        container_token: Some(
-            token("ContainerToken", &format!("container-{sequence}")).to_proto(),
-        ),
+        container_token: Some(token("ContainerToken", &format!("container-{sequence}")).to_proto()),
         ..Default::default()
     }
 }
@@ -381,12 +395,18 @@ impl RpcService for FakeNodeManager {
         CONTAINER_MANAGEMENT_PROTOCOL
     }
 
-    fn call(&self, caller: &Caller, method: &str, request: &[u8]) -> Result<Vec<u8>, RemoteException> {
+    fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteException> {
         let mut state = self.state();
         if let CallerAuth::Token { identifier } = &caller.auth {
             state.caller_tokens.push(identifier.clone());
         }
-        let decode_error = |e: prost::DecodeError| RemoteException::new("java.io.IOException", e.to_string());
+        let decode_error =
+            |e: prost::DecodeError| RemoteException::new("java.io.IOException", e.to_string());
         match method {
             "startContainers" => {
                 let request = StartContainersRequestProto::decode(request).map_err(decode_error)?;
@@ -394,14 +414,21 @@ impl RpcService for FakeNodeManager {
                 for start in request.start_container_request {
                     let token = start.container_token.unwrap_or_default();
                     let name = String::from_utf8_lossy(&token.identifier).to_string();
-                    let Some(sequence) = name.strip_prefix("container-").and_then(|s| s.parse::<i64>().ok()) else {
+                    let Some(sequence) = name
+                        .strip_prefix("container-")
+                        .and_then(|s| s.parse::<i64>().ok())
+                    else {
                         continue;
                     };
                     let id = container_id(sequence);
                     let id_proto = id.to_proto();
                     if let Some((class_name, message)) = state.refuse.get(&id).cloned() {
-                        response.failed_requests.push(exception(&id_proto, &class_name, &message));
-                    } else if let std::collections::hash_map::Entry::Vacant(entry) = state.started.entry(id) {
+                        response
+                            .failed_requests
+                            .push(exception(&id_proto, &class_name, &message));
+                    } else if let std::collections::hash_map::Entry::Vacant(entry) =
+                        state.started.entry(id)
+                    {
                         let command = start
                             .container_launch_context
                             .map(|clc| clc.command)
@@ -438,12 +465,18 @@ impl RpcService for FakeNodeManager {
                 }
                 Ok(response.encode_to_vec())
             }
-            other => Err(RemoteException::no_such_method(CONTAINER_MANAGEMENT_PROTOCOL, other)),
+            other => Err(RemoteException::no_such_method(
+                CONTAINER_MANAGEMENT_PROTOCOL,
+                other,
+            )),
         }
     }
 }
 
-pub async fn start_node_manager(node: Arc<FakeNodeManager>, verifier: Arc<FakeVerifier>) -> IpcServer {
+pub async fn start_node_manager(
+    node: Arc<FakeNodeManager>,
+    verifier: Arc<FakeVerifier>,
+) -> IpcServer {
     IpcServer::bind("127.0.0.1:0", node, ServerAuth::TokenOnly, Some(verifier))
         .await
         .unwrap()

@@ -39,7 +39,9 @@ impl TestCluster {
         let mut config = MiniYarnConfig::with_work_dir(dir.path().join("cluster"));
         config.monitor_interval = Duration::from_millis(200);
         adjust(&mut config);
-        let cluster = MiniYarnCluster::start(config).await.expect("cluster starts");
+        let cluster = MiniYarnCluster::start(config)
+            .await
+            .expect("cluster starts");
         TestCluster { cluster, dir }
     }
 
@@ -80,7 +82,10 @@ pub async fn connect(
     .await
 }
 
-pub async fn node_connection(address: &str, token: &TokenProto) -> Result<IpcConnection, YarnError> {
+pub async fn node_connection(
+    address: &str,
+    token: &TokenProto,
+) -> Result<IpcConnection, YarnError> {
     connect(
         address,
         CONTAINER_MANAGEMENT_PROTOCOL,
@@ -149,7 +154,9 @@ pub fn managed_context(
     }
 }
 
-pub fn unmanaged_context(app: &GetNewApplicationResponseProto) -> ApplicationSubmissionContextProto {
+pub fn unmanaged_context(
+    app: &GetNewApplicationResponseProto,
+) -> ApplicationSubmissionContextProto {
     ApplicationSubmissionContextProto {
         application_id: app.application_id.clone(),
         application_name: Some("unmanaged".into()),
@@ -266,10 +273,10 @@ pub fn app_id(app: &GetNewApplicationResponseProto) -> ApplicationId {
 pub async fn wait_for_file(path: &Path, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if !text.is_empty() {
-                return text;
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
         }
         assert!(
             Instant::now() < deadline,
