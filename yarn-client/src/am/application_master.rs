@@ -22,6 +22,23 @@
 //!   finish: unregister (finishApplicationMaster until isUnregistered), run returns
 //! ```
 //!
+//! Usage (the engine's AM entry point):
+//!
+//! ```text
+//!   let environment = ContainerEnvironment::from_env()?;
+//!   let mut config = AmConfig::from_environment(&environment);  // + host, rpc_port, tracking_url
+//!   let master = ApplicationMaster::register(config).await?;
+//!   let handle = master.handle();            // clone into the engine (any thread)
+//!   let run = tokio::spawn(master.run(my_handler));
+//!   ... handle.request_containers(spec, n) / stop_container(id) ...
+//!   handle.finish(FinalApplicationStatus::Succeeded, "job finished")?;
+//!   run.await?? → AmOutcome::Unregistered { .. }
+//! ```
+//!
+//! Keep `run` going for as long as the attempt lives, even when no container is needed (a job
+//! running inside the AM container): the heartbeat is what keeps the RM from expiring the
+//! attempt (`yarn.am.liveness-monitor.expiry-interval-ms`, 10–15 min).
+//!
 //! Handler callbacks run on the AM task, one at a time; they must return quickly (hand work
 //! to other threads). A handler that wants more containers (e.g. replacements after a
 //! completion) calls its own clone of the [`AmHandle`]; the request goes out with the next
@@ -808,6 +825,13 @@ mod tests {
             (capability.memory, capability.virtual_cores),
             (Some(2048), Some(3))
         );
+    }
+
+    #[test]
+    fn handles_can_be_shared_between_threads() {
+        // (The `run` future is spawned on tokio's multi-thread runtime by the shim tests.)
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<AmHandle>();
     }
 
     #[test]
