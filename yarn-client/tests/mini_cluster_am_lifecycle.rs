@@ -315,3 +315,137 @@ async fn amrm_token_rolls_over() {
     test.scheduler(&new).await.unwrap();
     test.cluster.shutdown().await;
 }
+
+/// A managed AM whose attempts hand their token files to the test and exit 1 when told.
+fn handing_over_am(exchange: &std::path::Path) -> String {
+    let d = exchange.display();
+    format!(
+        "cp $HADOOP_TOKEN_FILE_LOCATION {d}/$CONTAINER_ID.tmp && \
+         mv {d}/$CONTAINER_ID.tmp {d}/$CONTAINER_ID.tokens && \
+         while [ ! -e {d}/$CONTAINER_ID.exit ]; do sleep 0.05; done; exit 1"
+    )
+}
+
+/// Waits for the token file of AM container `container` and returns its AMRMToken.
+async fn am_token(
+    exchange: &std::path::Path,
+    container: &str,
+) -> weir_yarn::proto::hadoop_common::TokenProto {
+    let path = exchange.join(format!("{container}.tokens"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "no token file from {container}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Credentials::read_file(&path)
+        .unwrap()
+        .token_of_kind(AMRM_TOKEN_KIND)
+        .unwrap()
+        .to_proto()
+}
+
+/// Attempt 1 registers and starts a task container, then its AM exits 1; attempt 2 registers.
+/// Returns whether the task survived and attempt 2's registration.
+async fn second_attempt_after_a_task(
+    keep_containers: bool,
+) -> (bool, RegisterApplicationMasterResponseProto, String) {
+    let test = TestCluster::start(|c| c.am_max_attempts = 2).await;
+    let client = test.client().await;
+    let exchange = test.dir.path().join("exchange");
+    std::fs::create_dir_all(&exchange).unwrap();
+    let app = new_application(&client).await;
+    let id = app_id(&app);
+    let mut context = managed_context(&app, &handing_over_am(&exchange), 128, 2);
+    context.keep_containers_across_application_attempts = Some(keep_containers);
+    submit(&client, context).await.unwrap();
+    let first_am = format!("container_{}_{:04}_01_000001", id.cluster_timestamp, id.id);
+    let am = test
+        .scheduler(&am_token(&exchange, &first_am).await)
+        .await
+        .unwrap();
+    let _: RegisterApplicationMasterResponseProto = am
+        .call("registerApplicationMaster", &register_request())
+        .await
+        .unwrap();
+    let allocated: AllocateResponseProto = am
+        .call(
+            "allocate",
+            &AllocateRequestProto {
+                ask: vec![ResourceRequestProto {
+                    priority: Some(PriorityProto { priority: Some(1) }),
+                    resource_name: Some("*".into()),
+                    capability: Some(resource(128)),
+                    num_containers: Some(1),
+                    ..Default::default()
+                }],
+                response_id: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let task = allocated.allocated_containers[0].clone();
+    let node = node_connection(
+        &test.cluster.node_addresses()[0],
+        allocated.nm_tokens[0].token.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let _: StartContainersResponseProto = node
+        .call(
+            "startContainers",
+            &StartContainersRequestProto {
+                start_container_request: vec![StartContainerRequestProto {
+                    container_launch_context: Some(launch_context("sleep 60")),
+                    container_token: task.container_token.clone(),
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    wait_until("AM and task running", Duration::from_secs(10), || {
+        test.cluster.running_container_pids().len() == 2
+    })
+    .await;
+    let pids_before = test.cluster.running_container_pids();
+
+    std::fs::write(exchange.join(format!("{first_am}.exit")), b"").unwrap();
+    let second_am = format!("container_{}_{:04}_02_000001", id.cluster_timestamp, id.id);
+    let second_token = am_token(&exchange, &second_am).await;
+    let am2 = test.scheduler(&second_token).await.unwrap();
+    let registration: RegisterApplicationMasterResponseProto = am2
+        .call("registerApplicationMaster", &register_request())
+        .await
+        .unwrap();
+    // Give a kill of the task (without keep-containers) time to land.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let pids_after = test.cluster.running_container_pids();
+    let task_pid_survived = pids_before
+        .iter()
+        .filter(|p| pids_after.contains(p))
+        .count()
+        == 1;
+    let task_id = format!("container_{}_{:04}_01_000002", id.cluster_timestamp, id.id);
+    std::fs::write(exchange.join(format!("{second_am}.exit")), b"").unwrap();
+    test.cluster.shutdown().await;
+    (task_pid_survived, registration, task_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_containers_pass_to_the_next_attempt() {
+    let (survived, registration, task_id) = second_attempt_after_a_task(true).await;
+    assert!(survived, "the task container outlives attempt 1");
+    assert_eq!(registration.containers_from_previous_attempts.len(), 1);
+    let kept = &registration.containers_from_previous_attempts[0];
+    let kept_id = weir_yarn::ids::ContainerId::from_proto(kept.id.as_ref().unwrap()).unwrap();
+    assert_eq!(kept_id.to_string(), task_id);
+    assert_eq!(registration.nm_tokens_from_previous_attempts.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_keep_containers_a_failed_attempts_tasks_are_killed() {
+    let (survived, registration, _) = second_attempt_after_a_task(false).await;
+    assert!(!survived, "the task container is killed with its attempt");
+    assert!(registration.containers_from_previous_attempts.is_empty());
+    assert!(registration.nm_tokens_from_previous_attempts.is_empty());
+}

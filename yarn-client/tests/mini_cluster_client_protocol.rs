@@ -387,3 +387,23 @@ async fn shutdown_leaves_no_container_processes() {
         assert!(call.is_err(), "the RM still answers after shutdown");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_cluster_stops_its_containers() {
+    let test = TestCluster::start(|_| {}).await;
+    let client = test.client().await;
+    let app = new_application(&client).await;
+    submit(&client, managed_context(&app, "sleep 60", 128, 1))
+        .await
+        .unwrap();
+    wait_until("the AM process", Duration::from_secs(10), || {
+        test.cluster.running_container_pids().len() == 1
+    })
+    .await;
+    let pids = test.cluster.running_container_pids();
+    drop(test.cluster);
+    wait_until("the AM process to die", Duration::from_secs(5), || {
+        pids.iter().all(|pid| !process_alive(*pid))
+    })
+    .await;
+}

@@ -29,7 +29,7 @@ use crate::mini_cluster::container_token_secret_manager::ContainerTokenSecretMan
 use crate::mini_cluster::hadoop_conf_writer::write_hadoop_conf_dir;
 use crate::mini_cluster::nm_token_secret_manager::NmTokenSecretManager;
 use crate::mini_cluster::node_manager::{NodeManager, NodeManagerConfig};
-use crate::mini_cluster::resource_manager::{ResourceManager, now_ms, start_error};
+use crate::mini_cluster::resource_manager::{ResourceManager, now_ms};
 use crate::mini_cluster::rm_app::AppState;
 
 /// A running test cluster. Call [`MiniYarnCluster::shutdown`] when done; dropping it without
@@ -60,6 +60,14 @@ impl TokenVerifier for NoDelegationTokens {
              authentication on the client port"
                 .to_string(),
         )
+    }
+}
+
+/// A server that could not start, with the IPC error naming its address.
+fn start_error(server: &str, source: YarnError) -> YarnError {
+    YarnError::ClusterServer {
+        server: server.to_string(),
+        source: Box::new(source),
     }
 }
 

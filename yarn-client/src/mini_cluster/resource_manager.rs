@@ -26,7 +26,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::YarnError;
 use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
 use crate::mini_cluster::amrm_token_secret_manager::AmrmTokenSecretManager;
 use crate::mini_cluster::config::MiniYarnConfig;
@@ -844,13 +843,5 @@ impl ResourceManager {
             }
             self.end_application_containers(&mut state, &id);
         }
-    }
-}
-
-/// Errors of the RM that are not Java exceptions.
-pub fn start_error(server: &str, source: YarnError) -> YarnError {
-    YarnError::ClusterServer {
-        server: server.to_string(),
-        source: Box::new(source),
     }
 }
