@@ -32,6 +32,7 @@ const LARGE: ContainerSpec = ContainerSpec {
 #[derive(Default, Debug)]
 struct Events {
     allocated: Vec<(ContainerId, ContainerSpec)>,
+    recovered: Vec<(ContainerId, ContainerSpec, String)>,
     started: Vec<ContainerId>,
     start_failed: Vec<(ContainerId, String)>,
     completed: Vec<CompletedContainer>,
@@ -89,6 +90,17 @@ impl AmHandler for RecordingHandler {
         self.events.lock().unwrap().completed.extend(containers);
     }
 
+    fn on_containers_recovered(&mut self, containers: Vec<AllocatedContainer>) {
+        let mut events = self.events.lock().unwrap();
+        for container in containers {
+            events.recovered.push((
+                container.container_id,
+                container.spec,
+                container.node_address,
+            ));
+        }
+    }
+
     fn on_shutdown_request(&mut self) {
         self.events.lock().unwrap().shutdown_requested = true;
     }
@@ -105,11 +117,17 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(|_, _, _| {}).await
+}
+
+/// `prepare` runs before the AM registers, with the scheduler, the node and its address.
+async fn setup_with(prepare: impl FnOnce(&FakeScheduler, &FakeNodeManager, &str)) -> Setup {
     let scheduler = FakeScheduler::new();
     let scheduler_server =
         start_scheduler(scheduler.clone(), FakeVerifier::accepting(&["key1"])).await;
     let node = FakeNodeManager::new();
     let node_server = start_node_manager(node.clone(), FakeVerifier::accepting(&["nm-key"])).await;
+    prepare(&scheduler, &node, &node_server.local_addr().to_string());
     let fast = RetryPolicy {
         connect_timeout: Duration::from_secs(1),
         call_timeout: Duration::from_secs(5),
@@ -477,4 +495,61 @@ async fn oversized_requests_fail_at_once_and_dropped_handles_unregister_as_faile
     assert_eq!(status, FinalApplicationStatus::Failed);
     assert!(diagnostics.contains("AmHandle"), "{diagnostics}");
     assert_eq!(scheduler.state().finishes.len(), 1);
+}
+
+#[tokio::test]
+async fn containers_of_a_previous_attempt_are_recovered_and_tracked() {
+    let Setup {
+        scheduler,
+        node,
+        node_address,
+        _servers,
+        master,
+        handle,
+        events,
+    } = setup_with(|scheduler, node, node_address| {
+        let mut state = scheduler.state();
+        state.previous_containers = vec![allocated_container(7, 1, node_address, 1536)];
+        state.previous_nm_tokens = vec![nm_token_for(node_address, "nm-key")];
+        // The container still runs on its NodeManager.
+        node.state().started.insert(container_id(7), vec![]);
+    })
+    .await;
+    let run = spawn_run(master, &events, vec![]);
+    wait_events(&events, "the recovery", |events| {
+        events.recovered.len() == 1
+    })
+    .await;
+    assert_eq!(
+        events.lock().unwrap().recovered[0],
+        (
+            container_id(7),
+            ContainerSpec::new(1536, 1),
+            node_address.clone()
+        )
+    );
+    // Stoppable with the NMToken of the registration, and its completion is reported.
+    handle.stop_container(container_id(7)).unwrap();
+    wait_for(&scheduler, WAIT, "the release", |state| {
+        state
+            .allocates
+            .iter()
+            .any(|request| !request.release.is_empty())
+    })
+    .await;
+    assert_eq!(node.state().stopped, vec![container_id(7)]);
+    scheduler.state().next_completed = vec![completed(
+        7,
+        -105,
+        "Container killed by the ApplicationMaster.",
+    )];
+    wait_events(&events, "the completion", |events| {
+        events.completed.len() == 1
+    })
+    .await;
+    assert_eq!(events.lock().unwrap().completed[0].exit_status, -105);
+    handle
+        .finish(FinalApplicationStatus::Succeeded, "done")
+        .unwrap();
+    run.await.unwrap().unwrap();
 }

@@ -91,7 +91,7 @@ async fn three_containers_that_succeed_finish_the_application_succeeded() {
         &staging,
         &[
             "--shell-command",
-            "echo hello from $CONTAINER_ID",
+            "sleep 1; echo hello from $CONTAINER_ID",
             "--num-containers",
             "3",
         ],
@@ -102,6 +102,7 @@ async fn three_containers_that_succeed_finish_the_application_succeeded() {
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "exit {:?}", output.status);
+    // (The containers sleep a second, so the 250 ms report poll sees RUNNING.)
     for state in ["ACCEPTED", "RUNNING", "FINISHED"] {
         assert!(
             stdout.contains(&format!(": {state}")),

@@ -12,6 +12,8 @@
 //!                   heartbeat timer (5 s idle, 500 ms while requests are pending) }
 //!   heartbeat: allocate(asks that changed, releases, progress)
 //!      → NMTokens cached; rolled AMRMToken taken (AmRmClient)
+//!      → previous attempts' running containers (also at registration) → tracked as launched,
+//!        handler.on_containers_recovered
 //!      → completed statuses of launched containers → handler.on_containers_completed
 //!      → allocated containers matched by priority:
 //!            surplus → released at once (next heartbeat is immediate)
@@ -21,6 +23,23 @@
 //!      → AM_SHUTDOWN / attempt unknown → handler.on_shutdown_request, run ends
 //!   finish: unregister (finishApplicationMaster until isUnregistered), run returns
 //! ```
+//!
+//! Usage (the engine's AM entry point):
+//!
+//! ```text
+//!   let environment = ContainerEnvironment::from_env()?;
+//!   let mut config = AmConfig::from_environment(&environment);  // + host, rpc_port, tracking_url
+//!   let master = ApplicationMaster::register(config).await?;
+//!   let handle = master.handle();            // clone into the engine (any thread)
+//!   let run = tokio::spawn(master.run(my_handler));
+//!   ... handle.request_containers(spec, n) / stop_container(id) ...
+//!   handle.finish(FinalApplicationStatus::Succeeded, "job finished")?;
+//!   run.await?? → AmOutcome::Unregistered { .. }
+//! ```
+//!
+//! Keep `run` going for as long as the attempt lives, even when no container is needed (a job
+//! running inside the AM container): the heartbeat is what keeps the RM from expiring the
+//! attempt (`yarn.am.liveness-monitor.expiry-interval-ms`, 10–15 min).
 //!
 //! Handler callbacks run on the AM task, one at a time; they must return quickly (hand work
 //! to other threads). A handler that wants more containers (e.g. replacements after a
@@ -133,6 +152,15 @@ pub trait AmHandler: Send {
 
     /// Launched containers ended. The handler decides whether to request replacements.
     fn on_containers_completed(&mut self, containers: Vec<CompletedContainer>);
+
+    /// Containers of earlier attempts that are still running (the application was submitted
+    /// with `keep_containers_across_application_attempts`), from the registration or from
+    /// late-reporting NodeManagers. They are tracked like launched containers: their
+    /// completions are reported and `AmHandle::stop_container` works on them. `spec` is their
+    /// actual size.
+    fn on_containers_recovered(&mut self, containers: Vec<AllocatedContainer>) {
+        let _ = containers;
+    }
 
     /// The RM ordered this attempt to stop (it no longer knows it, or sent AM_SHUTDOWN);
     /// `run` returns [`AmOutcome::ShutdownRequested`] right after.
@@ -344,6 +372,9 @@ pub struct ApplicationMaster {
     released: HashSet<ContainerId>,
     launched: HashMap<ContainerId, LaunchedContainer>,
     nm_calls: JoinSet<NmCallResult>,
+    /// Previous attempts' containers from the registration, handed to the handler when `run`
+    /// starts.
+    recovered_at_registration: Vec<ContainerProto>,
 }
 
 impl std::fmt::Debug for ApplicationMaster {
@@ -374,6 +405,7 @@ impl ApplicationMaster {
             "application master registered"
         );
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let recovered_at_registration = registration.raw.containers_from_previous_attempts.clone();
         Ok(ApplicationMaster {
             config,
             am_rm,
@@ -386,6 +418,7 @@ impl ApplicationMaster {
             released: HashSet::new(),
             launched: HashMap::new(),
             nm_calls: JoinSet::new(),
+            recovered_at_registration,
         })
     }
 
@@ -430,6 +463,8 @@ impl ApplicationMaster {
     pub async fn run<H: AmHandler>(mut self, mut handler: H) -> Result<AmOutcome, YarnError> {
         // From here on only the handles keep the channel open.
         self.commands_tx = None;
+        let recovered = std::mem::take(&mut self.recovered_at_registration);
+        self.recover(&recovered, &mut handler);
         let mut next_heartbeat = Instant::now();
         loop {
             tokio::select! {
@@ -561,7 +596,7 @@ impl ApplicationMaster {
         let response = match result {
             Ok(AllocateOutcome::Allocated(response)) => response,
             Ok(AllocateOutcome::Reregistered(registration)) => {
-                self.after_reregister(*registration);
+                self.after_reregister(*registration, handler);
                 return Ok(Heartbeat::Continue { soon: true });
             }
             Err(error) if error.remote_class() == Some(APPLICATION_ATTEMPT_NOT_FOUND) => {
@@ -579,7 +614,7 @@ impl ApplicationMaster {
             }
             Some(AM_COMMAND_RESYNC) => {
                 let registration = self.am_rm.register_again().await?;
-                self.after_reregister(registration);
+                self.after_reregister(registration, handler);
                 return Ok(Heartbeat::Continue { soon: true });
             }
             _ => {}
@@ -588,6 +623,7 @@ impl ApplicationMaster {
         self.table.mark_sent(&asks);
         self.pending_releases.drain(..releases.len());
         self.nm.add_nm_tokens(&response.nm_tokens);
+        self.recover(&response.containers_from_previous_attempts, handler);
         self.report_completed(&response, handler);
         self.place_allocated(*response, handler);
         Ok(Heartbeat::Continue {
@@ -595,15 +631,65 @@ impl ApplicationMaster {
         })
     }
 
-    fn after_reregister(&mut self, registration: RegisterResponse) {
+    fn after_reregister(&mut self, registration: RegisterResponse, handler: &mut impl AmHandler) {
         tracing::warn!(
             attempt = %self.config.attempt_id,
             "re-registered with the ResourceManager; re-sending every outstanding request"
         );
         self.nm
             .add_nm_tokens(&registration.raw.nm_tokens_from_previous_attempts);
+        let recovered = registration.raw.containers_from_previous_attempts.clone();
         self.registration = registration;
         self.table.mark_all_unsent();
+        self.recover(&recovered, handler);
+    }
+
+    /// Tracks previous attempts' running containers as launched and tells the handler.
+    fn recover(&mut self, containers: &[ContainerProto], handler: &mut impl AmHandler) {
+        let mut recovered = Vec::new();
+        for container in containers {
+            let (Some(container_id), Some(node_id)) = (
+                container
+                    .id
+                    .as_ref()
+                    .and_then(|id| ContainerId::from_proto(id).ok()),
+                container.node_id.as_ref(),
+            ) else {
+                tracing::warn!("ignoring a previous attempt's container without id or node");
+                continue;
+            };
+            if self.launched.contains_key(&container_id) {
+                continue;
+            }
+            let resource = container.resource.clone().unwrap_or_default();
+            let spec = ContainerSpec {
+                memory_mb: resource.memory.unwrap_or(0),
+                vcores: resource.virtual_cores.unwrap_or(0),
+            };
+            self.launched.insert(
+                container_id,
+                LaunchedContainer {
+                    node_id: node_id.clone(),
+                    spec,
+                    state: LaunchState::Running,
+                },
+            );
+            recovered.push(AllocatedContainer {
+                container_id,
+                spec,
+                node_address: node_address(node_id),
+                node_http_address: container.node_http_address.clone().unwrap_or_default(),
+                resource,
+                raw: container.clone(),
+            });
+        }
+        if !recovered.is_empty() {
+            tracing::info!(
+                count = recovered.len(),
+                "recovered containers of previous attempts"
+            );
+            handler.on_containers_recovered(recovered);
+        }
     }
 
     fn report_completed(&mut self, response: &AllocateResponseProto, handler: &mut impl AmHandler) {
@@ -808,6 +894,13 @@ mod tests {
             (capability.memory, capability.virtual_cores),
             (Some(2048), Some(3))
         );
+    }
+
+    #[test]
+    fn handles_can_be_shared_between_threads() {
+        // (The `run` future is spawned on tokio's multi-thread runtime by the shim tests.)
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<AmHandle>();
     }
 
     #[test]

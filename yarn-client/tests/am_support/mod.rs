@@ -126,6 +126,9 @@ pub struct SchedulerState {
     pub unregister_refusals: u32,
     pub finishes: Vec<(Instant, FinishApplicationMasterRequestProto)>,
     pub maximum_capability: (i64, i32),
+    /// Sent in every registration response (keep-containers-across-attempts).
+    pub previous_containers: Vec<ContainerProto>,
+    pub previous_nm_tokens: Vec<NMTokenProto>,
 }
 
 pub struct FakeScheduler {
@@ -168,6 +171,8 @@ impl FakeScheduler {
                 ..Default::default()
             }),
             queue: Some("default".to_string()),
+            containers_from_previous_attempts: state.previous_containers.clone(),
+            nm_tokens_from_previous_attempts: state.previous_nm_tokens.clone(),
             ..Default::default()
         }
         .encode_to_vec())
