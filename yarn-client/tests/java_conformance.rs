@@ -56,7 +56,16 @@ fn the_hadoop_java_client_works_against_the_test_cluster() {
         "the Hadoop Java client found differences (exit {:?}):\n{stdout}\n{stderr}",
         output.status.code()
     );
-    let passed = stdout.lines().filter(|line| line.starts_with("PASS ")).count();
-    let failed = stdout.lines().filter(|line| line.starts_with("FAIL ")).count();
-    assert!(passed >= 40 && failed == 0, "{passed} passed, {failed} failed:\n{stdout}\n{stderr}");
+    let passed = stdout
+        .lines()
+        .filter(|line| line.starts_with("PASS "))
+        .count();
+    let failed = stdout
+        .lines()
+        .filter(|line| line.starts_with("FAIL "))
+        .count();
+    assert!(
+        passed >= 40 && failed == 0,
+        "{passed} passed, {failed} failed:\n{stdout}\n{stderr}"
+    );
 }
