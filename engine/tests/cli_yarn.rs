@@ -32,7 +32,13 @@ impl MiniYarn {
         let staging = dir.path().join("staging");
         std::fs::create_dir_all(&staging).unwrap();
         let mut child = Command::new(WEIR)
-            .args(["mini-yarn", "--node-memory", "4g", "--minimum-allocation", "64m"])
+            .args([
+                "mini-yarn",
+                "--node-memory",
+                "4g",
+                "--minimum-allocation",
+                "64m",
+            ])
             .arg("--monitor-interval-ms")
             .arg("100")
             .arg("--work-dir")
@@ -75,7 +81,10 @@ impl MiniYarn {
         // A global option, before the subcommand, so it never mixes with a job's arguments.
         command
             .arg("-D")
-            .arg(format!("yarn.staging-directory=file://{}", self.staging.display()))
+            .arg(format!(
+                "yarn.staging-directory=file://{}",
+                self.staging.display()
+            ))
             .args(args)
             .env("HADOOP_CONF_DIR", &self.conf_dir)
             .env_remove("YARN_CONF_DIR")
@@ -161,9 +170,21 @@ fn per_job_clusters_run_fail_detach_and_are_killed() {
     let input_arg = input.display().to_string();
     let output_arg = yarn_output.display().to_string();
     let run = cluster.weir(&[
-        "run", "-m", "yarn-cluster", "-yjm", "512", "-ynm", "word count on yarn", "-D",
-        "taskmanager.memory.process.size=512m", "-c", "WordCount", "--input", &input_arg,
-        "--output", &output_arg,
+        "run",
+        "-m",
+        "yarn-cluster",
+        "-yjm",
+        "512",
+        "-ynm",
+        "word count on yarn",
+        "-D",
+        "taskmanager.memory.process.size=512m",
+        "-c",
+        "WordCount",
+        "--input",
+        &input_arg,
+        "--output",
+        &output_arg,
     ]);
     let stderr = text(&run.stderr);
     assert!(run.status.success(), "{}", describe(&run));
@@ -194,8 +215,15 @@ fn per_job_clusters_run_fail_detach_and_are_killed() {
     // A job that fails: the application fails with the job's error and the log location.
     let missing = dir.path().join("missing.txt").display().to_string();
     let failed = cluster.weir(&[
-        "run", "-m", "yarn-cluster", "-D", "taskmanager.memory.process.size=512m", "-c",
-        "WordCount", "--input", &missing,
+        "run",
+        "-m",
+        "yarn-cluster",
+        "-D",
+        "taskmanager.memory.process.size=512m",
+        "-c",
+        "WordCount",
+        "--input",
+        &missing,
     ]);
     let stderr = text(&failed.stderr);
     assert_eq!(failed.status.code(), Some(1), "{}", describe(&failed));
@@ -206,8 +234,18 @@ fn per_job_clusters_run_fail_detach_and_are_killed() {
     // Detached: the id comes back at once; `weir yarn status` and `list` see the application.
     let long_output = dir.path().join("teragen").display().to_string();
     let detached = cluster.weir(&[
-        "run", "-m", "yarn-cluster", "-d", "-D", "taskmanager.memory.process.size=512m", "-c",
-        "TeraGen", "--records", "100000000", "--output", &long_output,
+        "run",
+        "-m",
+        "yarn-cluster",
+        "-d",
+        "-D",
+        "taskmanager.memory.process.size=512m",
+        "-c",
+        "TeraGen",
+        "--records",
+        "100000000",
+        "--output",
+        &long_output,
     ]);
     assert!(detached.status.success(), "{}", describe(&detached));
     let id = text(&detached.stdout).trim().to_owned();
@@ -219,7 +257,11 @@ fn per_job_clusters_run_fail_detach_and_are_killed() {
         if text(&status.stdout).contains("RUNNING") {
             break;
         }
-        assert!(Instant::now() < deadline, "never RUNNING: {}", describe(&status));
+        assert!(
+            Instant::now() < deadline,
+            "never RUNNING: {}",
+            describe(&status)
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let list = cluster.weir(&["yarn", "list"]);
@@ -230,14 +272,26 @@ fn per_job_clusters_run_fail_detach_and_are_killed() {
     let kill = cluster.weir(&["yarn", "kill", &id]);
     assert!(kill.status.success(), "{}", describe(&kill));
     let status = cluster.weir(&["yarn", "status", &id]);
-    assert!(text(&status.stdout).contains("KILLED"), "{}", describe(&status));
+    assert!(
+        text(&status.stdout).contains("KILLED"),
+        "{}",
+        describe(&status)
+    );
     let list = cluster.weir(&["yarn", "list"]);
     assert!(!text(&list.stdout).contains(&id), "{}", describe(&list));
 
     let nodes = cluster.weir(&["yarn", "nodes"]);
     assert!(nodes.status.success(), "{}", describe(&nodes));
-    assert!(text(&nodes.stdout).contains("RUNNING"), "{}", describe(&nodes));
-    assert!(text(&nodes.stdout).contains("1 node(s)"), "{}", describe(&nodes));
+    assert!(
+        text(&nodes.stdout).contains("RUNNING"),
+        "{}",
+        describe(&nodes)
+    );
+    assert!(
+        text(&nodes.stdout).contains("1 node(s)"),
+        "{}",
+        describe(&nodes)
+    );
 }
 
 #[test]
@@ -248,20 +302,45 @@ fn a_container_over_its_memory_is_killed_and_reported() {
     // buffer grows past the container's limit and the NodeManager kills it.
     let data = dir.path().join("data").display().to_string();
     let generated = Command::new(WEIR)
-        .args(["run", "-c", "TeraGen", "--records", "3000000", "--output", &data])
+        .args([
+            "run",
+            "-c",
+            "TeraGen",
+            "--records",
+            "3000000",
+            "--output",
+            &data,
+        ])
         .env_remove("WEIR_CONF_DIR")
         .output()
         .unwrap();
     assert!(generated.status.success(), "{}", describe(&generated));
     let sorted = dir.path().join("sorted").display().to_string();
     let run = cluster.weir(&[
-        "run", "-m", "yarn-cluster", "-yjm", "128m", "-D", "taskmanager.memory.process.size=1g",
-        "-c", "TeraSort", "--input", &data, "--output", &sorted,
+        "run",
+        "-m",
+        "yarn-cluster",
+        "-yjm",
+        "128m",
+        "-D",
+        "taskmanager.memory.process.size=1g",
+        "-c",
+        "TeraSort",
+        "--input",
+        &data,
+        "--output",
+        &sorted,
     ]);
     let stderr = text(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{}", describe(&run));
-    assert!(stderr.contains("warning: the ApplicationMaster container"), "{stderr}");
-    assert!(stderr.contains("beyond the 'PHYSICAL' memory limit"), "{stderr}");
+    assert!(
+        stderr.contains("warning: the ApplicationMaster container"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("beyond the 'PHYSICAL' memory limit"),
+        "{stderr}"
+    );
     assert!(stderr.contains("FAILED"), "{stderr}");
     assert!(!Path::new(&sorted).exists(), "no output may appear");
 }
@@ -283,7 +362,11 @@ fn a_resource_manager_that_is_down_is_reported_within_seconds() {
         .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    assert!(text(&output.stderr).contains(&address), "{}", describe(&output));
+    assert!(
+        text(&output.stderr).contains(&address),
+        "{}",
+        describe(&output)
+    );
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
 

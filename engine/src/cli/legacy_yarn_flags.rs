@@ -90,8 +90,44 @@ mod tests {
     #[test]
     fn legacy_flags_before_the_job_become_long_options() {
         assert_eq!(
-            run(&["weir", "-D", "a=b", "run", "-m", "yarn-cluster", "-yjm", "1024m", "-ynm", "n", "-yqu", "q", "-yd", "-c", "WordCount", "-yjm", "x"]),
-            ["weir", "-D", "a=b", "run", "-m", "yarn-cluster", "--yjm", "1024m", "--ynm", "n", "--yqu", "q", "--detached", "-c", "WordCount", "-yjm", "x"]
+            run(&[
+                "weir",
+                "-D",
+                "a=b",
+                "run",
+                "-m",
+                "yarn-cluster",
+                "-yjm",
+                "1024m",
+                "-ynm",
+                "n",
+                "-yqu",
+                "q",
+                "-yd",
+                "-c",
+                "WordCount",
+                "-yjm",
+                "x"
+            ]),
+            [
+                "weir",
+                "-D",
+                "a=b",
+                "run",
+                "-m",
+                "yarn-cluster",
+                "--yjm",
+                "1024m",
+                "--ynm",
+                "n",
+                "--yqu",
+                "q",
+                "--detached",
+                "-c",
+                "WordCount",
+                "-yjm",
+                "x"
+            ]
         );
     }
 

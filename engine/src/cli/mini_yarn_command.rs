@@ -77,9 +77,7 @@ pub fn run(arguments: MiniYarnArgs) -> anyhow::Result<ExitCode> {
             dir
         }
     };
-    let conf_dir = arguments
-        .conf_dir
-        .unwrap_or_else(|| work_dir.join("conf"));
+    let conf_dir = arguments.conf_dir.unwrap_or_else(|| work_dir.join("conf"));
     let config = MiniYarnConfig {
         node_managers: arguments.nodes as usize,
         node_memory_mb: mebibytes(arguments.node_memory),
@@ -108,12 +106,22 @@ pub fn run(arguments: MiniYarnArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&conf_dir)
             .with_context(|| format!("cannot create {}", conf_dir.display()))?;
         cluster.write_hadoop_conf_dir(&conf_dir)?;
-        println!("weir mini-yarn: ResourceManager at {} (scheduler {})", cluster.rm_address(), cluster.scheduler_address());
+        println!(
+            "weir mini-yarn: ResourceManager at {} (scheduler {})",
+            cluster.rm_address(),
+            cluster.scheduler_address()
+        );
         for address in cluster.node_addresses() {
             println!("weir mini-yarn: NodeManager at {address}");
         }
-        println!("weir mini-yarn: container logs and local dirs under {}", work_dir.display());
-        println!("weir mini-yarn: to use it, run: export HADOOP_CONF_DIR={}", conf_dir.display());
+        println!(
+            "weir mini-yarn: container logs and local dirs under {}",
+            work_dir.display()
+        );
+        println!(
+            "weir mini-yarn: to use it, run: export HADOOP_CONF_DIR={}",
+            conf_dir.display()
+        );
         println!("weir mini-yarn: running; Ctrl-C stops it");
         while !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_millis(100)).await;

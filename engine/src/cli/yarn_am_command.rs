@@ -75,7 +75,11 @@ pub fn run(request: AmRequest) -> anyhow::Result<ExitCode> {
         let master = ApplicationMaster::register(am_config)
             .await
             .context("cannot register the ApplicationMaster with the ResourceManager")?;
-        println!("weir yarn-am: registered {}; running job {}", master.attempt_id(), request.job);
+        println!(
+            "weir yarn-am: registered {}; running job {}",
+            master.attempt_id(),
+            request.job
+        );
         let handle = master.handle();
         // The heartbeat loop runs until the handle finishes it.
         let heartbeats = tokio::spawn(master.run(JobInContainer));
@@ -113,7 +117,10 @@ pub fn run(request: AmRequest) -> anyhow::Result<ExitCode> {
             ),
             _ => end.diagnostics,
         };
-        println!("weir yarn-am: unregistering with final status {}", end.status.name());
+        println!(
+            "weir yarn-am: unregistering with final status {}",
+            end.status.name()
+        );
         // If the loop already ended (RM shutdown order, heartbeat failure), `finish` fails and
         // the loop's own outcome says why.
         let _ = handle.finish(end.status, diagnostics);

@@ -24,13 +24,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use weir::MemoryPlan;
+use weir::config::Configuration;
 use weir::config::options::{
     JOB_MANAGER_PROCESS_SIZE, PROCESS_SIZE, YARN_APPLICATION_ATTEMPTS, YARN_APPLICATION_NAME,
     YARN_APPLICATION_QUEUE, YARN_APPLICATION_TYPE, YARN_APPMASTER_VCORES, YARN_SHIP_FILES,
     YARN_STAGING_DIRECTORY,
 };
-use weir::MemoryPlan;
-use weir::config::Configuration;
 use weir::jobs::find_job;
 use weir_memory::ByteSize;
 use weir_yarn::am::WEIR_YARN_SCHEDULER_ADDRESS;
@@ -129,7 +129,13 @@ pub fn run(request: RunRequest, yarn: YarnOptions) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        follow(&client, application_id, &interrupted, &submission.staging_dir).await
+        follow(
+            &client,
+            application_id,
+            &interrupted,
+            &submission.staging_dir,
+        )
+        .await
     })
 }
 
@@ -222,12 +228,18 @@ impl Submission {
             id,
         )?;
         self.staging_dir = stager.application_dir().to_string();
-        match self.stage_and_submit(client, settings, config, &stager, id).await {
+        match self
+            .stage_and_submit(client, settings, config, &stager, id)
+            .await
+        {
             Ok(()) => Ok(id),
             Err(error) => {
                 // Nothing runs that would clean up after us.
                 if let Err(cleanup) = stager.cleanup().await {
-                    eprintln!("weir: warning: cannot delete {}: {cleanup}", self.staging_dir);
+                    eprintln!(
+                        "weir: warning: cannot delete {}: {cleanup}",
+                        self.staging_dir
+                    );
                 }
                 Err(error)
             }
@@ -244,18 +256,24 @@ impl Submission {
     ) -> anyhow::Result<()> {
         let binary = std::env::current_exe().context("cannot find the weir binary to ship")?;
         let mut resources = vec![("weir".to_owned(), stager.upload_binary(&binary).await?)];
-        let conf_file = tempfile::NamedTempFile::new().context("cannot write the configuration to ship")?;
+        let conf_file =
+            tempfile::NamedTempFile::new().context("cannot write the configuration to ship")?;
         std::fs::write(conf_file.path(), config.to_yaml())
             .context("cannot write the configuration to ship")?;
         resources.push((
             "conf/weir-conf.yaml".to_owned(),
-            stager.upload_file(conf_file.path(), "conf/weir-conf.yaml").await?,
+            stager
+                .upload_file(conf_file.path(), "conf/weir-conf.yaml")
+                .await?,
         ));
         resources.extend(stager.ship_files(&self.ship_files).await?);
 
         let environment = [
             ("HADOOP_USER_NAME", settings.user.clone()),
-            (WEIR_YARN_SCHEDULER_ADDRESS, settings.scheduler_address.clone()),
+            (
+                WEIR_YARN_SCHEDULER_ADDRESS,
+                settings.scheduler_address.clone(),
+            ),
             (STAGING_DIR_ENV, stager.application_dir().to_string()),
             ("WEIR_CONF_DIR", "{{PWD}}/conf".to_owned()),
             // glibc's per-thread arenas inflate virtual memory (YARN's vmem check).
@@ -417,7 +435,8 @@ mod tests {
         let too_small =
             Configuration::from_pairs([("taskmanager.memory.process.size", "256m")]).unwrap();
         assert!(Submission::plan(&too_small, "WordCount", &[]).is_err());
-        let submission = Submission::plan(&config, "WordCount", &["--input".into(), "/x y".into()]).unwrap();
+        let submission =
+            Submission::plan(&config, "WordCount", &["--input".into(), "/x y".into()]).unwrap();
         assert_eq!(submission.container_mb, 1024);
         assert_eq!(
             submission.command,
@@ -431,6 +450,9 @@ mod tests {
         .unwrap();
         let submission = Submission::plan(&config, "WordCount", &[]).unwrap();
         assert_eq!(submission.container_mb, 1536);
-        assert_eq!(submission.ship_files, [PathBuf::from("a"), PathBuf::from("b"), PathBuf::from("c")]);
+        assert_eq!(
+            submission.ship_files,
+            [PathBuf::from("a"), PathBuf::from("b"), PathBuf::from("c")]
+        );
     }
 }

@@ -130,7 +130,10 @@ pub fn run(
                     return Ok(());
                 }
                 client
-                    .kill_application(id, &format!("Killed by {} with weir yarn kill", settings.user))
+                    .kill_application(
+                        id,
+                        &format!("Killed by {} with weir yarn kill", settings.user),
+                    )
                     .await?;
                 writeln!(out, "Killed {id}")?;
             }
@@ -163,8 +166,9 @@ pub fn run(
 }
 
 fn parse_application_id(text: &str) -> anyhow::Result<ApplicationId> {
-    text.parse::<ApplicationId>()
-        .with_context(|| format!("'{text}' is not an application id (application_<cluster timestamp>_<number>)"))
+    text.parse::<ApplicationId>().with_context(|| {
+        format!("'{text}' is not an application id (application_<cluster timestamp>_<number>)")
+    })
 }
 
 /// An application's report, one field per line.
