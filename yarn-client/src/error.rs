@@ -138,6 +138,84 @@ pub enum YarnError {
         reason: &'static str,
     },
     // ---- client, am (client/, am/) ----
+    /// A response from a YARN daemon lacks a field Weir cannot do without.
+    #[error(
+        "{address}: the {method} response has no '{field}' (is this a YARN daemon of Hadoop 2.x or later?)"
+    )]
+    MissingResponseField {
+        address: String,
+        method: &'static str,
+        field: &'static str,
+    },
+    /// A value in a response that Weir cannot interpret (unknown enum number and the like).
+    #[error("{address}: the {method} response field '{field}' is malformed: {detail}")]
+    MalformedResponseField {
+        address: String,
+        method: &'static str,
+        field: &'static str,
+        detail: String,
+    },
+    /// The Hadoop user name could not be determined.
+    #[error("cannot determine the Hadoop user: {detail}; set HADOOP_USER_NAME")]
+    UnknownUser { detail: String },
+    /// `forceKillApplication` kept answering `is_kill_completed = false`.
+    #[error(
+        "application {application_id} was not killed within {waited_ms} ms (the ResourceManager \
+         kept answering is_kill_completed=false); check it with `yarn application -status {application_id}`"
+    )]
+    KillNotCompleted {
+        application_id: String,
+        waited_ms: u64,
+    },
+    /// `finishApplicationMaster` kept answering `isUnregistered = false`.
+    #[error(
+        "application attempt {attempt_id} was not unregistered within {waited_ms} ms (the \
+         ResourceManager kept answering isUnregistered=false); YARN will count this attempt as failed"
+    )]
+    UnregisterNotCompleted { attempt_id: String, waited_ms: u64 },
+    /// A variable of the container environment (set by the NodeManager, or by Weir's client for
+    /// the AM) is missing or malformed.
+    #[error("container environment variable {variable}: {detail}")]
+    ContainerEnvironment {
+        variable: &'static str,
+        detail: String,
+    },
+    /// A credentials file without the token an operation needs.
+    #[error("the credentials file {} holds no token of kind {kind}", path.display())]
+    MissingToken { kind: &'static str, path: PathBuf },
+    /// No NMToken is cached for a NodeManager (the RM sends it only with the first container an
+    /// attempt gets on that node).
+    #[error(
+        "no NMToken for NodeManager {node}: the ResourceManager sends it with the first container \
+         on that node; containers must come from this attempt's allocate responses"
+    )]
+    MissingNmToken { node: String },
+    /// A NodeManager refused a per-container request (reported in `failed_requests`).
+    #[error(
+        "NodeManager {node}: {operation} of container {container_id} failed: {class_name}: {message}"
+    )]
+    ContainerRequestFailed {
+        node: String,
+        operation: &'static str,
+        container_id: String,
+        class_name: String,
+        message: String,
+    },
+    /// A container request larger than what the scheduler allows.
+    #[error(
+        "a container of {requested_memory_mb} MiB and {requested_vcores} vcores exceeds the \
+         cluster's maximum allocation of {maximum_memory_mb} MiB and {maximum_vcores} vcores \
+         (yarn.scheduler.maximum-allocation-mb / -vcores); ask for less"
+    )]
+    ContainerTooLarge {
+        requested_memory_mb: i64,
+        requested_vcores: i32,
+        maximum_memory_mb: i64,
+        maximum_vcores: i32,
+    },
+    /// The ApplicationMaster's heartbeat loop has ended; an `AmHandle` call could not be delivered.
+    #[error("the ApplicationMaster has stopped; {operation} was not delivered")]
+    AmStopped { operation: &'static str },
     // ---- mini cluster (mini_cluster/) ----
     /// A container launch request that cannot be turned into a launch script (checked before
     /// anything is written); the NodeManager reports it as a failed start.
@@ -199,5 +277,27 @@ pub enum YarnError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    // Cluster (mini_cluster/ except the launcher's files):
+    /// A `MiniYarnConfig` value the cluster cannot start with.
+    #[error("mini cluster configuration '{field}': {detail}")]
+    ClusterConfig { field: &'static str, detail: String },
+    /// A file or directory of the mini cluster (work dirs, generated Hadoop configuration).
+    #[error("mini cluster: cannot {action} {}: {source}", path.display())]
+    ClusterIo {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The operating system's random source failed while generating secret keys.
+    #[error("mini cluster: {detail}")]
+    ClusterRandom { detail: String },
+    /// A server of the mini cluster could not start (the underlying IPC error names the address).
+    #[error("mini cluster: cannot start the {server}: {source}")]
+    ClusterServer {
+        server: String,
+        #[source]
+        source: Box<YarnError>,
     },
 }

@@ -1,5 +1,6 @@
 //! IpcConnection against IpcServer over loopback: SIMPLE calls, remote exceptions,
-//! multiplexing, timeouts, broken connections, refused connections.
+//! multiplexing, timeouts, broken connections, refused connections, pings during long calls and
+//! the idle close.
 
 mod ipc_support;
 
@@ -7,13 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ipc_support::*;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use weir_yarn::YarnError;
-use weir_yarn::ipc::frame::{FramePayload, read_frame};
+use weir_yarn::ipc::frame::{FrameBuilder, FramePayload, read_frame};
 use weir_yarn::ipc::{
     APPLICATION_MASTER_PROTOCOL, ClientAuth, ConnectionConfig, IpcConnection, ServerAuth,
 };
-use weir_yarn::proto::hadoop_common::{IpcConnectionContextProto, RpcRequestHeaderProto};
+use weir_yarn::proto::hadoop_common::{
+    IpcConnectionContextProto, RpcRequestHeaderProto, RpcResponseHeaderProto,
+};
 
 #[tokio::test]
 async fn simple_calls_round_trip_with_the_user_from_the_context() {
@@ -338,4 +341,103 @@ async fn dropping_the_connection_closes_the_socket_without_a_close_request() {
     assert_eq!(frames[0].call_id, -3);
     assert_eq!(frames[0].rpc_op, Some(0));
     assert_eq!(frames[0].client_id.len(), 16);
+}
+
+/// A call that takes longer than the ping interval makes the client send pings (call id -4,
+/// header only, the connection's client id); the call still completes.
+#[tokio::test]
+async fn a_long_call_is_kept_alive_with_pings() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut preamble = [0u8; 7];
+        socket.read_exact(&mut preamble).await.unwrap();
+        let mut headers: Vec<RpcRequestHeaderProto> = Vec::new();
+        // The context, the call, then whatever arrives within 700 ms.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(700);
+        while let Ok(Ok(Some(payload))) =
+            tokio::time::timeout_at(deadline, read_frame(&mut socket, 1 << 20, "client")).await
+        {
+            let mut payload = FramePayload::new(payload, "client");
+            headers.push(payload.next_message("header").unwrap());
+        }
+        let call = headers
+            .iter()
+            .find(|header| header.call_id >= 0)
+            .unwrap()
+            .clone();
+        let response = FrameBuilder::new()
+            .message(&RpcResponseHeaderProto {
+                call_id: call.call_id as u32,
+                status: 0,
+                ..Default::default()
+            })
+            .message(&EchoResponseProto {
+                text: Some("late".to_string()),
+                ..Default::default()
+            })
+            .finish();
+        socket.write_all(&response).await.unwrap();
+        headers
+    });
+    let connection = IpcConnection::connect(ConnectionConfig {
+        ping_interval: Duration::from_millis(100),
+        ..config(address, simple("alice"))
+    })
+    .await
+    .unwrap();
+    let response: EchoResponseProto = connection.call("echo", &echo("x")).await.unwrap();
+    assert_eq!(response.text.as_deref(), Some("late"));
+    let headers = server.await.unwrap();
+    let pings: Vec<_> = headers
+        .iter()
+        .filter(|header| header.call_id == -4)
+        .collect();
+    assert!(pings.len() >= 3, "{headers:?}");
+    assert!(pings.len() <= 8, "{headers:?}");
+    assert!(
+        pings
+            .iter()
+            .all(|ping| ping.client_id == headers[0].client_id)
+    );
+}
+
+/// With no call outstanding, a connection closes itself after `max_idle`; the next call on it
+/// fails as a connection failure (so the fail-over proxy opens a new one), and a busy
+/// connection is never closed under its calls.
+#[tokio::test]
+async fn an_idle_connection_closes_itself_and_a_busy_one_does_not() {
+    let (server, _) = start_server(ServerAuth::SimpleOnly).await;
+    let connection = IpcConnection::connect(ConnectionConfig {
+        max_idle: Duration::from_millis(200),
+        ..config(server.local_addr().to_string(), simple("alice"))
+    })
+    .await
+    .unwrap();
+    // One call lasting longer than max_idle: the connection stays.
+    let slow: EchoResponseProto = connection
+        .call(
+            "echo",
+            &EchoRequestProto {
+                text: Some("slow".to_string()),
+                delay_ms: Some(500),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(slow.text.as_deref(), Some("slow"));
+    assert!(!connection.is_broken());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        connection.is_broken(),
+        "idle for 600 ms with max_idle 200 ms"
+    );
+    let err = connection
+        .call::<_, EchoResponseProto>("echo", &echo("again"))
+        .await
+        .unwrap_err();
+    assert!(err.is_connection_failure(), "{err:?}");
+    assert!(err.to_string().contains("maxidletime"), "{err}");
+    server.shutdown().await;
 }

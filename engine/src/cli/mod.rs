@@ -3,7 +3,7 @@
 //! Global options apply to every subcommand and may come before or after it:
 //!
 //! ```text
-//! weir [--conf FILE] [-D key=value]... <config | memory-plan | examples | run ...>
+//! weir [--conf FILE] [-D key=value]... <config | memory-plan | examples | run | yarn | mini-yarn ...>
 //! ```
 //!
 //! Exit codes: 0 on success, 1 when the configuration or the command fails (every problem is
@@ -13,8 +13,14 @@
 
 mod config_command;
 mod examples_command;
+mod legacy_yarn_flags;
 mod memory_plan_command;
+mod mini_yarn_command;
 mod run_command;
+mod yarn_am_command;
+mod yarn_cluster_run;
+mod yarn_command;
+mod yarn_settings;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,7 +50,7 @@ struct Cli {
 /// both levels rather than as clap `global` arguments, because a global argument given on both
 /// levels keeps only the subcommand's values, and every `-D` must count.
 #[derive(Debug, Clone, Default, clap::Args)]
-struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// A YAML conf file applied over conf/weir-conf.yaml.
     #[arg(long = "conf", value_name = "FILE")]
     conf_file: Option<PathBuf>,
@@ -58,9 +64,18 @@ impl ConfigArgs {
     /// These arguments (before the subcommand) followed by `later` (after it): `-D` values
     /// accumulate in order; a later `--conf` replaces an earlier one.
     fn then(self, later: ConfigArgs) -> ConfigOverrides {
+        let merged = self.followed_by(later);
+        ConfigOverrides {
+            conf_file: merged.conf_file,
+            dynamic_properties: merged.dynamic_properties,
+        }
+    }
+
+    /// These arguments, then `later` ones (see [`ConfigArgs::then`]).
+    fn followed_by(self, later: ConfigArgs) -> ConfigArgs {
         let mut dynamic_properties = self.dynamic_properties;
         dynamic_properties.extend(later.dynamic_properties);
-        ConfigOverrides {
+        ConfigArgs {
             conf_file: later.conf_file.or(self.conf_file),
             dynamic_properties,
         }
@@ -110,6 +125,28 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         metrics_json: Option<PathBuf>,
 
+        /// Where the job runs: `yarn-cluster` submits a per-job cluster to YARN (the job runs
+        /// inside the ApplicationMaster's container); default: here, in local mode.
+        #[arg(short = 'm', long = "jobmanager", value_name = "TARGET")]
+        target: Option<String>,
+
+        /// With -m yarn-cluster: memory of the ApplicationMaster container
+        /// (jobmanager.memory.process.size; MiB when no unit is given).
+        #[arg(long = "yjm", value_name = "MEMORY")]
+        yarn_jobmanager_memory: Option<String>,
+
+        /// With -m yarn-cluster: name of the YARN application (yarn.application.name).
+        #[arg(long = "ynm", value_name = "NAME")]
+        yarn_name: Option<String>,
+
+        /// With -m yarn-cluster: YARN queue (yarn.application.queue).
+        #[arg(long = "yqu", value_name = "QUEUE")]
+        yarn_queue: Option<String>,
+
+        /// With -m yarn-cluster: return right after the submission, printing the application id.
+        #[arg(short = 'd', long = "detached")]
+        detached: bool,
+
         #[command(flatten)]
         config: ConfigArgs,
 
@@ -121,11 +158,42 @@ enum Command {
         )]
         arguments: Vec<String>,
     },
+    /// Operates on the YARN cluster of yarn-site.xml (HADOOP_CONF_DIR / YARN_CONF_DIR).
+    Yarn {
+        #[command(subcommand)]
+        command: yarn_command::YarnCommand,
+
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Starts a YARN test cluster on this machine: a ResourceManager and NodeManagers in one
+    /// process, speaking Hadoop's wire protocol, running containers as local processes.
+    MiniYarn(mini_yarn_command::MiniYarnArgs),
+    /// What the ApplicationMaster container of `weir run -m yarn-cluster` runs (not for
+    /// direct use).
+    #[command(hide = true)]
+    YarnAm {
+        #[arg(short = 'p', long = "parallelism", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+        parallelism: Option<u32>,
+
+        #[arg(short = 'c', long = "class", value_name = "JOB")]
+        job: String,
+
+        #[command(flatten)]
+        config: ConfigArgs,
+
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        arguments: Vec<String>,
+    },
 }
 
 /// Parses the command line, runs the command and turns its outcome into an exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(legacy_yarn_flags::normalize(std::env::args_os().collect()));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let outcome = match cli.command {
         Command::Config {
@@ -145,6 +213,11 @@ pub fn run() -> ExitCode {
             job,
             overwrite,
             metrics_json,
+            target,
+            yarn_jobmanager_memory,
+            yarn_name,
+            yarn_queue,
+            detached,
             config,
             arguments,
         } => {
@@ -156,9 +229,52 @@ pub fn run() -> ExitCode {
                 job,
                 arguments,
             };
-            // A job writes its own output; nothing is buffered here.
-            drop(out.flush());
-            return finish(run_command::run(request));
+            // A job writes its own output, also from other threads: release stdout and its lock.
+            drop(out);
+            let yarn = yarn_cluster_run::YarnOptions {
+                jobmanager_memory: yarn_jobmanager_memory,
+                name: yarn_name,
+                queue: yarn_queue,
+                detached,
+            };
+            return finish(match target.as_deref() {
+                None | Some("local") if yarn.is_empty() => run_command::run(request),
+                None | Some("local") => Err(anyhow::anyhow!(
+                    "--yjm, --ynm, --yqu and --detached need -m yarn-cluster"
+                )),
+                Some("yarn-cluster") => yarn_cluster_run::run(request, yarn),
+                Some(other) => Err(anyhow::anyhow!(
+                    "-m {other}: the target must be yarn-cluster (or local, the default); a \
+                     standalone JobManager address is not supported yet"
+                )),
+            });
+        }
+        Command::Yarn { command, config } => {
+            let overrides = cli
+                .config
+                .followed_by(config)
+                .then(command.config_args().clone());
+            yarn_command::run(command, &overrides, &mut out)
+        }
+        Command::MiniYarn(arguments) => {
+            // Release stdout (the lock too): jobs print from their own threads.
+            drop(out);
+            return finish(mini_yarn_command::run(arguments));
+        }
+        Command::YarnAm {
+            parallelism,
+            job,
+            config,
+            arguments,
+        } => {
+            // Release stdout (the lock too): jobs print from their own threads.
+            drop(out);
+            return finish(yarn_am_command::run(yarn_am_command::AmRequest {
+                overrides: cli.config.then(config),
+                parallelism,
+                job,
+                arguments,
+            }));
         }
     };
     // Flush what was written also when the command failed (`weir config` prints its table

@@ -26,10 +26,17 @@
 //! * No response within `call_timeout` → [`YarnError::CallTimeout`]; a late response is
 //!   dropped; the connection stays usable.
 //!
+//! Keep-alive and idle close, like Java's client (`ipc.ping.interval`,
+//! `ipc.client.connection.maxidletime`): while calls are outstanding and nothing arrived for
+//! `ping_interval`, the writer task sends a ping (a header-only frame with call id -4, which
+//! servers read and ignore) so that servers and firewalls do not drop a connection whose call
+//! takes long; with no call outstanding and no traffic for `max_idle`, the connection closes
+//! itself: it is marked broken with an "idle" reason, and the fail-over proxy opens a new one
+//! for the next call (Hadoop servers drop idle connections too). A call never races the idle
+//! close: registering a call and closing check each other under the call table's lock.
+//!
 //! Closing: dropping the last clone stops both tasks and closes the socket (Hadoop servers
-//! treat `rpcOp=2` as an invalid header, so nothing is sent). Pings (call id -4) are not sent:
-//! YARN calls are short and every call has a timeout, so a dead server is noticed by the call
-//! timeout rather than by ping; the fail-over proxy then reconnects.
+//! treat `rpcOp=2` as an invalid header, so nothing is sent).
 //!
 //! A client that holds a token opens with auth byte `DF` (like Java's client) and
 //! authenticates with DIGEST-MD5 ([`super::sasl_client`]); if the server offers only SIMPLE it
@@ -50,10 +57,11 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::frame::{
     AuthProtocol, CONNECTION_CONTEXT_CALL_ID, FrameBuilder, FramePayload, INVALID_RETRY_COUNT,
-    MAX_FRAME_BYTES, YARN_PROTOCOL_VERSION, preamble, read_frame, request_header,
+    MAX_FRAME_BYTES, PING_CALL_ID, YARN_PROTOCOL_VERSION, preamble, read_frame, request_header,
 };
 use super::sasl_client::{self, SaslOutcome};
 use crate::YarnError;
@@ -84,7 +92,18 @@ pub struct ConnectionConfig {
     pub connect_timeout: Duration,
     /// Bounds each call, from sending the request to receiving the response.
     pub call_timeout: Duration,
+    /// With calls outstanding, a ping is sent after this long without a frame from the server
+    /// (Java's `ipc.ping.interval`, [`DEFAULT_PING_INTERVAL`]).
+    pub ping_interval: Duration,
+    /// With no call outstanding, the connection closes after this long without traffic (Java's
+    /// `ipc.client.connection.maxidletime`, [`DEFAULT_MAX_IDLE`]).
+    pub max_idle: Duration,
 }
+
+/// Java's `ipc.ping.interval` default.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(60);
+/// Java's `ipc.client.connection.maxidletime` default.
+pub const DEFAULT_MAX_IDLE: Duration = Duration::from_secs(10);
 
 /// One IPC connection; cheap to clone, calls from many tasks share the socket.
 #[derive(Clone)]
@@ -283,12 +302,31 @@ async fn establish(config: &ConnectionConfig) -> Result<IpcConnection, YarnError
     let (read_half, write_half) = stream.into_split();
     let calls = Arc::new(CallTable::default());
     let (frames, frame_receiver) = mpsc::unbounded_channel();
+    let last_read = Arc::new(Mutex::new(Instant::now()));
     let reader = tokio::spawn(read_responses(
         read_half,
         calls.clone(),
+        last_read.clone(),
         address.to_string(),
     ));
-    let writer = tokio::spawn(write_frames(write_half, frame_receiver, calls.clone()));
+    let keep_alive = KeepAlive {
+        ping_frame: FrameBuilder::new()
+            .message(&request_header(
+                PING_CALL_ID,
+                &client_id,
+                INVALID_RETRY_COUNT,
+            ))
+            .finish(),
+        ping_interval: config.ping_interval,
+        max_idle: config.max_idle,
+        last_read,
+    };
+    let writer = tokio::spawn(write_frames(
+        write_half,
+        frame_receiver,
+        calls.clone(),
+        keep_alive,
+    ));
     Ok(IpcConnection {
         shared: Arc::new(Shared {
             address: address.to_string(),
@@ -426,6 +464,25 @@ impl CallTable {
         self.lock().failure.is_some()
     }
 
+    fn has_pending(&self) -> bool {
+        !self.lock().pending.is_empty()
+    }
+
+    /// Marks the connection broken because it sat idle, unless a call is waiting (then the
+    /// connection stays); true when it was closed.
+    fn close_if_idle(&self, idle: Duration) -> bool {
+        let mut state = self.lock();
+        if !state.pending.is_empty() || state.failure.is_some() {
+            return false;
+        }
+        state.failure = Some(ConnectionFailure::Closed(format!(
+            "closed after {} ms without calls (idle connections are closed like Hadoop's \
+             ipc.client.connection.maxidletime)",
+            idle.as_millis()
+        )));
+        true
+    }
+
     fn failure_or_closed(&self) -> ConnectionFailure {
         self.lock()
             .failure
@@ -446,23 +503,89 @@ impl Drop for PendingCall<'_> {
     }
 }
 
+/// What the writer task needs for pings and the idle close.
+struct KeepAlive {
+    ping_frame: Bytes,
+    ping_interval: Duration,
+    max_idle: Duration,
+    /// When the reader last received a frame.
+    last_read: Arc<Mutex<Instant>>,
+}
+
+impl KeepAlive {
+    fn last_read(&self) -> Instant {
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How often the writer looks at the clocks: often enough for the shorter of both limits.
+    fn check_interval(&self) -> Duration {
+        (self.ping_interval.min(self.max_idle) / 4)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+}
+
 async fn write_frames(
     mut socket: OwnedWriteHalf,
     mut frames: mpsc::UnboundedReceiver<Bytes>,
     calls: Arc<CallTable>,
+    keep_alive: KeepAlive,
 ) {
-    while let Some(frame) = frames.recv().await {
+    let mut last_write = Instant::now();
+    let mut check = tokio::time::interval(keep_alive.check_interval());
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let frame = tokio::select! {
+            frame = frames.recv() => match frame {
+                Some(frame) => frame,
+                None => return,
+            },
+            _ = check.tick() => {
+                let last_traffic = keep_alive.last_read().max(last_write);
+                if calls.has_pending() {
+                    if keep_alive.last_read().elapsed() >= keep_alive.ping_interval
+                        && last_write.elapsed() >= keep_alive.ping_interval
+                    {
+                        keep_alive.ping_frame.clone()
+                    } else {
+                        continue;
+                    }
+                } else if last_traffic.elapsed() >= keep_alive.max_idle
+                    && calls.close_if_idle(keep_alive.max_idle)
+                {
+                    // Dropping the write half ends the connection (the reader task sees EOF
+                    // or is aborted with the last handle).
+                    let _ = socket.shutdown().await;
+                    return;
+                } else {
+                    continue;
+                }
+            }
+        };
         if let Err(e) = socket.write_all(&frame).await {
             calls.fail_all(ConnectionFailure::Closed(format!("write failed: {e}")));
             return;
         }
+        last_write = Instant::now();
     }
 }
 
-async fn read_responses(mut socket: OwnedReadHalf, calls: Arc<CallTable>, address: String) {
+async fn read_responses(
+    mut socket: OwnedReadHalf,
+    calls: Arc<CallTable>,
+    last_read: Arc<Mutex<Instant>>,
+    address: String,
+) {
     let failure = loop {
         let payload = match read_frame(&mut socket, MAX_FRAME_BYTES, &address).await {
-            Ok(Some(payload)) => payload,
+            Ok(Some(payload)) => {
+                *last_read
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Instant::now();
+                payload
+            }
             Ok(None) => {
                 break ConnectionFailure::Closed("the server closed the connection".to_string());
             }

@@ -28,7 +28,9 @@ use std::time::Duration;
 use prost::Message;
 use tokio::time::Instant;
 
-use super::connection::{ClientAuth, ConnectionConfig, IpcConnection};
+use super::connection::{
+    ClientAuth, ConnectionConfig, DEFAULT_MAX_IDLE, DEFAULT_PING_INTERVAL, IpcConnection,
+};
 use super::{RETRIABLE_EXCEPTION, STANDBY_EXCEPTION};
 use crate::YarnError;
 
@@ -233,6 +235,8 @@ impl FailoverProxy {
             auth,
             connect_timeout: inner.policy.connect_timeout.min(remaining),
             call_timeout: inner.policy.call_timeout,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            max_idle: DEFAULT_MAX_IDLE,
         };
         let connection = IpcConnection::connect(config).await?;
         *slot = Some((index, connection.clone()));

@@ -30,7 +30,9 @@ pub const APPLICATION_MASTER_PROTOCOL: &str =
 pub const CONTAINER_MANAGEMENT_PROTOCOL: &str =
     "org.apache.hadoop.yarn.api.ContainerManagementProtocolPB";
 
-pub use connection::{ClientAuth, ConnectionConfig, IpcConnection};
+pub use connection::{
+    ClientAuth, ConnectionConfig, DEFAULT_MAX_IDLE, DEFAULT_PING_INTERVAL, IpcConnection,
+};
 pub use failover_proxy::{FailoverProxy, RetryPolicy};
 pub use server::{
     Caller, CallerAuth, IpcServer, RemoteException, RpcService, ServerAuth, TokenVerifier,

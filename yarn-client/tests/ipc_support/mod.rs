@@ -143,6 +143,8 @@ pub fn config(address: String, auth: ClientAuth) -> ConnectionConfig {
         auth,
         connect_timeout: Duration::from_secs(5),
         call_timeout: Duration::from_secs(10),
+        ping_interval: weir_yarn::ipc::DEFAULT_PING_INTERVAL,
+        max_idle: weir_yarn::ipc::DEFAULT_MAX_IDLE,
     }
 }
 
