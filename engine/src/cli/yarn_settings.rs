@@ -45,9 +45,9 @@ impl YarnSettings {
             } else {
                 let ids: Vec<String> = (1..=addresses.len()).map(|n| format!("rm{n}")).collect();
                 hadoop_conf.set("yarn.resourcemanager.ha.enabled", "true");
-                hadoop_conf.set("yarn.resourcemanager.ha.rm-ids", &ids.join(","));
+                hadoop_conf.set("yarn.resourcemanager.ha.rm-ids", ids.join(","));
                 for (id, address) in ids.iter().zip(&addresses) {
-                    hadoop_conf.set(&format!("yarn.resourcemanager.address.{id}"), *address);
+                    hadoop_conf.set(format!("yarn.resourcemanager.address.{id}"), *address);
                 }
             }
         }
