@@ -7,40 +7,15 @@ use std::time::Duration;
 
 use mini_cluster_support::*;
 use weir_yarn::proto::client_protocol::{
+    GetApplicationAttemptReportRequestProto, GetApplicationAttemptReportResponseProto,
     GetApplicationAttemptsRequestProto, GetApplicationAttemptsResponseProto,
+    GetContainerReportRequestProto, GetContainerReportResponseProto,
 };
 use weir_yarn::proto::yarn_records::{
-    ApplicationAttemptIdProto, ApplicationAttemptReportProto, ContainerIdProto,
-    ContainerReportProto, ContainerStateProto, FinalApplicationStatusProto,
-    YarnApplicationAttemptStateProto, YarnApplicationStateProto,
+    ContainerStateProto, FinalApplicationStatusProto, YarnApplicationAttemptStateProto,
+    YarnApplicationStateProto,
 };
 use weir_yarn::token::{AMRM_TOKEN_KIND, Credentials};
-
-/// `GetApplicationAttemptReportRequestProto` (not in `proto::client_protocol` yet).
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetApplicationAttemptReportRequestProto {
-    #[prost(message, optional, tag = "1")]
-    application_attempt_id: Option<ApplicationAttemptIdProto>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetApplicationAttemptReportResponseProto {
-    #[prost(message, optional, tag = "1")]
-    application_attempt_report: Option<ApplicationAttemptReportProto>,
-}
-
-/// `GetContainerReportRequestProto` (not in `proto::client_protocol` yet).
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetContainerReportRequestProto {
-    #[prost(message, optional, tag = "1")]
-    container_id: Option<ContainerIdProto>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetContainerReportResponseProto {
-    #[prost(message, optional, tag = "1")]
-    container_report: Option<ContainerReportProto>,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sleeping_am_is_accepted_then_killed_and_its_process_is_gone() {

@@ -19,7 +19,7 @@ use prost::Message;
 use crate::error::YarnError;
 use crate::ids::ApplicationAttemptId;
 use crate::ipc::server::{TokenVerifier, VerifiedToken};
-use crate::mini_cluster::secret_manager::RollingMasterKeys;
+use crate::mini_cluster::secret_manager::{RollingMasterKeys, identifier_attempt};
 use crate::proto::security_tokens::AMRMTokenIdentifierProto;
 use crate::token::{AMRM_TOKEN_KIND, Token};
 
@@ -95,14 +95,7 @@ impl AmrmTokenSecretManager {
     pub fn decode_identifier(identifier: &[u8]) -> Result<(ApplicationAttemptId, i32), String> {
         let proto = AMRMTokenIdentifierProto::decode(identifier)
             .map_err(|e| format!("cannot decode AMRMTokenIdentifier: {e}"))?;
-        let attempt = proto
-            .app_attempt_id
-            .as_ref()
-            .ok_or_else(|| "AMRMTokenIdentifier without appAttemptId".to_string())
-            .and_then(|p| {
-                ApplicationAttemptId::from_proto(p)
-                    .map_err(|e| format!("AMRMTokenIdentifier with a bad appAttemptId: {e}"))
-            })?;
+        let attempt = identifier_attempt(proto.app_attempt_id.as_ref(), "AMRMTokenIdentifier")?;
         Ok((attempt, proto.key_id.unwrap_or(-1)))
     }
 }

@@ -86,15 +86,20 @@ impl ApplicationMasterService {
             .map_err(|e| YarnException::new(ACCESS_CONTROL, e))?;
         match method {
             "registerApplicationMaster" => {
-                let request = decode::<RegisterApplicationMasterRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<RegisterApplicationMasterRequestProto>(
+                    method, request,
+                )?;
                 Ok(self.rm.register_am(&attempt, &request)?.encode_to_vec())
             }
             "allocate" => {
-                let request = decode::<AllocateRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<AllocateRequestProto>(method, request)?;
                 self.rm.allocate(&attempt, key_id, &request)
             }
             "finishApplicationMaster" => {
-                let request = decode::<FinishApplicationMasterRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<FinishApplicationMasterRequestProto>(
+                    method, request,
+                )?;
                 let unregistered = self.rm.finish_am(&attempt, &request)?;
                 Ok(FinishApplicationMasterResponseProto {
                     is_unregistered: Some(unregistered),
@@ -123,10 +128,6 @@ impl RpcService for ApplicationMasterService {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
-}
-
-fn decode<M: Message + Default>(method: &str, bytes: &[u8]) -> Result<M, YarnException> {
-    M::decode(bytes).map_err(|e| YarnException::undecodable(method, &e))
 }
 
 fn not_in_cache(attempt: &ApplicationAttemptId) -> YarnException {

@@ -29,51 +29,23 @@ use crate::mini_cluster::yarn_exception::{
     YarnException,
 };
 use crate::proto::client_protocol::{
-    ApplicationsRequestScopeProto, GetApplicationAttemptsRequestProto,
+    ApplicationsRequestScopeProto, GetApplicationAttemptReportRequestProto,
+    GetApplicationAttemptReportResponseProto, GetApplicationAttemptsRequestProto,
     GetApplicationAttemptsResponseProto, GetApplicationReportRequestProto,
     GetApplicationReportResponseProto, GetApplicationsRequestProto, GetApplicationsResponseProto,
     GetClusterMetricsRequestProto, GetClusterMetricsResponseProto, GetClusterNodesRequestProto,
-    GetClusterNodesResponseProto, GetContainersRequestProto, GetContainersResponseProto,
-    GetNewApplicationRequestProto, GetNewApplicationResponseProto, GetQueueInfoRequestProto,
-    GetQueueInfoResponseProto, KillApplicationRequestProto, KillApplicationResponseProto,
-    SubmitApplicationRequestProto, SubmitApplicationResponseProto,
+    GetClusterNodesResponseProto, GetContainerReportRequestProto, GetContainerReportResponseProto,
+    GetContainersRequestProto, GetContainersResponseProto, GetNewApplicationRequestProto,
+    GetNewApplicationResponseProto, GetQueueInfoRequestProto, GetQueueInfoResponseProto,
+    KillApplicationRequestProto, KillApplicationResponseProto, SubmitApplicationRequestProto,
+    SubmitApplicationResponseProto,
 };
 use crate::proto::yarn_records::{
-    ApplicationAttemptIdProto, ApplicationAttemptReportProto, ContainerIdProto,
-    ContainerReportProto, NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto,
-    YarnClusterMetricsProto,
+    NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto, YarnClusterMetricsProto,
 };
 
 // The two report calls below are missing from `proto::client_protocol`; their messages
 // (`yarn_service_protos.proto`) are declared here until that module has them.
-
-/// `GetApplicationAttemptReportRequestProto`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetApplicationAttemptReportRequestProto {
-    #[prost(message, optional, tag = "1")]
-    application_attempt_id: Option<ApplicationAttemptIdProto>,
-}
-
-/// `GetApplicationAttemptReportResponseProto`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetApplicationAttemptReportResponseProto {
-    #[prost(message, optional, tag = "1")]
-    application_attempt_report: Option<ApplicationAttemptReportProto>,
-}
-
-/// `GetContainerReportRequestProto`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetContainerReportRequestProto {
-    #[prost(message, optional, tag = "1")]
-    container_id: Option<ContainerIdProto>,
-}
-
-/// `GetContainerReportResponseProto`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct GetContainerReportResponseProto {
-    #[prost(message, optional, tag = "1")]
-    container_report: Option<ContainerReportProto>,
-}
 
 /// The RPC face of the RM for clients.
 #[derive(Debug)]
@@ -94,7 +66,7 @@ impl ClientRmService {
     ) -> Result<Vec<u8>, YarnException> {
         match method {
             "getNewApplication" => {
-                decode::<GetNewApplicationRequestProto>(method, request)?;
+                YarnException::decode_request::<GetNewApplicationRequestProto>(method, request)?;
                 let (id, maximum) = self.rm.new_application();
                 Ok(GetNewApplicationResponseProto {
                     application_id: Some(id.to_proto()),
@@ -103,7 +75,9 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "submitApplication" => {
-                let request = decode::<SubmitApplicationRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<SubmitApplicationRequestProto>(
+                    method, request,
+                )?;
                 let context = request.application_submission_context.ok_or_else(|| {
                     YarnException::remote("application_submission_context is missing")
                 })?;
@@ -111,7 +85,9 @@ impl ClientRmService {
                 Ok(SubmitApplicationResponseProto {}.encode_to_vec())
             }
             "getApplicationReport" => {
-                let request = decode::<GetApplicationReportRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<GetApplicationReportRequestProto>(
+                    method, request,
+                )?;
                 let id = application_id(request.application_id.as_ref())?;
                 let state = self.rm.lock();
                 let app = state.apps.get(&id).ok_or_else(|| {
@@ -123,7 +99,8 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "forceKillApplication" => {
-                let request = decode::<KillApplicationRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<KillApplicationRequestProto>(method, request)?;
                 let id = application_id(request.application_id.as_ref())?;
                 let completed = self.rm.kill_application(
                     &id,
@@ -137,14 +114,15 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "getApplications" => {
-                let request = decode::<GetApplicationsRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<GetApplicationsRequestProto>(method, request)?;
                 Ok(GetApplicationsResponseProto {
                     applications: self.applications(&request, &caller.user),
                 }
                 .encode_to_vec())
             }
             "getClusterMetrics" => {
-                decode::<GetClusterMetricsRequestProto>(method, request)?;
+                YarnException::decode_request::<GetClusterMetricsRequestProto>(method, request)?;
                 let nodes = i32::try_from(self.rm.nodes.len()).unwrap_or(i32::MAX);
                 Ok(GetClusterMetricsResponseProto {
                     cluster_metrics: Some(YarnClusterMetricsProto {
@@ -161,7 +139,8 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "getClusterNodes" => {
-                let request = decode::<GetClusterNodesRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<GetClusterNodesRequestProto>(method, request)?;
                 let wanted = request.node_states.is_empty()
                     || request
                         .node_states
@@ -179,14 +158,17 @@ impl ClientRmService {
                 Ok(GetClusterNodesResponseProto { node_reports }.encode_to_vec())
             }
             "getQueueInfo" => {
-                let request = decode::<GetQueueInfoRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<GetQueueInfoRequestProto>(method, request)?;
                 Ok(GetQueueInfoResponseProto {
                     queue_info: Some(self.queue_info(&request, &caller.user)?),
                 }
                 .encode_to_vec())
             }
             "getApplicationAttempts" => {
-                let request = decode::<GetApplicationAttemptsRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<GetApplicationAttemptsRequestProto>(
+                    method, request,
+                )?;
                 let id = application_id(request.application_id.as_ref())?;
                 let state = self.rm.lock();
                 let app = state.apps.get(&id).ok_or_else(|| {
@@ -201,7 +183,9 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "getApplicationAttemptReport" => {
-                let request = decode::<GetApplicationAttemptReportRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<
+                    GetApplicationAttemptReportRequestProto,
+                >(method, request)?;
                 let id = request
                     .application_attempt_id
                     .as_ref()
@@ -234,7 +218,8 @@ impl ClientRmService {
                 .encode_to_vec())
             }
             "getContainers" => {
-                let request = decode::<GetContainersRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<GetContainersRequestProto>(method, request)?;
                 let id = request
                     .application_attempt_id
                     .as_ref()
@@ -270,7 +255,9 @@ impl ClientRmService {
                 Ok(GetContainersResponseProto { containers }.encode_to_vec())
             }
             "getContainerReport" => {
-                let request = decode::<GetContainerReportRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<GetContainerReportRequestProto>(
+                    method, request,
+                )?;
                 let id = request
                     .container_id
                     .as_ref()
@@ -440,10 +427,6 @@ impl RpcService for ClientRmService {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
-}
-
-fn decode<M: Message + Default>(method: &str, bytes: &[u8]) -> Result<M, YarnException> {
-    M::decode(bytes).map_err(|e| YarnException::undecodable(method, &e))
 }
 
 fn application_id(

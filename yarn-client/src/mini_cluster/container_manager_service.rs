@@ -61,14 +61,16 @@ impl ContainerManagerService {
         let nm_token = caller_nm_token(caller)?;
         match method {
             "startContainers" => {
-                let request = decode::<StartContainersRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<StartContainersRequestProto>(method, request)?;
                 Ok(self
                     .nm
                     .start_containers(&nm_token, request)?
                     .encode_to_vec())
             }
             "stopContainers" => {
-                let request = decode::<StopContainersRequestProto>(method, request)?;
+                let request =
+                    YarnException::decode_request::<StopContainersRequestProto>(method, request)?;
                 let mut response = StopContainersResponseProto::default();
                 for proto in request.container_id {
                     let result = ContainerId::from_proto(&proto)
@@ -85,7 +87,9 @@ impl ContainerManagerService {
                 Ok(response.encode_to_vec())
             }
             "getContainerStatuses" => {
-                let request = decode::<GetContainerStatusesRequestProto>(method, request)?;
+                let request = YarnException::decode_request::<GetContainerStatusesRequestProto>(
+                    method, request,
+                )?;
                 let mut response = GetContainerStatusesResponseProto::default();
                 for proto in request.container_id {
                     let result = ContainerId::from_proto(&proto)
@@ -132,8 +136,4 @@ impl RpcService for ContainerManagerService {
         self.dispatch(caller, method, request)
             .map_err(YarnException::into_remote)
     }
-}
-
-fn decode<M: Message + Default>(method: &str, bytes: &[u8]) -> Result<M, YarnException> {
-    M::decode(bytes).map_err(|e| YarnException::undecodable(method, &e))
 }

@@ -14,7 +14,7 @@ use prost::Message;
 use crate::error::YarnError;
 use crate::ids::ApplicationAttemptId;
 use crate::ipc::server::VerifiedToken;
-use crate::mini_cluster::secret_manager::{MasterKey, random_key_id};
+use crate::mini_cluster::secret_manager::{MasterKey, identifier_attempt, random_key_id};
 use crate::proto::security_tokens::NMTokenIdentifierProto;
 use crate::proto::yarn_records::NodeIdProto;
 use crate::token::{NM_TOKEN_KIND, Token};
@@ -72,14 +72,7 @@ impl NmTokenSecretManager {
     pub fn decode_identifier(identifier: &[u8]) -> Result<NmTokenIdentity, String> {
         let proto = NMTokenIdentifierProto::decode(identifier)
             .map_err(|e| format!("cannot decode NMTokenIdentifier: {e}"))?;
-        let attempt = proto
-            .app_attempt_id
-            .as_ref()
-            .ok_or_else(|| "NMTokenIdentifier without appAttemptId".to_string())
-            .and_then(|p| {
-                ApplicationAttemptId::from_proto(p)
-                    .map_err(|e| format!("NMTokenIdentifier with a bad appAttemptId: {e}"))
-            })?;
+        let attempt = identifier_attempt(proto.app_attempt_id.as_ref(), "NMTokenIdentifier")?;
         let node = proto
             .node_id
             .as_ref()

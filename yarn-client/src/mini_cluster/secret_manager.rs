@@ -18,6 +18,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use crate::error::YarnError;
+use crate::ids::ApplicationAttemptId;
+use crate::proto::yarn_records::ApplicationAttemptIdProto;
 
 /// Length of a generated master key (bytes).
 const MASTER_KEY_BYTES: usize = 20;
@@ -140,6 +142,16 @@ impl RollingMasterKeys {
 }
 
 /// Compares two passwords without an early exit.
+/// The attempt a token identifier names (`appAttemptId`), or why it names none.
+pub fn identifier_attempt(
+    attempt: Option<&ApplicationAttemptIdProto>,
+    identifier_kind: &str,
+) -> Result<ApplicationAttemptId, String> {
+    let attempt = attempt.ok_or_else(|| format!("{identifier_kind} without appAttemptId"))?;
+    ApplicationAttemptId::from_proto(attempt)
+        .map_err(|e| format!("{identifier_kind} with a bad appAttemptId: {e}"))
+}
+
 pub fn passwords_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -49,6 +49,15 @@ impl YarnException {
         YarnException::new(YARN_EXCEPTION, message)
     }
 
+    /// Decodes the request body of `method`, or the exception Hadoop answers for one that does
+    /// not decode.
+    pub fn decode_request<M: prost::Message + Default>(
+        method: &str,
+        bytes: &[u8],
+    ) -> Result<M, YarnException> {
+        M::decode(bytes).map_err(|e| YarnException::undecodable(method, &e))
+    }
+
     /// The error of a request body that does not decode.
     pub fn undecodable(method: &str, error: &prost::DecodeError) -> YarnException {
         YarnException::new(

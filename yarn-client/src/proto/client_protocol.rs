@@ -12,7 +12,9 @@
 //! | `getClusterNodes`             | [`GetClusterNodesRequestProto`] → [`GetClusterNodesResponseProto`] |
 //! | `getQueueInfo`                | [`GetQueueInfoRequestProto`] → [`GetQueueInfoResponseProto`]    |
 //! | `getApplicationAttempts`      | [`GetApplicationAttemptsRequestProto`] → [`GetApplicationAttemptsResponseProto`] |
+//! | `getApplicationAttemptReport` | [`GetApplicationAttemptReportRequestProto`] → [`GetApplicationAttemptReportResponseProto`] |
 //! | `getContainers`               | [`GetContainersRequestProto`] → [`GetContainersResponseProto`]  |
+//! | `getContainerReport`          | [`GetContainerReportRequestProto`] → [`GetContainerReportResponseProto`] |
 //! | `moveApplicationAcrossQueues` | [`MoveApplicationAcrossQueuesRequestProto`] → [`MoveApplicationAcrossQueuesResponseProto`] |
 //! | `failApplicationAttempt`      | [`FailApplicationAttemptRequestProto`] → [`FailApplicationAttemptResponseProto`] |
 //! | `updateApplicationPriority`   | [`UpdateApplicationPriorityRequestProto`] → [`UpdateApplicationPriorityResponseProto`] |
@@ -192,6 +194,30 @@ pub struct GetContainersRequestProto {
 pub struct GetContainersResponseProto {
     #[prost(message, repeated, tag = "1")]
     pub containers: Vec<ContainerReportProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetApplicationAttemptReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    pub application_attempt_id: Option<ApplicationAttemptIdProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetApplicationAttemptReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    pub application_attempt_report: Option<ApplicationAttemptReportProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetContainerReportRequestProto {
+    #[prost(message, optional, tag = "1")]
+    pub container_id: Option<ContainerIdProto>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetContainerReportResponseProto {
+    #[prost(message, optional, tag = "1")]
+    pub container_report: Option<ContainerReportProto>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
