@@ -31,9 +31,8 @@ use weir_yarn::am::{
     ContainerEnvironment, ContainerLaunchDecision,
 };
 use weir_yarn::client::FinalApplicationStatus;
-use weir_yarn::staging::file_system_for;
 
-use crate::cli::yarn_cluster_run::STAGING_DIR_ENV;
+use crate::cli::yarn_cluster_run::{STAGING_DIR_ENV, StagingDir};
 
 /// Exit code after SIGTERM (128 + 15), as YARN reports a terminated container.
 const EXIT_TERMINATED: u8 = 143;
@@ -65,7 +64,9 @@ pub fn run(request: AmRequest) -> anyhow::Result<ExitCode> {
         .hadoop_user_name
         .clone()
         .unwrap_or_else(|| environment.user.clone());
-    let staging_dir = std::env::var(STAGING_DIR_ENV).ok();
+    let staging = std::env::var(STAGING_DIR_ENV)
+        .ok()
+        .map(|uri| StagingDir { uri, user });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -127,14 +128,8 @@ pub fn run(request: AmRequest) -> anyhow::Result<ExitCode> {
         let outcome = heartbeats
             .await
             .context("the ApplicationMaster's heartbeat loop panicked")?;
-        if let Some(dir) = staging_dir {
-            let deleted = async {
-                let fs = file_system_for(&dir, &user)?;
-                fs.delete(&dir, true).await
-            };
-            if let Err(error) = deleted.await {
-                eprintln!("weir yarn-am: cannot delete the staging folder {dir}: {error}");
-            }
+        if let Some(staging) = staging {
+            staging.delete("weir yarn-am").await;
         }
         anyhow::Ok(Some(outcome?))
     })?;

@@ -111,7 +111,7 @@ pub fn run(request: RunRequest, yarn: YarnOptions) -> anyhow::Result<ExitCode> {
     }
     let config = Configuration::load(&overrides)?;
     let settings = YarnSettings::from_config(&config)?;
-    let mut submission = Submission::plan(&config, &job_name, &request.arguments)?;
+    let submission = Submission::plan(&config, &job_name, &request.arguments)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -120,7 +120,7 @@ pub fn run(request: RunRequest, yarn: YarnOptions) -> anyhow::Result<ExitCode> {
     }
     runtime()?.block_on(async {
         let client = settings.client();
-        let application_id = submission.submit(&client, &settings, &config).await?;
+        let (application_id, staging_dir) = submission.submit(&client, &settings, &config).await?;
         if yarn.detached {
             println!("{application_id}");
             eprintln!(
@@ -129,13 +129,11 @@ pub fn run(request: RunRequest, yarn: YarnOptions) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        follow(
-            &client,
-            application_id,
-            &interrupted,
-            &submission.staging_dir,
-        )
-        .await
+        let staging = StagingDir {
+            uri: staging_dir,
+            user: settings.user.clone(),
+        };
+        follow(&client, application_id, &interrupted, &staging).await
     })
 }
 
@@ -151,8 +149,6 @@ struct Submission {
     attempts: i32,
     ship_files: Vec<PathBuf>,
     staging_root: Option<String>,
-    /// Known after staging; the client deletes it when the AM could not.
-    staging_dir: String,
 }
 
 impl Submission {
@@ -198,17 +194,16 @@ impl Submission {
             attempts: i32::try_from(config.get(&YARN_APPLICATION_ATTEMPTS)).unwrap_or(1),
             ship_files,
             staging_root: config.get(&YARN_STAGING_DIRECTORY),
-            staging_dir: String::new(),
         })
     }
 
-    /// Stages the files and submits the application; returns its id.
+    /// Stages the files and submits the application; returns its id and staging folder.
     async fn submit(
-        &mut self,
+        &self,
         client: &YarnClient,
         settings: &YarnSettings,
         config: &Configuration,
-    ) -> anyhow::Result<ApplicationId> {
+    ) -> anyhow::Result<(ApplicationId, String)> {
         let application = client.new_application().await?;
         let id = application.application_id;
         let largest_mb = application.maximum_capability.memory.unwrap_or(i64::MAX);
@@ -227,19 +222,16 @@ impl Submission {
             &settings.user,
             id,
         )?;
-        self.staging_dir = stager.application_dir().to_string();
+        let staging_dir = stager.application_dir().to_string();
         match self
             .stage_and_submit(client, settings, config, &stager, id)
             .await
         {
-            Ok(()) => Ok(id),
+            Ok(()) => Ok((id, staging_dir)),
             Err(error) => {
                 // Nothing runs that would clean up after us.
                 if let Err(cleanup) = stager.cleanup().await {
-                    eprintln!(
-                        "weir: warning: cannot delete {}: {cleanup}",
-                        self.staging_dir
-                    );
+                    eprintln!("weir: warning: cannot delete {staging_dir}: {cleanup}");
                 }
                 Err(error)
             }
@@ -324,7 +316,7 @@ async fn follow(
     client: &YarnClient,
     id: ApplicationId,
     interrupted: &AtomicBool,
-    staging_dir: &str,
+    staging: &StagingDir,
 ) -> anyhow::Result<ExitCode> {
     let mut last_state = None;
     let report = loop {
@@ -333,7 +325,7 @@ async fn follow(
             client
                 .kill_application(id, "Killed by the submitting client (interrupted)")
                 .await?;
-            delete_staging_dir(staging_dir).await;
+            staging.delete("weir").await;
             return Ok(ExitCode::from(130));
         }
         let report = client.application_report(id).await?;
@@ -356,10 +348,10 @@ async fn follow(
         }
         tokio::time::sleep(REPORT_INTERVAL).await;
     };
-    finish(report, staging_dir).await
+    finish(report, staging).await
 }
 
-async fn finish(report: ApplicationReport, staging_dir: &str) -> anyhow::Result<ExitCode> {
+async fn finish(report: ApplicationReport, staging: &StagingDir) -> anyhow::Result<ExitCode> {
     let succeeded = report.state == YarnApplicationState::Finished
         && report.final_status == FinalApplicationStatus::Succeeded;
     eprintln!(
@@ -376,7 +368,7 @@ async fn finish(report: ApplicationReport, staging_dir: &str) -> anyhow::Result<
     }
     // The AM deletes the staging dir when it unregisters; after a kill or a failed AM nobody
     // else will.
-    delete_staging_dir(staging_dir).await;
+    staging.delete("weir").await;
     bail!(
         "application {} {}: {}. The ApplicationMaster's logs (jobmanager.out, jobmanager.err) \
          are in its container's log directory (`yarn logs -applicationId {}` on a Hadoop \
@@ -388,17 +380,28 @@ async fn finish(report: ApplicationReport, staging_dir: &str) -> anyhow::Result<
     )
 }
 
-async fn delete_staging_dir(staging_dir: &str) {
-    if staging_dir.is_empty() {
-        return;
-    }
-    let deleted = async {
-        let user = weir_yarn::client::current_user()?;
-        let fs = file_system_for(staging_dir, &user)?;
-        fs.delete(staging_dir, true).await
-    };
-    if let Err(error) = deleted.await {
-        eprintln!("weir: warning: cannot delete the staging folder {staging_dir}: {error}");
+/// An application's staging folder: the AM deletes it when it unregisters, the client when the
+/// application ended otherwise (killed, an AM that never ran its job).
+#[derive(Debug)]
+pub struct StagingDir {
+    pub uri: String,
+    pub user: String,
+}
+
+impl StagingDir {
+    /// Deletes the folder (it may be gone already); a failure is a warning of `who`, since the
+    /// application's outcome does not depend on it.
+    pub async fn delete(&self, who: &str) {
+        let deleted = async {
+            let fs = file_system_for(&self.uri, &self.user)?;
+            fs.delete(&self.uri, true).await
+        };
+        if let Err(error) = deleted.await {
+            eprintln!(
+                "{who}: warning: cannot delete the staging folder {}: {error}",
+                self.uri
+            );
+        }
     }
 }
 

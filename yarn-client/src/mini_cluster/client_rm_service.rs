@@ -41,11 +41,9 @@ use crate::proto::client_protocol::{
     SubmitApplicationResponseProto,
 };
 use crate::proto::yarn_records::{
-    NodeStateProto, QueueInfoProto, QueueStateProto, QueueStatisticsProto, YarnClusterMetricsProto,
+    ApplicationAttemptIdProto, NodeStateProto, QueueInfoProto, QueueStateProto,
+    QueueStatisticsProto, YarnClusterMetricsProto,
 };
-
-// The two report calls below are missing from `proto::client_protocol`; their messages
-// (`yarn_service_protos.proto`) are declared here until that module has them.
 
 /// The RPC face of the RM for clients.
 #[derive(Debug)]
@@ -186,16 +184,7 @@ impl ClientRmService {
                 let request = YarnException::decode_request::<
                     GetApplicationAttemptReportRequestProto,
                 >(method, request)?;
-                let id = request
-                    .application_attempt_id
-                    .as_ref()
-                    .and_then(|p| ApplicationAttemptId::from_proto(p).ok())
-                    .ok_or_else(|| {
-                        YarnException::new(
-                            APPLICATION_ATTEMPT_NOT_FOUND,
-                            "Invalid application attempt id",
-                        )
-                    })?;
+                let id = requested_attempt(request.application_attempt_id.as_ref())?;
                 let state = self.rm.lock();
                 let app = state.apps.get(&id.application_id).ok_or_else(|| {
                     YarnException::new(
@@ -220,16 +209,7 @@ impl ClientRmService {
             "getContainers" => {
                 let request =
                     YarnException::decode_request::<GetContainersRequestProto>(method, request)?;
-                let id = request
-                    .application_attempt_id
-                    .as_ref()
-                    .and_then(|p| ApplicationAttemptId::from_proto(p).ok())
-                    .ok_or_else(|| {
-                        YarnException::new(
-                            APPLICATION_ATTEMPT_NOT_FOUND,
-                            "Invalid application attempt id",
-                        )
-                    })?;
+                let id = requested_attempt(request.application_attempt_id.as_ref())?;
                 let state = self.rm.lock();
                 let app = state
                     .apps
@@ -411,6 +391,20 @@ impl ClientRmService {
             ))
         }
     }
+}
+
+/// The attempt a request names, or Hadoop's answer for a missing or malformed one.
+fn requested_attempt(
+    attempt: Option<&ApplicationAttemptIdProto>,
+) -> Result<ApplicationAttemptId, YarnException> {
+    attempt
+        .and_then(|proto| ApplicationAttemptId::from_proto(proto).ok())
+        .ok_or_else(|| {
+            YarnException::new(
+                APPLICATION_ATTEMPT_NOT_FOUND,
+                "Invalid application attempt id",
+            )
+        })
 }
 
 impl RpcService for ClientRmService {
