@@ -264,7 +264,7 @@ impl Submission {
             ("HADOOP_USER_NAME", settings.user.clone()),
             (
                 WEIR_YARN_SCHEDULER_ADDRESS,
-                settings.scheduler_address.clone(),
+                settings.scheduler_addresses.join(","),
             ),
             (STAGING_DIR_ENV, stager.application_dir().to_string()),
             ("WEIR_CONF_DIR", "{{PWD}}/conf".to_owned()),

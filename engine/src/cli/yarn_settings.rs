@@ -23,7 +23,8 @@ use weir_yarn::ipc::RetryPolicy;
 pub struct YarnSettings {
     pub hadoop_conf: HadoopConf,
     pub rm_addresses: Vec<String>,
-    pub scheduler_address: String,
+    /// Every RM's scheduler address (one per rm-id with RM HA).
+    pub scheduler_addresses: Vec<String>,
     pub policy: RetryPolicy,
     pub user: String,
 }
@@ -32,38 +33,13 @@ impl YarnSettings {
     pub fn from_config(config: &Configuration) -> anyhow::Result<YarnSettings> {
         let mut hadoop_conf = HadoopConf::load_default()
             .context("cannot read the Hadoop configuration (HADOOP_CONF_DIR / YARN_CONF_DIR)")?;
-        if let Some(addresses) = config.get(&YARN_RESOURCEMANAGER_ADDRESS) {
-            // One address is Hadoop's key as it is; several stand for RM HA.
-            let addresses: Vec<&str> = addresses
-                .split(',')
-                .map(str::trim)
-                .filter(|address| !address.is_empty())
-                .collect();
-            if addresses.len() == 1 {
-                hadoop_conf.set("yarn.resourcemanager.ha.enabled", "false");
-                hadoop_conf.set("yarn.resourcemanager.address", addresses[0]);
-            } else {
-                let ids: Vec<String> = (1..=addresses.len()).map(|n| format!("rm{n}")).collect();
-                hadoop_conf.set("yarn.resourcemanager.ha.enabled", "true");
-                hadoop_conf.set("yarn.resourcemanager.ha.rm-ids", ids.join(","));
-                for (id, address) in ids.iter().zip(&addresses) {
-                    hadoop_conf.set(format!("yarn.resourcemanager.address.{id}"), *address);
-                }
-            }
-        }
-        if let Some(address) = config.get(&YARN_RESOURCEMANAGER_SCHEDULER_ADDRESS) {
-            hadoop_conf.set("yarn.resourcemanager.scheduler.address", &address);
-        }
+        apply_weir_addresses(&mut hadoop_conf, config);
         let rm_addresses = hadoop_conf.resource_manager_addresses()?;
-        let scheduler_address = hadoop_conf
-            .scheduler_addresses()?
-            .into_iter()
-            .next()
-            .context("no ResourceManager scheduler address configured")?;
+        let scheduler_addresses = hadoop_conf.scheduler_addresses()?;
         Ok(YarnSettings {
             hadoop_conf,
             rm_addresses,
-            scheduler_address,
+            scheduler_addresses,
             policy: RetryPolicy {
                 connect_timeout: config.get(&YARN_CONNECT_TIMEOUT),
                 call_timeout: config.get(&YARN_RPC_TIMEOUT),
@@ -87,10 +63,89 @@ impl YarnSettings {
     }
 }
 
+/// Weir's address keys over yarn-site.xml: one RM address as Hadoop's key, several as RM HA
+/// rm-ids; the scheduler address when set.
+fn apply_weir_addresses(hadoop_conf: &mut HadoopConf, config: &Configuration) {
+    if let Some(addresses) = config.get(&YARN_RESOURCEMANAGER_ADDRESS) {
+        // One address is Hadoop's key as it is; several stand for RM HA.
+        let addresses: Vec<&str> = addresses
+            .split(',')
+            .map(str::trim)
+            .filter(|address| !address.is_empty())
+            .collect();
+        // The RM host also stands for the scheduler's host (port 8030) unless a scheduler
+        // address is configured, as yarn.resourcemanager.hostname does in Hadoop.
+        if let [address] = addresses.as_slice() {
+            hadoop_conf.set("yarn.resourcemanager.ha.enabled", "false");
+            hadoop_conf.set("yarn.resourcemanager.address", *address);
+            hadoop_conf.set("yarn.resourcemanager.hostname", host_of(address));
+        } else {
+            let ids: Vec<String> = (1..=addresses.len()).map(|n| format!("rm{n}")).collect();
+            hadoop_conf.set("yarn.resourcemanager.ha.enabled", "true");
+            hadoop_conf.set("yarn.resourcemanager.ha.rm-ids", ids.join(","));
+            for (id, address) in ids.iter().zip(&addresses) {
+                hadoop_conf.set(format!("yarn.resourcemanager.address.{id}"), *address);
+                hadoop_conf.set(
+                    format!("yarn.resourcemanager.hostname.{id}"),
+                    host_of(address),
+                );
+            }
+        }
+    }
+    if let Some(address) = config.get(&YARN_RESOURCEMANAGER_SCHEDULER_ADDRESS) {
+        hadoop_conf.set("yarn.resourcemanager.scheduler.address", &address);
+    }
+}
+
+/// The host of a `host:port` address (IPv6 hosts keep their brackets).
+fn host_of(address: &str) -> &str {
+    address.rsplit_once(':').map_or(address, |(host, _)| host)
+}
+
 /// A runtime for the YARN calls of one command (they are few and short: one thread).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime for YARN calls")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addresses(pairs: &[(&str, &str)]) -> (Vec<String>, Vec<String>) {
+        let config = Configuration::from_pairs(pairs.iter().copied()).unwrap();
+        let mut hadoop_conf = HadoopConf::empty();
+        apply_weir_addresses(&mut hadoop_conf, &config);
+        (
+            hadoop_conf.resource_manager_addresses().unwrap(),
+            hadoop_conf.scheduler_addresses().unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_scheduler_follows_the_rm_host_unless_set() {
+        assert_eq!(
+            addresses(&[("yarn.resourcemanager.address", "rm:9032")]),
+            (vec!["rm:9032".to_owned()], vec!["rm:8030".to_owned()])
+        );
+        assert_eq!(
+            addresses(&[
+                ("yarn.resourcemanager.address", "rm:9032"),
+                ("yarn.resourcemanager.scheduler.address", "other:9030"),
+            ])
+            .1,
+            ["other:9030"]
+        );
+        // Several addresses: RM HA, one scheduler per RM.
+        assert_eq!(
+            addresses(&[("yarn.resourcemanager.address", "a:8032, b:8032")]),
+            (
+                vec!["a:8032".to_owned(), "b:8032".to_owned()],
+                vec!["a:8030".to_owned(), "b:8030".to_owned()]
+            )
+        );
+        assert_eq!(host_of("[::1]:8032"), "[::1]");
+    }
 }

@@ -292,7 +292,8 @@ pub static YARN_RESOURCEMANAGER_ADDRESS: ConfigOption<Option<String>> = ConfigOp
     },
     range: ValueRange::ANY,
     doc: "host:port of the ResourceManager's client port, over yarn-site.xml; several \
-          addresses separated by ',' are tried in turn like RM HA.",
+          addresses separated by ',' are tried in turn like RM HA. The scheduler address \
+          follows the same host (port 8030) unless one is configured.",
 };
 
 pub static YARN_RESOURCEMANAGER_SCHEDULER_ADDRESS: ConfigOption<Option<String>> = ConfigOption {
