@@ -35,7 +35,9 @@ pub use conf_file_template::conf_file_template;
 pub use config_option::{ConfigOption, OptionDefault, OptionDescriptor, ValueRange};
 pub use configuration::{ConfigOverrides, Configuration, ResolvedOption, parse_dynamic_property};
 pub use duration::{DURATION_FORM, format_duration, parse_duration};
-pub use option_value::{BatchShuffleMode, OptionValue};
+pub use option_value::{
+    BatchShuffleMode, CheckpointingMode, OptionValue, RestartStrategyType, StateBackendType,
+};
 pub use path_list::PathList;
 pub use raw_entry::{RawEntry, RawValue};
 pub use value_source::ValueSource;

@@ -11,6 +11,9 @@
 //! | `bool` | `true` or `false` |
 //! | `String` | any text (spaces around it are dropped) |
 //! | [`BatchShuffleMode`] | `ALL_EXCHANGES_BLOCKING` or `ALL_EXCHANGES_PIPELINED` |
+//! | [`CheckpointingMode`] | `EXACTLY_ONCE` or `AT_LEAST_ONCE` |
+//! | [`StateBackendType`] | `hashmap` or `managed` |
+//! | [`RestartStrategyType`] | `none`, `fixed-delay` or `exponential-delay` |
 //! | `Option<T>` | as `T`; an option of this type has no fixed default |
 //!
 //! Parsing returns the *reason* a text was rejected (`"unknown unit"`); the caller adds the key,
@@ -166,6 +169,79 @@ impl OptionValue for BatchShuffleMode {
         )
     }
 }
+
+/// Declares an enumerated option value: the type, its variants with their texts, and the form.
+macro_rules! enum_option_value {
+    ($(#[$meta:meta])* $name:ident, $form:literal, $problem:literal,
+     { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl OptionValue for $name {
+            const FORM: &'static str = $form;
+
+            fn parse_text(text: &str) -> Result<Self, &'static str> {
+                match text.trim() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($problem),
+                }
+            }
+
+            fn to_text(&self) -> Option<String> {
+                Some(
+                    match self {
+                        $($name::$variant => $text),+
+                    }
+                    .to_owned(),
+                )
+            }
+        }
+    };
+}
+
+enum_option_value!(
+    /// How checkpoint barriers are handled (Flink's `execution.checkpointing.mode`).
+    CheckpointingMode,
+    "EXACTLY_ONCE or AT_LEAST_ONCE",
+    "not a checkpointing mode",
+    {
+        /// Aligned barriers: an input that delivered the barrier waits until every input did.
+        ExactlyOnce => "EXACTLY_ONCE",
+        /// No alignment: records after a barrier may be processed before the snapshot.
+        AtLeastOnce => "AT_LEAST_ONCE",
+    }
+);
+
+enum_option_value!(
+    /// Where keyed state lives (Flink's `state.backend.type`).
+    StateBackendType,
+    "hashmap or managed",
+    "not a state backend",
+    {
+        /// Objects on the heap, counted against the task heap budget.
+        HashMap => "hashmap",
+        /// Serialized records in pages of managed memory, spilling to disk.
+        Managed => "managed",
+    }
+);
+
+enum_option_value!(
+    /// What happens after a task failure (Flink's `restart-strategy.type`).
+    RestartStrategyType,
+    "none, fixed-delay or exponential-delay",
+    "not a restart strategy",
+    {
+        /// The job fails.
+        None => "none",
+        /// Up to a number of restarts with a fixed delay between them.
+        FixedDelay => "fixed-delay",
+        /// Restarts with a delay that grows after each failure, up to a maximum.
+        ExponentialDelay => "exponential-delay",
+    }
+);
 
 impl OptionValue for f64 {
     const FORM: &'static str = "a decimal number";

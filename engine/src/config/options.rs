@@ -11,7 +11,9 @@ use std::time::Duration;
 use weir_memory::{ByteSize, PageSize};
 
 use crate::config::config_option::{ConfigOption, OptionDefault, OptionDescriptor, ValueRange};
-use crate::config::option_value::BatchShuffleMode;
+use crate::config::option_value::{
+    BatchShuffleMode, CheckpointingMode, RestartStrategyType, StateBackendType,
+};
 use crate::config::path_list::PathList;
 
 /// A fraction of a memory budget: `[0, 1)`.
@@ -348,6 +350,220 @@ pub static YARN_RPC_TIMEOUT: ConfigOption<Duration> = ConfigOption {
     doc: "How long one call to the ResourceManager or a NodeManager may take.",
 };
 
+// ---- streaming: exchanges, time, state, checkpoints, restarts ----
+
+pub static BUFFER_TIMEOUT: ConfigOption<Duration> = ConfigOption {
+    key: "execution.buffer-timeout",
+    default: OptionDefault::Fixed(Duration::from_millis(100)),
+    range: ValueRange::ANY,
+    doc: "Streaming: the longest a partly filled network buffer waits before it is sent \
+          downstream. Lower means less latency and more, smaller buffers; 0 ms sends after \
+          every record.",
+};
+
+pub static BUFFERS_PER_CHANNEL: ConfigOption<u32> = ConfigOption {
+    key: "taskmanager.network.memory.buffers-per-channel",
+    default: OptionDefault::Fixed(2),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(1024),
+    },
+    doc: "Streaming: the credit each input channel announces to its sender at the start and \
+          keeps renewing as it consumes buffers (credit-based flow control). A sender sends a \
+          buffer only against a credit.",
+};
+
+pub static FLOATING_BUFFERS_PER_GATE: ConfigOption<u32> = ConfigOption {
+    key: "taskmanager.network.memory.floating-buffers-per-gate",
+    default: OptionDefault::Fixed(8),
+    range: ValueRange::ANY,
+    doc: "Streaming: extra buffers a result partition may hold beyond one per subpartition, \
+          for senders whose receivers have not yet announced credit.",
+};
+
+pub static AUTO_WATERMARK_INTERVAL: ConfigOption<Duration> = ConfigOption {
+    key: "pipeline.auto-watermark-interval",
+    default: OptionDefault::Fixed(Duration::from_millis(200)),
+    range: ValueRange::ANY,
+    doc: "Streaming: how often periodic watermark generators emit a watermark (processing \
+          time). 0 ms emits after every record.",
+};
+
+pub static MAX_PARALLELISM: ConfigOption<u32> = ConfigOption {
+    key: "pipeline.max-parallelism",
+    default: OptionDefault::Fixed(128),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(32768),
+    },
+    doc: "Streaming: the number of key groups keyed state is split into; the highest \
+          parallelism a job's keyed operators can be restored at. Must stay the same across \
+          restores of a job's state.",
+};
+
+pub static STATE_BACKEND_TYPE: ConfigOption<StateBackendType> = ConfigOption {
+    key: "state.backend.type",
+    default: OptionDefault::Fixed(StateBackendType::HashMap),
+    range: ValueRange::ANY,
+    doc: "Streaming: where keyed state lives. hashmap: objects on the heap, counted against \
+          the task heap budget. managed: serialized records in pages of managed memory, \
+          spilling to disk when the operator's share is full.",
+};
+
+pub static CHECKPOINTING_INTERVAL: ConfigOption<Option<Duration>> = ConfigOption {
+    key: "execution.checkpointing.interval",
+    default: OptionDefault::Derived {
+        how: "unset: checkpointing is off",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Streaming: how often a checkpoint starts. Unset turns checkpointing off.",
+};
+
+pub static CHECKPOINTING_MODE: ConfigOption<CheckpointingMode> = ConfigOption {
+    key: "execution.checkpointing.mode",
+    default: OptionDefault::Fixed(CheckpointingMode::ExactlyOnce),
+    range: ValueRange::ANY,
+    doc: "Streaming: EXACTLY_ONCE aligns checkpoint barriers (an input that delivered a \
+          barrier waits for the others); AT_LEAST_ONCE does not, so records after a barrier \
+          may be part of the state and be replayed after a restore.",
+};
+
+pub static CHECKPOINTING_TIMEOUT: ConfigOption<Duration> = ConfigOption {
+    key: "execution.checkpointing.timeout",
+    default: OptionDefault::Fixed(Duration::from_secs(600)),
+    range: ValueRange::ANY,
+    doc: "Streaming: a checkpoint not complete after this long is aborted and counted as \
+          failed.",
+};
+
+pub static CHECKPOINTING_MIN_PAUSE: ConfigOption<Duration> = ConfigOption {
+    key: "execution.checkpointing.min-pause",
+    default: OptionDefault::Fixed(Duration::ZERO),
+    range: ValueRange::ANY,
+    doc: "Streaming: the least time between the end of one checkpoint and the start of the \
+          next.",
+};
+
+pub static CHECKPOINTING_MAX_CONCURRENT: ConfigOption<u32> = ConfigOption {
+    key: "execution.checkpointing.max-concurrent-checkpoints",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(1),
+    },
+    doc: "Streaming: checkpoints in progress at once. Only 1 is supported: a checkpoint \
+          starts after the previous one completed or failed.",
+};
+
+pub static CHECKPOINTS_DIRECTORY: ConfigOption<Option<String>> = ConfigOption {
+    key: "state.checkpoints.dir",
+    default: OptionDefault::Derived {
+        how: "unset: a job with checkpointing enabled must set it",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Streaming: where checkpoints are written (file:// or a local path), one folder \
+          chk-<id> per checkpoint under a folder per job.",
+};
+
+pub static CHECKPOINTS_NUM_RETAINED: ConfigOption<u32> = ConfigOption {
+    key: "state.checkpoints.num-retained",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange {
+        min: Bound::Included(1),
+        max: Bound::Included(1000),
+    },
+    doc: "Streaming: completed checkpoints kept; older ones are deleted once a newer one \
+          completes.",
+};
+
+pub static SAVEPOINTS_DIRECTORY: ConfigOption<Option<String>> = ConfigOption {
+    key: "state.savepoints.dir",
+    default: OptionDefault::Derived {
+        how: "unset: `weir run --savepoint-dir` gives it per run",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Streaming: where savepoints are written (file:// or a local path), one folder \
+          savepoint-<id> per savepoint.",
+};
+
+pub static RESTART_STRATEGY_TYPE: ConfigOption<Option<RestartStrategyType>> = ConfigOption {
+    key: "restart-strategy.type",
+    default: OptionDefault::Derived {
+        how: "exponential-delay when checkpointing is enabled, none otherwise",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Streaming: what happens when a task fails. none: the job fails. fixed-delay and \
+          exponential-delay: the job restarts from its latest completed checkpoint.",
+};
+
+pub static FIXED_DELAY_ATTEMPTS: ConfigOption<u32> = ConfigOption {
+    key: "restart-strategy.fixed-delay.attempts",
+    default: OptionDefault::Fixed(1),
+    range: ValueRange::ANY,
+    doc: "Streaming, fixed-delay: restarts before the job fails.",
+};
+
+pub static FIXED_DELAY_DELAY: ConfigOption<Duration> = ConfigOption {
+    key: "restart-strategy.fixed-delay.delay",
+    default: OptionDefault::Fixed(Duration::from_secs(1)),
+    range: ValueRange::ANY,
+    doc: "Streaming, fixed-delay: the wait before each restart.",
+};
+
+pub static EXPONENTIAL_DELAY_INITIAL_BACKOFF: ConfigOption<Duration> = ConfigOption {
+    key: "restart-strategy.exponential-delay.initial-backoff",
+    default: OptionDefault::Fixed(Duration::from_secs(1)),
+    range: ValueRange::ANY,
+    doc: "Streaming, exponential-delay: the wait before the first restart.",
+};
+
+pub static EXPONENTIAL_DELAY_MAX_BACKOFF: ConfigOption<Duration> = ConfigOption {
+    key: "restart-strategy.exponential-delay.max-backoff",
+    default: OptionDefault::Fixed(Duration::from_secs(60)),
+    range: ValueRange::ANY,
+    doc: "Streaming, exponential-delay: the longest wait between restarts.",
+};
+
+pub static EXPONENTIAL_DELAY_MULTIPLIER: ConfigOption<f64> = ConfigOption {
+    key: "restart-strategy.exponential-delay.backoff-multiplier",
+    default: OptionDefault::Fixed(1.5),
+    range: ValueRange {
+        min: Bound::Included(1.0),
+        max: Bound::Unbounded,
+    },
+    doc: "Streaming, exponential-delay: the factor the wait grows by after each failure.",
+};
+
+pub static EXPONENTIAL_DELAY_RESET_THRESHOLD: ConfigOption<Duration> = ConfigOption {
+    key: "restart-strategy.exponential-delay.reset-backoff-threshold",
+    default: OptionDefault::Fixed(Duration::from_secs(3600)),
+    range: ValueRange::ANY,
+    doc: "Streaming, exponential-delay: a job that ran this long without a failure starts \
+          again from the initial backoff.",
+};
+
+pub static EXPONENTIAL_DELAY_JITTER: ConfigOption<f64> = ConfigOption {
+    key: "restart-strategy.exponential-delay.jitter-factor",
+    default: OptionDefault::Fixed(0.1),
+    range: ValueRange {
+        min: Bound::Included(0.0),
+        max: Bound::Included(1.0),
+    },
+    doc: "Streaming, exponential-delay: random spread of each wait, as a fraction of it.",
+};
+
+pub static EXPONENTIAL_DELAY_ATTEMPTS: ConfigOption<u32> = ConfigOption {
+    key: "restart-strategy.exponential-delay.attempts-before-reset-backoff",
+    default: OptionDefault::Fixed(u32::MAX),
+    range: ValueRange::ANY,
+    doc: "Streaming, exponential-delay: restarts before the job fails, counted since the last \
+          backoff reset.",
+};
+
 fn system_temp_dir() -> PathBuf {
     std::env::temp_dir()
 }
@@ -371,6 +587,29 @@ pub static ALL_OPTIONS: &[&dyn OptionDescriptor] = &[
     &BATCH_SHUFFLE_MODE,
     &OVERWRITE_FILES,
     &ALWAYS_CREATE_DIRECTORY,
+    &BUFFER_TIMEOUT,
+    &BUFFERS_PER_CHANNEL,
+    &FLOATING_BUFFERS_PER_GATE,
+    &AUTO_WATERMARK_INTERVAL,
+    &MAX_PARALLELISM,
+    &STATE_BACKEND_TYPE,
+    &CHECKPOINTING_INTERVAL,
+    &CHECKPOINTING_MODE,
+    &CHECKPOINTING_TIMEOUT,
+    &CHECKPOINTING_MIN_PAUSE,
+    &CHECKPOINTING_MAX_CONCURRENT,
+    &CHECKPOINTS_DIRECTORY,
+    &CHECKPOINTS_NUM_RETAINED,
+    &SAVEPOINTS_DIRECTORY,
+    &RESTART_STRATEGY_TYPE,
+    &FIXED_DELAY_ATTEMPTS,
+    &FIXED_DELAY_DELAY,
+    &EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+    &EXPONENTIAL_DELAY_MAX_BACKOFF,
+    &EXPONENTIAL_DELAY_MULTIPLIER,
+    &EXPONENTIAL_DELAY_RESET_THRESHOLD,
+    &EXPONENTIAL_DELAY_JITTER,
+    &EXPONENTIAL_DELAY_ATTEMPTS,
     &JOB_MANAGER_PROCESS_SIZE,
     &YARN_APPLICATION_NAME,
     &YARN_APPLICATION_QUEUE,
