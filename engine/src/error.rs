@@ -425,6 +425,22 @@ pub enum WeirError {
         expected: usize,
         found: usize,
     },
+
+    // ---- state and checkpoints ----
+    #[error("{what} is corrupt: {problem}")]
+    CorruptSnapshot { what: String, problem: String },
+
+    #[error("the state of operator {operator} cannot be restored: {problem}")]
+    IncompatibleState { operator: String, problem: String },
+    // ---- keyed state backends (state/) ----
+
+    // ---- checkpoint storage and restart strategies (checkpoint/) ----
+
+    // ---- streaming sources, watermarks and sinks ----
+
+    // ---- windows and timers ----
+
+    // ---- streaming runtime ----
 }
 
 impl WeirError {

@@ -16,6 +16,7 @@
 //! - the managed-memory core lives in the `weir-memory` crate, re-exported as [`memory`].
 
 pub mod api;
+pub mod checkpoint;
 pub mod config;
 pub mod connectors;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod memory_plan;
 pub mod operators;
 pub mod runtime;
+pub mod state;
 pub mod types;
 
 pub use error::WeirError;

@@ -19,6 +19,7 @@ pub(crate) mod partitioner;
 pub mod progress;
 pub(crate) mod range_boundaries;
 pub mod record_source;
+pub mod stream;
 pub(crate) mod task;
 
 pub use collector::{Collector, Output};

@@ -29,6 +29,7 @@
 mod blocking_subpartition;
 mod buffer_header;
 mod cancel_token;
+mod channel_event;
 mod input_gate;
 mod record_reader;
 mod record_writer;
@@ -37,6 +38,7 @@ mod spanning_record;
 
 pub use buffer_header::BufferHeader;
 pub use cancel_token::CancelToken;
+pub use channel_event::{ChannelEvent, CheckpointBarrier, SnapshotKind};
 pub use input_gate::InputGate;
 pub use record_reader::RecordReader;
 pub use record_writer::RecordWriter;
