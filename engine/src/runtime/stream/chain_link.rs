@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `process_element` | processes one record | emits zero or more records downstream |
 //! | `process_watermark` | fires event-time timers `<= watermark` | forwards the watermark |
+//! | `process_watermark_status` | nothing | forwards idle / active |
 //! | `on_processing_time` | fires processing-time timers `<= now` | forwards the call |
 //! | `next_processing_time` | its earliest processing-time timer | min with downstream's |
 //! | `snapshot_state` | writes its state into the task snapshot under its uid | forwards (the writer emits the barrier) |
@@ -39,6 +40,10 @@ pub trait ChainLink<T> {
 
     /// The task's watermark advanced to `watermark`.
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError>;
+
+    /// The input became idle (`true`: its watermark must not hold back downstream operators)
+    /// or active again (`false`). Operators pass it on unchanged.
+    fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError>;
 
     /// Processing time is now `now_ms` (milliseconds since the epoch).
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError>;
@@ -68,6 +73,10 @@ impl<T> ChainLink<T> for Box<dyn ChainLink<T>> {
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
         (**self).process_watermark(watermark)
+    }
+
+    fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
+        (**self).process_watermark_status(idle)
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {

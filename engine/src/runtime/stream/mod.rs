@@ -15,5 +15,7 @@
 //! only ever touched by its own task thread: nothing locks it.
 
 pub mod chain_link;
+pub mod stream_collector;
 
 pub use chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
+pub use stream_collector::StreamCollector;
