@@ -441,6 +441,41 @@ pub enum WeirError {
     // ---- windows and timers ----
 
     // ---- streaming runtime ----
+    #[error(
+        "{upstream} (parallelism {upstream_parallelism}) feeds {downstream} (parallelism \
+         {downstream_parallelism}) with a forward exchange, which needs equal parallelisms; use \
+         rebalance(), rescale() or key_by() between them"
+    )]
+    ForwardParallelismMismatch {
+        upstream: String,
+        upstream_parallelism: usize,
+        downstream: String,
+        downstream_parallelism: usize,
+    },
+
+    #[error(
+        "{operator} has parallelism {parallelism}, above pipeline.max-parallelism \
+         {max_parallelism}; raise pipeline.max-parallelism (before the job's first \
+         checkpoint: it cannot change across restores) or lower the parallelism"
+    )]
+    ParallelismAboveMax {
+        operator: String,
+        parallelism: usize,
+        max_parallelism: u32,
+    },
+
+    #[error("the job failed after {restarts} restarts ({reason}): {cause}")]
+    JobFailedAfterRestarts {
+        restarts: u32,
+        reason: String,
+        cause: Box<WeirError>,
+    },
+
+    #[error("the savepoint was not taken: {reason}; the job was canceled")]
+    SavepointNotTaken { reason: String },
+
+    #[error("cannot write to stdout: {source}")]
+    WriteStdout { source: std::io::Error },
 }
 
 impl WeirError {

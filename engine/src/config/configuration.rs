@@ -158,6 +158,20 @@ impl Configuration {
         }
     }
 
+    /// Sets `option` from the job program (it wins over every other source, like a setting
+    /// in Flink's code over `flink-conf.yaml`).
+    pub fn set<T: OptionValue>(&mut self, option: &ConfigOption<T>, value: T) {
+        let text = value.to_text();
+        self.set_values.insert(
+            option.key,
+            SetValue {
+                raw: RawValue::Text(text.clone().unwrap_or_default()),
+                text,
+                source: ValueSource::Program,
+            },
+        );
+    }
+
     /// Where the value of `key` comes from.
     pub fn source(&self, key: &str) -> ValueSource {
         self.set_values

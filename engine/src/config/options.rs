@@ -489,6 +489,26 @@ pub static SAVEPOINTS_DIRECTORY: ConfigOption<Option<String>> = ConfigOption {
           savepoint-<id> per savepoint.",
 };
 
+pub static SAVEPOINT_PATH: ConfigOption<Option<String>> = ConfigOption {
+    key: "execution.savepoint.path",
+    default: OptionDefault::Derived {
+        how: "unset: the job starts without state (`weir run -s PATH` sets it)",
+        value: || None,
+    },
+    range: ValueRange::ANY,
+    doc: "Streaming: the checkpoint or savepoint a job starts from: a chk-<id> or savepoint \
+          folder, its _metadata file, or a job's checkpoint folder (its latest completed \
+          checkpoint).",
+};
+
+pub static SAVEPOINT_IGNORE_UNCLAIMED_STATE: ConfigOption<bool> = ConfigOption {
+    key: "execution.savepoint.ignore-unclaimed-state",
+    default: OptionDefault::Fixed(false),
+    range: ValueRange::ANY,
+    doc: "Streaming: start from a checkpoint or savepoint that holds state of operators the \
+          job no longer has (that state is dropped) instead of refusing to start.",
+};
+
 pub static RESTART_STRATEGY_TYPE: ConfigOption<Option<RestartStrategyType>> = ConfigOption {
     key: "restart-strategy.type",
     default: OptionDefault::Derived {
@@ -601,6 +621,8 @@ pub static ALL_OPTIONS: &[&dyn OptionDescriptor] = &[
     &CHECKPOINTS_DIRECTORY,
     &CHECKPOINTS_NUM_RETAINED,
     &SAVEPOINTS_DIRECTORY,
+    &SAVEPOINT_PATH,
+    &SAVEPOINT_IGNORE_UNCLAIMED_STATE,
     &RESTART_STRATEGY_TYPE,
     &FIXED_DELAY_ATTEMPTS,
     &FIXED_DELAY_DELAY,

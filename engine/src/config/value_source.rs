@@ -15,6 +15,8 @@ pub enum ValueSource {
     ConfArgument { path: PathBuf, line: usize },
     /// A `-D key=value` argument.
     DynamicProperty,
+    /// The job program (`env.enable_checkpointing(..)`, `env.set_max_parallelism(..)`).
+    Program,
 }
 
 impl fmt::Display for ValueSource {
@@ -26,6 +28,7 @@ impl fmt::Display for ValueSource {
                 write!(f, "--conf {}:{line}", path.display())
             }
             ValueSource::DynamicProperty => f.write_str("-D"),
+            ValueSource::Program => f.write_str("the program"),
         }
     }
 }

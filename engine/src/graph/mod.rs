@@ -13,3 +13,4 @@
 
 pub mod job_graph;
 pub mod plan;
+pub mod stream_graph;

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use weir_memory::ByteSize;
 
+use crate::checkpoint::CheckpointStats;
 use crate::operators::metrics::OperatorMetrics;
+use crate::runtime::stream::task_report::TaskMetrics;
 
 /// The figures of one operator, summed over its subtasks.
 #[derive(Debug, Clone)]
@@ -38,6 +40,29 @@ pub struct JobExecutionResult {
     /// The part of `bytes_spilled` the blocking exchanges wrote.
     pub exchange_bytes_spilled: u64,
     pub operators: Vec<OperatorSummary>,
+    /// Checkpoints, restarts and task times of a streaming job.
+    pub streaming: Option<StreamingSummary>,
+}
+
+/// How the tasks of one vertex (a chain) spent their time, summed over its subtasks.
+#[derive(Debug, Clone)]
+pub struct VertexTimes {
+    pub name: String,
+    pub parallelism: usize,
+    pub metrics: TaskMetrics,
+}
+
+/// What a streaming job adds to its summary.
+#[derive(Debug, Clone, Default)]
+pub struct StreamingSummary {
+    pub checkpoints: CheckpointStats,
+    /// Checkpoints that failed, with why.
+    pub checkpoint_problems: Vec<String>,
+    pub restarts: u32,
+    pub last_failure: Option<String>,
+    /// Ctrl-C with --savepoint-dir: where the savepoint went.
+    pub stopped_with_savepoint: Option<String>,
+    pub vertices: Vec<VertexTimes>,
 }
 
 impl JobExecutionResult {

@@ -240,6 +240,7 @@ pub(crate) fn execute(
         spill_files,
         exchange_bytes_spilled: exchange_spill.bytes,
         operators,
+        streaming: None,
     })
 }
 

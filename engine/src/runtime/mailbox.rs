@@ -2,8 +2,10 @@
 //!
 //! A task's thread owns its operators; nothing else touches them. Control reaches it as
 //! events in its mailbox, which the task reads at safe points: between records in the loops
-//! that read inputs (every [`CONTROL_CHECK_INTERVAL`] records). Today the one event is
-//! [`TaskEvent::Cancel`]; streaming adds checkpoint triggers and timers here. A task blocked
+//! that read inputs (every [`CONTROL_CHECK_INTERVAL`] records). Batch tasks only get
+//! [`TaskEvent::Cancel`]; streaming tasks also get checkpoint triggers (sources) and checkpoint
+//! completions, read with [`Mailbox::try_next`] between records and whenever the task waits
+//! for input (its waits are bounded, so an event is seen promptly). A task blocked
 //! on a buffer or on input does not read its mailbox, so cancellation also sets the job's
 //! [`CancelToken`], which every blocking wait watches.
 //!
@@ -25,6 +27,10 @@ pub(crate) const CONTROL_CHECK_INTERVAL: u64 = 4096;
 pub enum TaskEvent {
     /// Stop at the next safe point.
     Cancel,
+    /// Source tasks: take a snapshot for this barrier and send it downstream.
+    TriggerCheckpoint(crate::runtime::network::CheckpointBarrier),
+    /// Every task acknowledged this checkpoint and its metadata is written: commit.
+    CheckpointComplete(u64),
 }
 
 /// The receiving end, owned by the task (see the module docs).
@@ -75,7 +81,29 @@ impl Mailbox {
         Ok(())
     }
 
-    fn canceled(&self) -> WeirError {
+    /// The next event, if one is waiting; a canceled job's token reads as [`TaskEvent::Cancel`].
+    pub fn try_next(&self) -> Option<TaskEvent> {
+        if self.cancel.is_canceled() {
+            return Some(TaskEvent::Cancel);
+        }
+        self.events.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next event (a canceled job's token reads as
+    /// [`TaskEvent::Cancel`]).
+    pub fn wait_next(&self, timeout: std::time::Duration) -> Option<TaskEvent> {
+        if let Some(event) = self.try_next() {
+            return Some(event);
+        }
+        match self.events.recv_timeout(timeout) {
+            Ok(event) => Some(event),
+            Err(_) if self.cancel.is_canceled() => Some(TaskEvent::Cancel),
+            Err(_) => None,
+        }
+    }
+
+    /// The error a task returns when it stops because of a cancellation.
+    pub fn canceled(&self) -> WeirError {
         WeirError::Canceled {
             component: self.task.clone(),
         }

@@ -21,6 +21,9 @@ pub enum DeserializeProblem {
     #[error("invalid Option marker byte {byte} (expected 0 for None or 1 for Some)")]
     InvalidOptionMarker { byte: u8 },
 
+    #[error("invalid timestamp marker byte {byte} (expected 0 for none or 1 for a timestamp)")]
+    InvalidTimestampMarker { byte: u8 },
+
     #[error("string is not UTF-8 (invalid byte at offset {valid_up_to})")]
     NotUtf8 { valid_up_to: usize },
 

@@ -57,7 +57,7 @@
 mod boolean;
 mod byte_array;
 mod composite_key;
-mod deserialize_problem;
+pub(crate) mod deserialize_problem;
 mod fixed_bytes;
 mod float;
 mod integer;

@@ -3,9 +3,10 @@
 //! travel with them (DESIGN §6, §8).
 //!
 //! ```text
-//!   source task:  SourceReader ─▶ op ─▶ op ─▶ writer ══ buffers + events ══▶ gate
-//!   other tasks:  gate ─▶ input processor (watermark valve, barrier alignment) ─▶ op ─▶ … ─▶ writer
+//!   source task:  SourceDriver ─▶ op ─▶ op ─▶ WriterLink ══ buffers + events ══▶ gate
+//!   other tasks:  gate ─▶ InputProcessor (watermark valve, barrier alignment) ─▶ op ─▶ … ─▶ WriterLink
 //!                 ▲ mailbox: checkpoint triggers (sources), checkpoint completion, cancel
+//!   executor:     spawns every subtask, drives the checkpoint coordinator, restarts on failure
 //! ```
 //!
 //! Inside a task, operators form a tree of [`ChainLink`]s: each link is the input of one
@@ -14,8 +15,29 @@
 //! completion, end of input) enter at the head and are passed down by call, so an operator is
 //! only ever touched by its own task thread: nothing locks it.
 
+pub(crate) mod barrier_alignment;
 pub mod chain_link;
+pub(crate) mod chain_control;
+pub(crate) mod operators;
+pub(crate) mod source_driver;
 pub mod stream_collector;
+pub mod stream_executor;
+pub(crate) mod stream_partitioner;
+pub mod stream_record;
+pub(crate) mod stream_task;
+pub(crate) mod task_input;
+pub mod task_report;
+pub(crate) mod tee_link;
+pub(crate) mod typed_glue;
+pub(crate) mod watermark_valve;
+pub(crate) mod writer_link;
+
+#[cfg(test)]
+pub(crate) mod test_link;
 
 pub use chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
 pub use stream_collector::StreamCollector;
+pub use stream_executor::StreamExecuteOptions;
+pub use stream_record::{StreamRecord, StreamRecordSerializer};
+pub use stream_task::FINAL_COMMIT;
+pub use task_report::TaskMetrics;
