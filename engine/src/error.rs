@@ -441,6 +441,17 @@ pub enum WeirError {
     // ---- windows and timers ----
 
     // ---- streaming runtime ----
+    #[error(
+        "result partition {partition} is blocking and carries no channel events (watermarks, \
+         idleness, checkpoint barriers); streaming exchanges use pipelined partitions"
+    )]
+    EventOnBlockingPartition { partition: String },
+
+    #[error(
+        "input gate {gate} would announce no credit to its pipelined channels and never receive \
+         a buffer; taskmanager.network.memory.buffers-per-channel must be at least 1"
+    )]
+    NoCreditPerChannel { gate: String },
 }
 
 impl WeirError {
