@@ -476,6 +476,18 @@ pub enum WeirError {
 
     #[error("cannot write to stdout: {source}")]
     WriteStdout { source: std::io::Error },
+
+    #[error(
+        "result partition {partition} is blocking and carries no channel events (watermarks, \
+         idleness, checkpoint barriers); streaming exchanges use pipelined partitions"
+    )]
+    EventOnBlockingPartition { partition: String },
+
+    #[error(
+        "input gate {gate} would announce no credit to its pipelined channels and never receive \
+         a buffer; taskmanager.network.memory.buffers-per-channel must be at least 1"
+    )]
+    NoCreditPerChannel { gate: String },
 }
 
 impl WeirError {

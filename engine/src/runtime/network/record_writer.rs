@@ -13,6 +13,20 @@
 //! target seals it as `ends_mid_record` and continues in a new one. Nothing is allocated per
 //! record.
 //!
+//! **Flushing and events** (streaming, pipelined partitions only):
+//! ```text
+//!  flush()                 ── seal every open buffer that holds something ──▶ add_buffer
+//!  broadcast_event(event)  ── flush(), then on every subpartition ──────────▶ add_event
+//!
+//!  subpartition 0:  … [r7 r8 r9] | Watermark | [r10 …
+//!                      sealed early  ▲ always at a buffer boundary, never inside a record
+//! ```
+//! The task calls [`RecordWriter::flush`] every `execution.buffer-timeout` (after every record
+//! with a timeout of 0), so a flush is cheap: it only looks at the open buffers, seals those
+//! holding bytes or records, and keeps empty ones open for the next record; it allocates
+//! nothing. Events are called between records, so no record is ever split by one. How sealed
+//! buffers and events then reach the consumer (credit, backlog) is up to the partition.
+//!
 //! Errors: a serializer that fails before crossing a buffer boundary leaves no trace (the record
 //! is rolled back) and the writer stays usable. A failure after a boundary (part of the record
 //! is already handed on), a canceled wait or a failed partition makes the writer failed and
@@ -26,6 +40,7 @@ use weir_memory::{MemoryError, MemorySegment, NetworkBuffer, PagedOutputView, Se
 
 use crate::error::WeirError;
 use crate::runtime::network::buffer_header::HeaderBuilder;
+use crate::runtime::network::channel_event::ChannelEvent;
 use crate::runtime::network::result_partition::{PartitionKind, ResultPartition};
 use crate::types::TypeSerializer;
 
@@ -182,12 +197,35 @@ impl<S: TypeSerializer> RecordWriter<S> {
         self.seal_all()
     }
 
+    /// Pipelined: seals every partly filled open buffer and queues them, then queues `event` on
+    /// every subpartition behind them, so each consumer sees it after every record emitted
+    /// before. Fails with [`WeirError::EventOnBlockingPartition`] on a blocking partition.
+    pub fn broadcast_event(&mut self, event: ChannelEvent) -> Result<(), WeirError> {
+        self.check_usable()?;
+        if self.partition.kind() == PartitionKind::Blocking {
+            return Err(WeirError::EventOnBlockingPartition {
+                partition: self.partition.name().to_string(),
+            });
+        }
+        self.seal_all()?;
+        for subpartition in 0..self.open.len() {
+            if let Err(error) = self.partition.add_event(subpartition, event) {
+                self.failed = true;
+                self.partition.fail(error.to_string());
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
     /// Seals every open buffer and marks the end of the partition on every subpartition.
     pub fn finish(mut self) -> Result<(), WeirError> {
         self.check_usable()?;
-        let result = self
-            .seal_all()
-            .and_then(|()| self.partition.finish_production());
+        let result = self.seal_all().and_then(|()| {
+            // The empty open buffers go back to the pool before consumers may start.
+            self.open.iter_mut().for_each(|open| *open = None);
+            self.partition.finish_production()
+        });
         if let Err(error) = &result {
             self.failed = true;
             self.partition.fail(error.to_string());
@@ -203,14 +241,16 @@ impl<S: TypeSerializer> RecordWriter<S> {
         Ok(())
     }
 
+    /// Seals and hands on every open buffer holding bytes or records; empty ones stay open.
     fn seal_all(&mut self) -> Result<(), WeirError> {
         for subpartition in 0..self.open.len() {
-            let Some(open) = self.open[subpartition].take() else {
-                continue;
-            };
-            if open.position == 0 && open.header.record_starts() == 0 {
+            let holds_data = self.open[subpartition]
+                .as_ref()
+                .is_some_and(|open| open.position > 0 || open.header.record_starts() > 0);
+            if !holds_data {
                 continue;
             }
+            let open = self.open[subpartition].take().expect("checked above");
             let header = open.header.seal(open.position, false);
             let mut buffer = open.buffer;
             buffer.set_len(open.position);
@@ -303,5 +343,83 @@ impl<S: TypeSerializer> Drop for RecordWriter<S> {
                 self.records_out
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use weir_memory::{IoManager, NetworkBufferPool, PageSize};
+
+    use super::*;
+    use crate::runtime::network::{CancelToken, InputGate, RecordReader};
+    use crate::types::DefaultSerializer;
+
+    fn partition(
+        buffers: &NetworkBufferPool,
+        io: &Arc<IoManager>,
+        kind: PartitionKind,
+    ) -> Arc<ResultPartition> {
+        ResultPartition::new(
+            "p",
+            kind,
+            2,
+            buffers.create_local_pool("p", 3, 6).unwrap(),
+            Arc::clone(io),
+            CancelToken::new(),
+        )
+    }
+
+    #[test]
+    fn flush_seals_only_buffers_with_data_and_keeps_empty_ones_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+        let buffers = NetworkBufferPool::new(16, PageSize::new(4096).unwrap()).unwrap();
+        let partition = partition(&buffers, &io, PartitionKind::Pipelined);
+        let mut writer = RecordWriter::new(Arc::clone(&partition), u64::serializer()).unwrap();
+        let gate = InputGate::new(
+            "g",
+            vec![(Arc::clone(&partition), 0), (Arc::clone(&partition), 1)],
+            buffers.create_local_pool("g", 1, 1).unwrap(),
+            CancelToken::new(),
+        )
+        .unwrap();
+        let mut reader = RecordReader::new(gate, u64::serializer());
+        writer.emit(0, &1).unwrap();
+        writer.flush().unwrap();
+        assert_eq!(partition.metrics().buffers_out, 1);
+        assert_eq!(reader.next().unwrap(), Some(1));
+        // Nothing new: a flush seals nothing.
+        writer.flush().unwrap();
+        assert_eq!(partition.metrics().buffers_out, 1);
+        // An event seals the partly filled buffer of subpartition 1 only.
+        writer.emit(1, &2).unwrap();
+        writer.broadcast_event(ChannelEvent::Watermark(5)).unwrap();
+        assert_eq!(partition.metrics().buffers_out, 2);
+        writer.finish().unwrap();
+        let mut rest = Vec::new();
+        while let Some(value) = reader.next().unwrap() {
+            rest.push(value);
+        }
+        assert_eq!(rest, vec![2]);
+    }
+
+    #[test]
+    fn events_on_a_blocking_partition_fail_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+        let buffers = NetworkBufferPool::new(16, PageSize::new(4096).unwrap()).unwrap();
+        let partition = partition(&buffers, &io, PartitionKind::Blocking);
+        let mut writer = RecordWriter::new(Arc::clone(&partition), u64::serializer()).unwrap();
+        writer.emit(0, &1).unwrap();
+        let error = writer
+            .broadcast_event(ChannelEvent::Watermark(1))
+            .unwrap_err();
+        assert!(
+            matches!(error, WeirError::EventOnBlockingPartition { .. }),
+            "{error}"
+        );
+        // The writer is still usable.
+        writer.emit(0, &2).unwrap();
+        writer.finish().unwrap();
     }
 }

@@ -3,21 +3,23 @@
 //!
 //! ```text
 //!                               ResultPartition (Arc, shared by producer and consumers)
-//!  RecordWriter ──sealed──▶ ┌─ subpartition 0: event queue ──────────────▶ InputGate of consumer 0
-//!   (one open buffer        ├─ subpartition 1: event queue ──────────────▶ InputGate of consumer 1
+//!  RecordWriter ──sealed──▶ ┌─ subpartition 0: [backlog] ─credit─▶ queue ──▶ InputGate of consumer 0
+//!   (one open buffer        ├─ subpartition 1: [backlog] ─credit─▶ queue ──▶ InputGate of consumer 1
 //!    per subpartition)      └─ …
 //!          ▲
 //!          └── buffers from the partition's LocalBufferPool
 //! ```
 //!
 //! # Pipelined
-//! Each sealed buffer goes straight into its subpartition's queue (an unbounded crossbeam
-//! channel: its length is bounded by the pool, as every queued buffer is a pool buffer). When the
-//! consumers are slow, the pool runs dry and the writer waits for a buffer to come back: that is
-//! backpressure, and memory never grows. The wait checks the [`CancelToken`] and the partition's
-//! failure every few milliseconds. Credit-based flow control (a later issue) slots in at
-//! [`ResultPartition::add_buffer`]: a buffer would wait in the subpartition until the consumer
-//! announced a credit, instead of being queued at once.
+//! Consumers read while the producer writes, with credit-based flow control
+//! (`pipelined_subpartition.rs`): a sealed buffer goes into its subpartition's queue (a crossbeam
+//! channel the consumer's gate reads) only against a credit the consumer announced, else it
+//! waits in the subpartition's backlog. Channel events ([`SubpartitionEvent::Event`]: watermarks,
+//! idleness, checkpoint barriers) and the end of the partition take no credit but stay in order
+//! behind the backlog. Every waiting buffer is a pool buffer, so when consumers are slow the pool
+//! runs dry and the writer waits for a buffer to come back: that is backpressure (timed in
+//! [`ResultPartition::backpressured_time`]), and memory never grows. The wait checks the
+//! [`CancelToken`] and the partition's failure every few milliseconds.
 //!
 //! # Blocking
 //! The partition is produced completely before its consumers start. Sealed buffers accumulate in
@@ -42,6 +44,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use weir_memory::{IoManager, LocalBufferPool, NetworkBuffer};
@@ -52,6 +55,8 @@ use crate::runtime::network::blocking_subpartition::{
 };
 use crate::runtime::network::buffer_header::BufferHeader;
 use crate::runtime::network::cancel_token::CancelToken;
+use crate::runtime::network::channel_event::ChannelEvent;
+use crate::runtime::network::pipelined_subpartition::{PipelinedSubpartition, SubpartitionFlow};
 
 /// How a partition hands its data to consumers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +84,8 @@ pub struct PartitionMetrics {
 pub(crate) enum SubpartitionEvent {
     /// Pipelined: a sealed buffer.
     Buffer(NetworkBuffer, BufferHeader),
+    /// Pipelined: an in-order event, always at a buffer boundary.
+    Event(ChannelEvent),
     /// Pipelined: the producer finished; nothing follows.
     EndOfPartition,
     /// Blocking: the partition is finished and its data can be taken.
@@ -93,7 +100,7 @@ struct SubpartitionQueue {
     receiver: Receiver<SubpartitionEvent>,
     /// A gate took this subpartition.
     claimed: AtomicBool,
-    /// The gate reading it went away (pipelined: drop buffers instead of queueing them).
+    /// The gate reading it went away.
     released: AtomicBool,
 }
 
@@ -120,6 +127,8 @@ pub struct ResultPartition {
     io: Arc<IoManager>,
     cancel: CancelToken,
     queues: Vec<SubpartitionQueue>,
+    /// Pipelined only (credits and backlogs); empty for blocking partitions.
+    pipelined: Vec<Arc<PipelinedSubpartition>>,
     state: Mutex<PartitionState>,
     /// Mirrors `Lifecycle::Failed` for checks on the hot paths.
     failed: AtomicBool,
@@ -127,6 +136,8 @@ pub struct ResultPartition {
     buffers_spilled: AtomicU64,
     bytes_spilled: AtomicU64,
     spill_files: AtomicU64,
+    /// Nanoseconds the writer waited for a buffer (pipelined).
+    backpressured_nanos: AtomicU64,
 }
 
 impl fmt::Debug for ResultPartition {
@@ -153,7 +164,7 @@ impl ResultPartition {
         io: Arc<IoManager>,
         cancel: CancelToken,
     ) -> Arc<ResultPartition> {
-        let queues = (0..num_subpartitions)
+        let queues: Vec<SubpartitionQueue> = (0..num_subpartitions)
             .map(|_| {
                 let (sender, receiver) = crossbeam_channel::unbounded();
                 SubpartitionQueue {
@@ -164,6 +175,13 @@ impl ResultPartition {
                 }
             })
             .collect();
+        let pipelined = match kind {
+            PartitionKind::Pipelined => queues
+                .iter()
+                .map(|queue| Arc::new(PipelinedSubpartition::new(queue.sender.clone())))
+                .collect(),
+            PartitionKind::Blocking => Vec::new(),
+        };
         let blocking = match kind {
             PartitionKind::Pipelined => Vec::new(),
             PartitionKind::Blocking => (0..num_subpartitions)
@@ -177,6 +195,7 @@ impl ResultPartition {
             io,
             cancel,
             queues,
+            pipelined,
             state: Mutex::new(PartitionState {
                 lifecycle: Lifecycle::Producing,
                 writer_attached: false,
@@ -187,6 +206,7 @@ impl ResultPartition {
             buffers_spilled: AtomicU64::new(0),
             bytes_spilled: AtomicU64::new(0),
             spill_files: AtomicU64::new(0),
+            backpressured_nanos: AtomicU64::new(0),
         })
     }
 
@@ -216,11 +236,33 @@ impl ResultPartition {
         }
     }
 
+    /// Total time the writer waited for a buffer because consumers held them or had not given
+    /// credit for them (pipelined backpressure; a blocking partition spills instead of waiting).
+    /// Measured only around actual waits.
+    pub fn backpressured_time(&self) -> Duration {
+        Duration::from_nanos(self.backpressured_nanos.load(Ordering::Relaxed))
+    }
+
+    /// The credit-based flow control counters of pipelined subpartition `subpartition`; `None`
+    /// for a blocking partition or an index out of range.
+    pub fn subpartition_flow(&self, subpartition: usize) -> Option<SubpartitionFlow> {
+        self.pipelined
+            .get(subpartition)
+            .map(|subpartition| subpartition.flow())
+    }
+
     /// Buffers the partition holds in memory now (blocking: sealed and not spilled; pipelined:
-    /// queued and not yet taken by a consumer).
+    /// queued for a consumer and not yet taken (events counted too), or waiting for credit).
     pub fn buffers_in_memory(&self) -> usize {
         match self.kind {
-            PartitionKind::Pipelined => self.queues.iter().map(|queue| queue.receiver.len()).sum(),
+            PartitionKind::Pipelined => self
+                .queues
+                .iter()
+                .zip(&self.pipelined)
+                .map(|(queue, subpartition)| {
+                    queue.receiver.len() + subpartition.flow().backlog_buffers
+                })
+                .sum(),
             PartitionKind::Blocking => self
                 .lock()
                 .blocking
@@ -249,6 +291,9 @@ impl ResultPartition {
         };
         // Spill writers wait for their I/O when dropped: outside the lock.
         drop(released);
+        for subpartition in &self.pipelined {
+            subpartition.discard(None);
+        }
         for queue in &self.queues {
             let _ = queue.sender.send(SubpartitionEvent::Failed);
             if queue.released.load(Ordering::SeqCst) {
@@ -333,20 +378,33 @@ impl ResultPartition {
             return Ok(buffer);
         }
         match self.kind {
-            PartitionKind::Pipelined => loop {
-                if self.is_failed() {
-                    return Err(self.failure());
-                }
-                if self.cancel.is_canceled() {
-                    return Err(WeirError::Canceled {
-                        component: self.writer_component(),
-                    });
-                }
-                if let Some(buffer) = self.pool.request_buffer_timeout(WAIT_SLICE)? {
-                    return Ok(buffer);
-                }
-            },
+            PartitionKind::Pipelined => {
+                let started = Instant::now();
+                let result = self.wait_for_buffer();
+                let waited_nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                self.backpressured_nanos
+                    .fetch_add(waited_nanos, Ordering::Relaxed);
+                result
+            }
             PartitionKind::Blocking => self.request_buffer_spilling(),
+        }
+    }
+
+    /// Pipelined backpressure: waits for a buffer to come back, checking for cancellation and
+    /// failure every [`WAIT_SLICE`].
+    fn wait_for_buffer(&self) -> Result<NetworkBuffer, WeirError> {
+        loop {
+            if self.is_failed() {
+                return Err(self.failure());
+            }
+            if self.cancel.is_canceled() {
+                return Err(WeirError::Canceled {
+                    component: self.writer_component(),
+                });
+            }
+            if let Some(buffer) = self.pool.request_buffer_timeout(WAIT_SLICE)? {
+                return Ok(buffer);
+            }
         }
     }
 
@@ -415,17 +473,8 @@ impl ResultPartition {
                 if self.is_failed() {
                     return Err(self.failure());
                 }
-                let queue = &self.queues[subpartition];
-                if queue.released.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                // Credit-based flow control would hold the buffer here until the consumer
-                // announced a credit.
-                let _ = queue.sender.send(SubpartitionEvent::Buffer(buffer, header));
-                // The consumer may have gone between the check and the send: drop what it left.
-                if queue.released.load(Ordering::SeqCst) {
-                    drain(&queue.receiver);
-                }
+                // Queued for the consumer against a credit, or kept in the backlog.
+                self.pipelined[subpartition].add(SubpartitionEvent::Buffer(buffer, header));
                 Ok(())
             }
             PartitionKind::Blocking => {
@@ -435,6 +484,25 @@ impl ResultPartition {
                 Ok(())
             }
         }
+    }
+
+    /// An in-order event on subpartition `subpartition` (pipelined only), behind every buffer
+    /// added before it.
+    pub(crate) fn add_event(
+        &self,
+        subpartition: usize,
+        event: ChannelEvent,
+    ) -> Result<(), WeirError> {
+        if self.kind == PartitionKind::Blocking {
+            return Err(WeirError::EventOnBlockingPartition {
+                partition: self.name.clone(),
+            });
+        }
+        if self.is_failed() {
+            return Err(self.failure());
+        }
+        self.pipelined[subpartition].add(SubpartitionEvent::Event(event));
+        Ok(())
     }
 
     /// The writer sealed its last buffers: consumers may read to the end.
@@ -449,12 +517,18 @@ impl ResultPartition {
         }
         state.lifecycle = Lifecycle::Finished;
         drop(state);
-        let event = match self.kind {
-            PartitionKind::Pipelined => || SubpartitionEvent::EndOfPartition,
-            PartitionKind::Blocking => || SubpartitionEvent::Finished,
-        };
-        for queue in &self.queues {
-            let _ = queue.sender.send(event());
+        match self.kind {
+            // In order, behind the backlog.
+            PartitionKind::Pipelined => {
+                for subpartition in &self.pipelined {
+                    subpartition.add(SubpartitionEvent::EndOfPartition);
+                }
+            }
+            PartitionKind::Blocking => {
+                for queue in &self.queues {
+                    let _ = queue.sender.send(SubpartitionEvent::Finished);
+                }
+            }
         }
         Ok(())
     }
@@ -481,11 +555,19 @@ impl ResultPartition {
 
     // ---- consumer side (InputGate) ----
 
-    /// Takes subpartition `subpartition` for one gate.
+    /// Takes subpartition `subpartition` for one gate. Pipelined: the gate announces
+    /// `initial_credit` buffers and gets the subpartition to return credits to.
     pub(crate) fn claim(
         &self,
         subpartition: usize,
-    ) -> Result<Receiver<SubpartitionEvent>, WeirError> {
+        initial_credit: usize,
+    ) -> Result<
+        (
+            Receiver<SubpartitionEvent>,
+            Option<Arc<PipelinedSubpartition>>,
+        ),
+        WeirError,
+    > {
         let queue =
             self.queues
                 .get(subpartition)
@@ -500,7 +582,11 @@ impl ResultPartition {
                 subpartition,
             });
         }
-        Ok(queue.receiver.clone())
+        let pipelined = self.pipelined.get(subpartition).map(|pipelined| {
+            pipelined.add_credit(initial_credit);
+            Arc::clone(pipelined)
+        });
+        Ok((queue.receiver.clone(), pipelined))
     }
 
     /// Blocking: the finished data of `subpartition`, for its gate.
@@ -523,7 +609,10 @@ impl ResultPartition {
     pub(crate) fn release(&self, subpartition: usize) {
         let queue = &self.queues[subpartition];
         queue.released.store(true, Ordering::SeqCst);
-        drain(&queue.receiver);
+        match self.pipelined.get(subpartition) {
+            Some(pipelined) => pipelined.discard(Some(&queue.receiver)),
+            None => drain(&queue.receiver),
+        }
         if self.kind == PartitionKind::Blocking {
             let mut state = self.lock();
             if let Some(data) = state.blocking.get_mut(subpartition) {
