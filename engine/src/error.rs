@@ -439,7 +439,39 @@ pub enum WeirError {
     // ---- streaming sources, watermarks and sinks ----
 
     // ---- windows and timers ----
+    #[error(
+        "{assigner}: size {size_ms} ms, slide {slide_ms} ms and offset {offset_ms} ms must \
+         satisfy size > 0, slide > 0 and |offset| < slide"
+    )]
+    InvalidWindowSize {
+        assigner: &'static str,
+        size_ms: i64,
+        slide_ms: i64,
+        offset_ms: i64,
+    },
 
+    #[error("{assigner}: the session gap must be positive, got {gap_ms} ms")]
+    InvalidSessionGap { assigner: &'static str, gap_ms: i64 },
+
+    #[error("{trigger}: the interval must be positive, got {interval_ms} ms")]
+    InvalidTriggerInterval {
+        trigger: &'static str,
+        interval_ms: i64,
+    },
+
+    #[error(
+        "{assigner}: a record has no event timestamp; event-time windows need timestamps \
+         (assign them with a WatermarkStrategy), or use processing-time windows"
+    )]
+    MissingEventTimestamp { assigner: &'static str },
+
+    #[error(
+        "{trigger} cannot merge windows, so it cannot be used with the merging assigner {assigner}"
+    )]
+    TriggerCannotMerge {
+        trigger: &'static str,
+        assigner: &'static str,
+    },
     // ---- streaming runtime ----
 }
 
