@@ -41,7 +41,7 @@ impl<T: 'static> WindowAssigner<T, GlobalWindow> for GlobalWindows {
         &self,
         _element: &T,
         _timestamp: Option<i64>,
-        _context: &WindowAssignerContext,
+        _context: &WindowAssignerContext<'_>,
         windows: &mut Vec<GlobalWindow>,
     ) -> Result<(), WeirError> {
         windows.push(GlobalWindow);
@@ -172,9 +172,8 @@ mod tests {
     fn one_window_and_the_default_triggers() {
         let assigner = GlobalWindows::create();
         let mut windows = Vec::new();
-        let context = WindowAssignerContext {
-            current_processing_time: 0,
-        };
+        let clock = move || 0;
+        let context = WindowAssignerContext::new(&clock);
         WindowAssigner::<u8, _>::assign_windows(&assigner, &1, None, &context, &mut windows)
             .unwrap();
         assert_eq!(windows, [GlobalWindow]);

@@ -59,7 +59,7 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for EventTimeSessionWindows {
         &self,
         _element: &T,
         timestamp: Option<i64>,
-        _context: &WindowAssignerContext,
+        _context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
         let timestamp = timestamp.ok_or(WeirError::MissingEventTimestamp {
@@ -113,7 +113,7 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for DynamicEventTimeSessionWindow
         &self,
         element: &T,
         timestamp: Option<i64>,
-        _context: &WindowAssignerContext,
+        _context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
         let name = "DynamicEventTimeSessionWindows";
@@ -177,10 +177,10 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for ProcessingTimeSessionWindows 
         &self,
         _element: &T,
         _timestamp: Option<i64>,
-        context: &WindowAssignerContext,
+        context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
-        let now = context.current_processing_time;
+        let now = context.current_processing_time();
         windows.push(TimeWindow::new(now, now.saturating_add(self.gap_ms)));
         Ok(())
     }
@@ -226,11 +226,11 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for DynamicProcessingTimeSessionW
         &self,
         element: &T,
         _timestamp: Option<i64>,
-        context: &WindowAssignerContext,
+        context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
         let gap_ms = check_gap("DynamicProcessingTimeSessionWindows", (self.gap)(element))?;
-        let now = context.current_processing_time;
+        let now = context.current_processing_time();
         windows.push(TimeWindow::new(now, now.saturating_add(gap_ms)));
         Ok(())
     }
@@ -270,9 +270,8 @@ mod tests {
         ts: Option<i64>,
     ) -> Result<Vec<TimeWindow>, WeirError> {
         let mut windows = Vec::new();
-        let context = WindowAssignerContext {
-            current_processing_time: 1000,
-        };
+        let clock = move || 1000;
+        let context = WindowAssignerContext::new(&clock);
         assigner.assign_windows(&element, ts, &context, &mut windows)?;
         Ok(windows)
     }

@@ -80,7 +80,7 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for SlidingEventTimeWindows {
         &self,
         _element: &T,
         timestamp: Option<i64>,
-        _context: &WindowAssignerContext,
+        _context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
         let timestamp = timestamp.ok_or(WeirError::MissingEventTimestamp {
@@ -141,10 +141,10 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for SlidingProcessingTimeWindows 
         &self,
         _element: &T,
         _timestamp: Option<i64>,
-        context: &WindowAssignerContext,
+        context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
-        self.spec.assign(context.current_processing_time, windows);
+        self.spec.assign(context.current_processing_time(), windows);
         Ok(())
     }
 
@@ -167,9 +167,8 @@ mod tests {
 
     fn assign(assigner: &dyn WindowAssigner<(), TimeWindow>, timestamp: i64) -> Vec<TimeWindow> {
         let mut windows = Vec::new();
-        let context = WindowAssignerContext {
-            current_processing_time: timestamp,
-        };
+        let clock = move || timestamp;
+        let context = WindowAssignerContext::new(&clock);
         assigner
             .assign_windows(&(), Some(timestamp), &context, &mut windows)
             .unwrap();

@@ -82,7 +82,7 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for TumblingEventTimeWindows {
         &self,
         _element: &T,
         timestamp: Option<i64>,
-        _context: &WindowAssignerContext,
+        _context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
         let timestamp = timestamp.ok_or(WeirError::MissingEventTimestamp {
@@ -148,10 +148,10 @@ impl<T: 'static> WindowAssigner<T, TimeWindow> for TumblingProcessingTimeWindows
         &self,
         _element: &T,
         _timestamp: Option<i64>,
-        context: &WindowAssignerContext,
+        context: &WindowAssignerContext<'_>,
         windows: &mut Vec<TimeWindow>,
     ) -> Result<(), WeirError> {
-        windows.push(self.inner.window_of(context.current_processing_time));
+        windows.push(self.inner.window_of(context.current_processing_time()));
         Ok(())
     }
 
@@ -178,9 +178,8 @@ mod tests {
         now: i64,
     ) -> Result<Vec<TimeWindow>, WeirError> {
         let mut windows = Vec::new();
-        let context = WindowAssignerContext {
-            current_processing_time: now,
-        };
+        let clock = move || now;
+        let context = WindowAssignerContext::new(&clock);
         assigner.assign_windows(&(), timestamp, &context, &mut windows)?;
         Ok(windows)
     }

@@ -15,10 +15,29 @@ use std::sync::Arc;
 use crate::error::WeirError;
 use crate::windowing::trigger::Trigger;
 
-/// What an assigner may read besides the element: the current processing time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowAssignerContext {
-    pub current_processing_time: i64,
+/// What an assigner may read besides the element: the current processing time (read from the
+/// operator's clock only when asked, so event-time assigners never read the clock).
+#[derive(Clone, Copy)]
+pub struct WindowAssignerContext<'a> {
+    clock: &'a (dyn Fn() -> i64 + 'a),
+}
+
+impl<'a> WindowAssignerContext<'a> {
+    /// A context reading processing time from `clock` (milliseconds since the epoch).
+    pub fn new(clock: &'a (dyn Fn() -> i64 + 'a)) -> WindowAssignerContext<'a> {
+        WindowAssignerContext { clock }
+    }
+
+    pub fn current_processing_time(&self) -> i64 {
+        (self.clock)()
+    }
+}
+
+impl std::fmt::Debug for WindowAssignerContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WindowAssignerContext")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Assigns elements of type `T` to windows of type `W`. See the module docs.
@@ -29,7 +48,7 @@ pub trait WindowAssigner<T, W>: Send + Sync {
         &self,
         element: &T,
         timestamp: Option<i64>,
-        context: &WindowAssignerContext,
+        context: &WindowAssignerContext<'_>,
         windows: &mut Vec<W>,
     ) -> Result<(), WeirError>;
 
