@@ -433,7 +433,18 @@ pub enum WeirError {
     #[error("the state of operator {operator} cannot be restored: {problem}")]
     IncompatibleState { operator: String, problem: String },
     // ---- keyed state backends (state/) ----
-
+    #[error(
+        "keyed state of operator {operator} needs more heap than its budget of {budget_bytes} \
+         bytes: {used_bytes} bytes with state {state}; raise taskmanager.memory.task.heap.size \
+         (or taskmanager.memory.process.size), or use state.backend.type: managed, which keeps \
+         state in managed memory and spills it to disk"
+    )]
+    StateHeapBudgetExceeded {
+        operator: String,
+        state: String,
+        used_bytes: u64,
+        budget_bytes: u64,
+    },
     // ---- checkpoint storage and restart strategies (checkpoint/) ----
 
     // ---- streaming sources, watermarks and sinks ----
