@@ -433,13 +433,56 @@ pub enum WeirError {
     #[error("the state of operator {operator} cannot be restored: {problem}")]
     IncompatibleState { operator: String, problem: String },
     // ---- keyed state backends (state/) ----
-
+    #[error(
+        "keyed state of operator {operator} needs more heap than its budget of {budget_bytes} \
+         bytes: {used_bytes} bytes with state {state}; raise taskmanager.memory.task.heap.size \
+         (or taskmanager.memory.process.size), or use state.backend.type: managed, which keeps \
+         state in managed memory and spills it to disk"
+    )]
+    StateHeapBudgetExceeded {
+        operator: String,
+        state: String,
+        used_bytes: u64,
+        budget_bytes: u64,
+    },
     // ---- checkpoint storage and restart strategies (checkpoint/) ----
 
     // ---- streaming sources, watermarks and sinks ----
 
     // ---- windows and timers ----
+    #[error(
+        "{assigner}: size {size_ms} ms, slide {slide_ms} ms and offset {offset_ms} ms must \
+         satisfy size > 0, slide > 0 and |offset| < slide"
+    )]
+    InvalidWindowSize {
+        assigner: &'static str,
+        size_ms: i64,
+        slide_ms: i64,
+        offset_ms: i64,
+    },
 
+    #[error("{assigner}: the session gap must be positive, got {gap_ms} ms")]
+    InvalidSessionGap { assigner: &'static str, gap_ms: i64 },
+
+    #[error("{trigger}: the interval must be positive, got {interval_ms} ms")]
+    InvalidTriggerInterval {
+        trigger: &'static str,
+        interval_ms: i64,
+    },
+
+    #[error(
+        "{assigner}: a record has no event timestamp; event-time windows need timestamps \
+         (assign them with a WatermarkStrategy), or use processing-time windows"
+    )]
+    MissingEventTimestamp { assigner: &'static str },
+
+    #[error(
+        "{trigger} cannot merge windows, so it cannot be used with the merging assigner {assigner}"
+    )]
+    TriggerCannotMerge {
+        trigger: &'static str,
+        assigner: &'static str,
+    },
     // ---- streaming runtime ----
     #[error(
         "{upstream} (parallelism {upstream_parallelism}) feeds {downstream} (parallelism \

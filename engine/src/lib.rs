@@ -27,6 +27,7 @@ pub mod operators;
 pub mod runtime;
 pub mod state;
 pub mod types;
+pub mod windowing;
 
 pub use error::WeirError;
 pub use memory_plan::MemoryPlan;

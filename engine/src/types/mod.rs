@@ -74,12 +74,13 @@ mod type_comparator;
 mod type_serializer;
 
 #[cfg(test)]
-mod test_pages;
+pub(crate) mod test_pages;
 
 pub use boolean::{BoolComparator, BoolSerializer};
 pub use byte_array::{BytesComparator, BytesSerializer};
 pub use composite_key::{CompositeKeyLayout, CompositeKeyWriter};
 pub use deserialize_problem::DeserializeProblem;
+pub(crate) use deserialize_problem::read_failure;
 pub use fixed_bytes::{FixedBytesComparator, FixedBytesSerializer};
 pub use float::{FloatComparator, FloatSerializer};
 pub use integer::{IntComparator, IntSerializer, VarIntSerializer};

@@ -1,0 +1,633 @@
+//! [`KeyedStateBackend`]: the heap ("hashmap") keyed state of one operator subtask.
+//!
+//! ```text
+//!   set_current_key(k) ──▶ key group g = xxh3(k) mod max_parallelism   (must be in the range)
+//!
+//!   states: [ Box<dyn KeyedTable<K>> ]          one per registered state, indexed by handle
+//!             └ StateTable<K, N, Kind>
+//!                 groups[g - start]: K ──▶ N ──▶ entry
+//!
+//!   value_state(&descriptor)   ──▶ ValueStateHandle<N, T>        (Copy: index + types)
+//!   update_value(handle, &ns, v)  ──▶ states[handle] (downcast) ──▶ group map ──▶ key ──▶ ns
+//! ```
+//!
+//! Every access works on the current key (set by the operator per record or timer). A handle
+//! is a table index; the access downcasts the boxed table to its concrete type (a type-id
+//! compare), looks the key up in its group's map and the namespace among the key's namespaces.
+//! Nothing is serialized per access; variable-size values are measured (serialized into a
+//! counting target) only when an entry is created, replaced or grows, for the
+//! [`HeapBudget`].
+//!
+//! Snapshots: [`KeyedStateBackend::snapshot_into`] writes one section `"state:<name>"` per key
+//! group that holds live entries (format in [`crate::state::state_table`]).
+//! [`KeyedStateBackend::restore_from`] keeps the sections of its key groups as bytes and
+//! decodes a state's sections when the state is registered, checking its fingerprint (kind,
+//! key, namespace and value types, TTL): a mismatch is [`WeirError::IncompatibleState`] naming
+//! the operator, the state, and both fingerprints. Sections of states that are never
+//! registered again are written back unchanged by later snapshots.
+//!
+//! TTL uses a processing-time clock ([`KeyedStateBackend::set_ttl_clock`], the wall clock by
+//! default); see [`crate::state::state_ttl_config`].
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use foldhash::{HashMap, HashMapExt};
+
+use crate::api::Data;
+use crate::checkpoint::OperatorSnapshot;
+use crate::error::WeirError;
+use crate::state::aggregating_state::{
+    AggregatingKind, AggregatingStateDescriptor, AggregatingStateHandle,
+};
+use crate::state::heap_budget::HeapBudget;
+use crate::state::key_group::{KeyGroupRange, key_group_of};
+use crate::state::list_state::{ListKind, ListStateDescriptor, ListStateHandle};
+use crate::state::map_state::{MapKind, MapStateDescriptor, MapStateHandle};
+use crate::state::reducing_state::{ReducingKind, ReducingStateDescriptor, ReducingStateHandle};
+use crate::state::state_access::StateAccess;
+use crate::state::state_handle::{MergingStateHandle, StateHandle};
+use crate::state::state_kind::StateKind;
+use crate::state::state_table::{
+    KeyedTable, RestoreContext, StateTable, downcast_table, downcast_table_ref, fingerprint,
+};
+use crate::state::state_ttl_config::{StateTtlConfig, TtlClock, system_ttl_clock};
+use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
+use crate::state::{StateKey, StateNamespace};
+
+/// Prefix of the keyed snapshot sections of states.
+pub const STATE_SECTION_PREFIX: &str = "state:";
+
+/// The heap keyed state of one operator subtask. See the module docs.
+pub struct KeyedStateBackend<K: StateKey> {
+    operator: String,
+    max_parallelism: u32,
+    key_groups: KeyGroupRange,
+    key_comparator: K::Comparator,
+    current_key: Option<K>,
+    /// Index of the current key's group in `key_groups`.
+    current_group: usize,
+    states: Vec<Box<dyn KeyedTable<K>>>,
+    /// Snapshot section name of each state (`"state:<name>"`).
+    section_names: Vec<String>,
+    state_indices: HashMap<String, usize>,
+    /// Restored sections of states not registered yet: name ──▶ [(key group, bytes)].
+    pending_restore: BTreeMap<String, Vec<(u32, Vec<u8>)>>,
+    budget: HeapBudget,
+    ttl_clock: TtlClock,
+    /// An expired value a read returns once after removing it (TTL visibility).
+    returned_expired: Option<Box<dyn Any + Send>>,
+}
+
+impl<K: StateKey> std::fmt::Debug for KeyedStateBackend<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedStateBackend")
+            .field("operator", &self.operator)
+            .field("max_parallelism", &self.max_parallelism)
+            .field("key_groups", &self.key_groups)
+            .field("states", &self.section_names)
+            .field("pending_restore", &self.pending_restore.keys())
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: StateKey> KeyedStateBackend<K> {
+    /// A backend for `operator` (named in errors) owning `key_groups` of `max_parallelism`,
+    /// whose state may hold `heap_budget_bytes`.
+    pub fn new(
+        operator: &str,
+        max_parallelism: u32,
+        key_groups: KeyGroupRange,
+        heap_budget_bytes: u64,
+    ) -> KeyedStateBackend<K> {
+        assert!(
+            key_groups.end <= max_parallelism,
+            "key groups {key_groups:?} outside max parallelism {max_parallelism}"
+        );
+        KeyedStateBackend {
+            operator: operator.to_owned(),
+            max_parallelism,
+            key_groups,
+            key_comparator: K::comparator(),
+            current_key: None,
+            current_group: 0,
+            states: Vec::new(),
+            section_names: Vec::new(),
+            state_indices: HashMap::new(),
+            pending_restore: BTreeMap::new(),
+            budget: HeapBudget::new(operator, heap_budget_bytes),
+            ttl_clock: system_ttl_clock(),
+            returned_expired: None,
+        }
+    }
+
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    pub fn key_groups(&self) -> KeyGroupRange {
+        self.key_groups
+    }
+
+    pub fn max_parallelism(&self) -> u32 {
+        self.max_parallelism
+    }
+
+    /// The processing-time clock of TTL (milliseconds); tests set a manual one.
+    pub fn set_ttl_clock(&mut self, clock: TtlClock) {
+        self.ttl_clock = clock;
+    }
+
+    /// Makes `key` the key every following access works on.
+    ///
+    /// Panics when the key belongs to a key group this subtask does not own: records are
+    /// routed by key group, so that is a broken invariant of the job, not bad input.
+    #[inline]
+    pub fn set_current_key(&mut self, key: K) {
+        let key_group = key_group_of(&self.key_comparator, &key, self.max_parallelism);
+        self.set_current_key_in_group(key, key_group);
+    }
+
+    /// [`KeyedStateBackend::set_current_key`] for a key whose group the caller already
+    /// computed (e.g. from the keyBy partitioner).
+    #[inline]
+    pub fn set_current_key_in_group(&mut self, key: K, key_group: u32) {
+        debug_assert_eq!(
+            key_group,
+            key_group_of(&self.key_comparator, &key, self.max_parallelism)
+        );
+        assert!(
+            self.key_groups.contains(key_group),
+            "operator {}: key group {key_group} is not in this subtask's range {:?}",
+            self.operator,
+            self.key_groups
+        );
+        self.current_group = (key_group - self.key_groups.start) as usize;
+        self.current_key = Some(key);
+    }
+
+    pub fn current_key(&self) -> Option<&K> {
+        self.current_key.as_ref()
+    }
+
+    /// The key group of the current key.
+    pub fn current_key_group(&self) -> u32 {
+        self.key_groups.start + self.current_group as u32
+    }
+
+    /// Heap bytes the state holds (approximate; see [`HeapBudget`]).
+    pub fn heap_bytes(&self) -> u64 {
+        self.budget.used_bytes()
+    }
+
+    pub fn heap_budget_bytes(&self) -> u64 {
+        self.budget.budget_bytes()
+    }
+
+    /// Number of (key, namespace) entries of all states.
+    pub fn entry_count(&self) -> usize {
+        self.states.iter().map(|table| table.entry_count()).sum()
+    }
+
+    // ---- registration ----
+
+    /// Registers (or finds again) the value state `descriptor`.
+    pub fn value_state<N: StateNamespace, T: Data>(
+        &mut self,
+        descriptor: &ValueStateDescriptor<T>,
+    ) -> Result<ValueStateHandle<N, T>, WeirError> {
+        let index = self.register::<N, _>(
+            descriptor.name(),
+            ValueKind::<T>::new(),
+            descriptor.ttl_config().copied(),
+        )?;
+        Ok(ValueStateHandle::new(index))
+    }
+
+    /// Registers (or finds again) the list state `descriptor`.
+    pub fn list_state<N: StateNamespace, T: Data>(
+        &mut self,
+        descriptor: &ListStateDescriptor<T>,
+    ) -> Result<ListStateHandle<N, T>, WeirError> {
+        let index = self.register::<N, _>(
+            descriptor.name(),
+            ListKind::<T>::new(),
+            descriptor.ttl_config().copied(),
+        )?;
+        Ok(ListStateHandle::new(index))
+    }
+
+    /// Registers (or finds again) the map state `descriptor`.
+    pub fn map_state<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        descriptor: &MapStateDescriptor<UK, UV>,
+    ) -> Result<MapStateHandle<N, UK, UV>, WeirError> {
+        let index = self.register::<N, _>(
+            descriptor.name(),
+            MapKind::<UK, UV>::new(),
+            descriptor.ttl_config().copied(),
+        )?;
+        Ok(MapStateHandle::new(index))
+    }
+
+    /// Registers (or finds again) the reducing state `descriptor`.
+    pub fn reducing_state<N: StateNamespace, T: Data>(
+        &mut self,
+        descriptor: &ReducingStateDescriptor<T>,
+    ) -> Result<ReducingStateHandle<N, T>, WeirError> {
+        let index = self.register::<N, _>(
+            descriptor.name(),
+            ReducingKind::new(Arc::clone(descriptor.reduce_fn())),
+            descriptor.ttl_config().copied(),
+        )?;
+        Ok(ReducingStateHandle::new(index))
+    }
+
+    /// Registers (or finds again) the aggregating state `descriptor`.
+    pub fn aggregating_state<N: StateNamespace, In: 'static, Acc: Data, Out: 'static>(
+        &mut self,
+        descriptor: &AggregatingStateDescriptor<In, Acc, Out>,
+    ) -> Result<AggregatingStateHandle<N, In, Acc, Out>, WeirError> {
+        let index = self.register::<N, _>(
+            descriptor.name(),
+            AggregatingKind::new(Arc::clone(descriptor.function())),
+            descriptor.ttl_config().copied(),
+        )?;
+        Ok(AggregatingStateHandle::new(index))
+    }
+
+    /// The table index of state `name`: the existing one when registered again with the same
+    /// fingerprint, else a new table filled from the restored sections.
+    fn register<N: StateNamespace, S: StateKind>(
+        &mut self,
+        name: &str,
+        kind: S,
+        ttl: Option<StateTtlConfig>,
+    ) -> Result<usize, WeirError> {
+        if let Some(&index) = self.state_indices.get(name) {
+            let expected = fingerprint::<K, N, S>(&kind, ttl.as_ref());
+            let existing = &self.states[index];
+            let table: &dyn Any = &**existing;
+            if existing.fingerprint() == expected && table.is::<StateTable<K, N, S>>() {
+                return Ok(index);
+            }
+            return Err(WeirError::IncompatibleState {
+                operator: self.operator.clone(),
+                problem: format!(
+                    "state {name} is registered twice with different types: [{}] and [{expected}]",
+                    existing.fingerprint()
+                ),
+            });
+        }
+        let mut table: StateTable<K, N, S> =
+            StateTable::new(name, kind, ttl, self.key_groups.len());
+        if let Some(sections) = self.pending_restore.remove(name) {
+            let context = RestoreContext {
+                operator: &self.operator,
+                max_parallelism: self.max_parallelism,
+            };
+            for (key_group, bytes) in sections {
+                let group = (key_group - self.key_groups.start) as usize;
+                table.restore_group(&context, group, key_group, &bytes, &mut self.budget)?;
+            }
+        }
+        let index = self.states.len();
+        self.states.push(Box::new(table));
+        self.section_names
+            .push(format!("{STATE_SECTION_PREFIX}{name}"));
+        self.state_indices.insert(name.to_owned(), index);
+        Ok(index)
+    }
+
+    /// The typed table of `handle` and an access for the current key.
+    #[inline]
+    fn access<H: StateHandle>(
+        &mut self,
+        handle: H,
+    ) -> (
+        &mut StateTable<K, H::Namespace, H::Kind>,
+        StateAccess<'_, K>,
+    ) {
+        let key = self
+            .current_key
+            .as_ref()
+            .expect("keyed state is accessed only after set_current_key");
+        let table =
+            downcast_table::<K, H::Namespace, H::Kind>(&mut *self.states[handle.state_index()]);
+        let access = StateAccess {
+            key,
+            group: self.current_group,
+            budget: &mut self.budget,
+            clock: &self.ttl_clock,
+            returned_expired: &mut self.returned_expired,
+        };
+        (table, access)
+    }
+
+    // ---- access for the current key ----
+
+    /// The value of `namespace` (a clone), if set and not expired.
+    pub fn value<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ValueStateHandle<N, T>,
+        namespace: &N,
+    ) -> Option<T> {
+        self.value_ref(handle, namespace).cloned()
+    }
+
+    /// The value of `namespace`, if set and not expired.
+    #[inline]
+    pub fn value_ref<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ValueStateHandle<N, T>,
+        namespace: &N,
+    ) -> Option<&T> {
+        let (table, access) = self.access(handle);
+        table.read_single(access, namespace)
+    }
+
+    /// Sets the value of `namespace`.
+    #[inline]
+    pub fn update_value<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ValueStateHandle<N, T>,
+        namespace: &N,
+        value: T,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.write_single(access, namespace, value)
+    }
+
+    /// Removes what state `handle` holds for `namespace` (any kind of state).
+    pub fn clear<H: StateHandle>(&mut self, handle: H, namespace: &H::Namespace) {
+        let (table, access) = self.access(handle);
+        table.remove(access.group, access.key, namespace, access.budget);
+    }
+
+    /// The values of the list of `namespace` (`None` when empty).
+    pub fn list_get<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ListStateHandle<N, T>,
+        namespace: &N,
+    ) -> Option<&[T]> {
+        let (table, access) = self.access(handle);
+        table.list_get(access, namespace)
+    }
+
+    /// Appends `value` to the list of `namespace`.
+    #[inline]
+    pub fn list_add<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ListStateHandle<N, T>,
+        namespace: &N,
+        value: T,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.list_add(access, namespace, value)
+    }
+
+    /// Replaces the list of `namespace` by `values` (an empty vector clears it).
+    pub fn list_update<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ListStateHandle<N, T>,
+        namespace: &N,
+        values: Vec<T>,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.list_update(access, namespace, values)
+    }
+
+    /// The value of `user_key` in the map of `namespace`.
+    pub fn map_get<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        handle: MapStateHandle<N, UK, UV>,
+        namespace: &N,
+        user_key: &UK,
+    ) -> Option<&UV> {
+        let (table, access) = self.access(handle);
+        table.map_get(access, namespace, user_key)
+    }
+
+    /// Puts `user_key` ──▶ `user_value` into the map of `namespace`.
+    pub fn map_put<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        handle: MapStateHandle<N, UK, UV>,
+        namespace: &N,
+        user_key: UK,
+        user_value: UV,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.map_put(access, namespace, user_key, user_value)
+    }
+
+    /// Removes `user_key` from the map of `namespace`, returning its value.
+    pub fn map_remove<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        handle: MapStateHandle<N, UK, UV>,
+        namespace: &N,
+        user_key: &UK,
+    ) -> Result<Option<UV>, WeirError> {
+        let (table, access) = self.access(handle);
+        table.map_remove(access, namespace, user_key)
+    }
+
+    /// True when the map of `namespace` holds `user_key`.
+    pub fn map_contains<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        handle: MapStateHandle<N, UK, UV>,
+        namespace: &N,
+        user_key: &UK,
+    ) -> bool {
+        let (table, access) = self.access(handle);
+        table.map_contains(access, namespace, user_key)
+    }
+
+    /// The entries of the map of `namespace` (clones, in no particular order).
+    pub fn map_entries<N: StateNamespace, UK: StateKey, UV: Data>(
+        &mut self,
+        handle: MapStateHandle<N, UK, UV>,
+        namespace: &N,
+    ) -> Vec<(UK, UV)> {
+        let (table, access) = self.access(handle);
+        table.map_entries(access, namespace)
+    }
+
+    /// Reduces `value` into the value of `namespace`.
+    #[inline]
+    pub fn reducing_add<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ReducingStateHandle<N, T>,
+        namespace: &N,
+        value: T,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.reducing_add(access, namespace, value)
+    }
+
+    /// The reduced value of `namespace`.
+    pub fn reducing_get<N: StateNamespace, T: Data>(
+        &mut self,
+        handle: ReducingStateHandle<N, T>,
+        namespace: &N,
+    ) -> Option<&T> {
+        let (table, access) = self.access(handle);
+        table.read_single(access, namespace)
+    }
+
+    /// Adds `value` to the accumulator of `namespace` (creating it).
+    #[inline]
+    pub fn aggregating_add<N: StateNamespace, In: 'static, Acc: Data, Out: 'static>(
+        &mut self,
+        handle: AggregatingStateHandle<N, In, Acc, Out>,
+        namespace: &N,
+        value: &In,
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.aggregating_add(access, namespace, value)
+    }
+
+    /// The aggregate's result for `namespace`.
+    pub fn aggregating_get<N: StateNamespace, In: 'static, Acc: Data, Out: 'static>(
+        &mut self,
+        handle: AggregatingStateHandle<N, In, Acc, Out>,
+        namespace: &N,
+    ) -> Option<Out> {
+        let (table, access) = self.access(handle);
+        let function = Arc::clone(table.kind.function());
+        table
+            .read_single(access, namespace)
+            .map(|accumulator| function.get_result(accumulator))
+    }
+
+    /// The accumulator of `namespace`.
+    pub fn aggregating_acc<N: StateNamespace, In: 'static, Acc: Data, Out: 'static>(
+        &mut self,
+        handle: AggregatingStateHandle<N, In, Acc, Out>,
+        namespace: &N,
+    ) -> Option<&Acc> {
+        let (table, access) = self.access(handle);
+        table.read_single(access, namespace)
+    }
+
+    /// Merges the entries of `sources` into `target` for the current key (list, reducing and
+    /// aggregating state; merging windows).
+    pub fn merge_namespaces<H: MergingStateHandle>(
+        &mut self,
+        handle: H,
+        target: &H::Namespace,
+        sources: &[H::Namespace],
+    ) -> Result<(), WeirError> {
+        let (table, access) = self.access(handle);
+        table.merge_namespaces(access, target, sources)
+    }
+
+    // ---- iteration ----
+
+    /// The keys (of every group of this subtask) that hold an entry of `namespace` in state
+    /// `handle` (clones, in no particular order). Costs a walk over the state's keys.
+    pub fn keys<H: StateHandle>(&self, handle: H, namespace: &H::Namespace) -> Vec<K> {
+        downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()])
+            .keys_with(namespace)
+    }
+
+    /// The namespaces the current key holds in state `handle`.
+    pub fn namespaces<H: StateHandle>(&self, handle: H) -> Vec<H::Namespace> {
+        let key = self
+            .current_key
+            .as_ref()
+            .expect("keyed state is accessed only after set_current_key");
+        downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()])
+            .namespaces_of(self.current_group, key)
+    }
+
+    // ---- TTL, snapshot, restore ----
+
+    /// Removes every expired entry of every state with TTL now.
+    pub fn cleanup_expired(&mut self) -> Result<(), WeirError> {
+        if !self.states.iter().any(|table| table.has_ttl()) {
+            return Ok(());
+        }
+        let now_ms = (self.ttl_clock)();
+        for table in &mut self.states {
+            table.remove_expired(now_ms, &mut self.budget)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the live entries of every state into `snapshot`, one section `"state:<name>"`
+    /// per key group that holds any; restored sections of states not registered (again) are
+    /// written back as they were.
+    pub fn snapshot_into(&self, snapshot: &mut OperatorSnapshot) -> Result<(), WeirError> {
+        let now_ms = if self.states.iter().any(|table| table.has_ttl()) {
+            (self.ttl_clock)()
+        } else {
+            0
+        };
+        for (table, section) in self.states.iter().zip(&self.section_names) {
+            for (group, key_group) in self.key_groups.iter().enumerate() {
+                let mut bytes = Vec::new();
+                if table.snapshot_group(group, now_ms, &mut bytes)? {
+                    snapshot.put_keyed(key_group, section, bytes);
+                }
+            }
+        }
+        for (name, sections) in &self.pending_restore {
+            let section = format!("{STATE_SECTION_PREFIX}{name}");
+            for (key_group, bytes) in sections {
+                snapshot.put_keyed(*key_group, &section, bytes.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the state sections of `snapshot` (already redistributed to this subtask): they are
+    /// decoded into a state when it is registered (at once for states registered already).
+    /// Other keyed sections (timers) are left to their owners.
+    pub fn restore_from(&mut self, snapshot: &OperatorSnapshot) -> Result<(), WeirError> {
+        for (&key_group, sections) in &snapshot.keyed {
+            for (section, bytes) in sections {
+                let Some(name) = section.strip_prefix(STATE_SECTION_PREFIX) else {
+                    continue;
+                };
+                if !self.key_groups.contains(key_group) {
+                    return Err(WeirError::IncompatibleState {
+                        operator: self.operator.clone(),
+                        problem: format!(
+                            "the restored state {name} holds key group {key_group}, outside this \
+                             subtask's key groups {}..{} (of pipeline.max-parallelism {})",
+                            self.key_groups.start, self.key_groups.end, self.max_parallelism
+                        ),
+                    });
+                }
+                match self.state_indices.get(name) {
+                    Some(&index) => {
+                        let context = RestoreContext {
+                            operator: &self.operator,
+                            max_parallelism: self.max_parallelism,
+                        };
+                        let group = (key_group - self.key_groups.start) as usize;
+                        self.states[index].restore_group(
+                            &context,
+                            group,
+                            key_group,
+                            bytes,
+                            &mut self.budget,
+                        )?;
+                    }
+                    None => self
+                        .pending_restore
+                        .entry(name.to_owned())
+                        .or_default()
+                        .push((key_group, bytes.clone())),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "keyed_state_backend_tests.rs"]
+mod tests;
