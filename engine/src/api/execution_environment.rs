@@ -54,7 +54,7 @@ pub(crate) struct EnvState {
     pub(crate) plan: Plan,
     pub(crate) sinks: Vec<NodeId>,
     pub(crate) problems: Vec<String>,
-    report: ReportOptions,
+    pub(crate) report: ReportOptions,
     results: Vec<JobExecutionResult>,
     plan_printed: bool,
 }
@@ -76,8 +76,55 @@ impl std::fmt::Debug for ExecutionEnvironment {
     }
 }
 
+/// What `weir run` hands a job program through the environment (`WEIR_CONF_FILE`,
+/// `WEIR_DYNAMIC_PROPERTIES`, `WEIR_PARALLELISM`, `WEIR_REPORT`, `WEIR_METRICS_JSON`).
+pub(crate) struct ProgramSettings {
+    pub(crate) config: Configuration,
+    pub(crate) parallelism: Option<usize>,
+    pub(crate) report: ReportOptions,
+}
+
+impl ProgramSettings {
+    pub(crate) fn from_environment() -> Result<ProgramSettings, WeirError> {
+        let conf_file = std::env::var_os("WEIR_CONF_FILE").map(PathBuf::from);
+        let dynamic_properties = std::env::var("WEIR_DYNAMIC_PROPERTIES")
+            .map(|text| {
+                text.lines()
+                    .filter(|line| !line.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let config = Configuration::load(&ConfigOverrides {
+            conf_file,
+            dynamic_properties,
+        })?;
+        let parallelism = match std::env::var("WEIR_PARALLELISM") {
+            Ok(text) => Some(
+                text.parse::<usize>()
+                    .ok()
+                    .filter(|&p| (1..=1024).contains(&p))
+                    .ok_or_else(|| WeirError::InvalidProgram {
+                        problems: vec![format!(
+                            "WEIR_PARALLELISM={text} is not a parallelism in 1..=1024"
+                        )],
+                    })?,
+            ),
+            Err(_) => None,
+        };
+        Ok(ProgramSettings {
+            config,
+            parallelism,
+            report: ReportOptions {
+                report: std::env::var("WEIR_REPORT").is_ok_and(|value| value == "1"),
+                metrics_json: std::env::var_os("WEIR_METRICS_JSON").map(PathBuf::from),
+            },
+        })
+    }
+}
+
 /// Set by the Ctrl-C handler; every running job watches it.
-fn interrupted() -> &'static Arc<AtomicBool> {
+pub(crate) fn interrupted() -> &'static Arc<AtomicBool> {
     static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
@@ -115,36 +162,12 @@ impl ExecutionEnvironment {
     /// The environment of a program started by `weir run` (or run on its own; see the module
     /// docs).
     pub fn get_execution_environment() -> Result<ExecutionEnvironment, WeirError> {
-        let conf_file = std::env::var_os("WEIR_CONF_FILE").map(PathBuf::from);
-        let dynamic_properties = std::env::var("WEIR_DYNAMIC_PROPERTIES")
-            .map(|text| {
-                text.lines()
-                    .filter(|line| !line.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let config = Configuration::load(&ConfigOverrides {
-            conf_file,
-            dynamic_properties,
-        })?;
-        let env = ExecutionEnvironment::new(config);
-        if let Ok(text) = std::env::var("WEIR_PARALLELISM") {
-            let parallelism = text
-                .parse::<usize>()
-                .ok()
-                .filter(|&p| (1..=1024).contains(&p))
-                .ok_or_else(|| WeirError::InvalidProgram {
-                    problems: vec![format!(
-                        "WEIR_PARALLELISM={text} is not a parallelism in 1..=1024"
-                    )],
-                })?;
+        let settings = ProgramSettings::from_environment()?;
+        let env = ExecutionEnvironment::new(settings.config);
+        if let Some(parallelism) = settings.parallelism {
             env.set_parallelism(parallelism);
         }
-        env.set_report_options(ReportOptions {
-            report: std::env::var("WEIR_REPORT").is_ok_and(|value| value == "1"),
-            metrics_json: std::env::var_os("WEIR_METRICS_JSON").map(PathBuf::from),
-        });
+        env.set_report_options(settings.report);
         Ok(env)
     }
 
@@ -160,6 +183,11 @@ impl ExecutionEnvironment {
     /// The configuration jobs of this environment run with.
     pub fn config(&self) -> Configuration {
         self.state.borrow().config.clone()
+    }
+
+    /// How jobs of this environment report.
+    pub fn report_options(&self) -> ReportOptions {
+        self.state.borrow().report.clone()
     }
 
     pub fn set_report_options(&self, report: ReportOptions) {
@@ -422,13 +450,17 @@ impl<T: Send> crate::runtime::collector::Collector<SerdeCsv<T>> for Unwrapped<'_
 }
 
 /// Watches Ctrl-C (cancels the job) and draws the progress line while a job runs.
-struct JobWatcher {
+pub(crate) struct JobWatcher {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl JobWatcher {
-    fn start(progress: Arc<JobProgress>, cancel: CancelToken, draw: bool) -> JobWatcher {
+    pub(crate) fn start(
+        progress: Arc<JobProgress>,
+        cancel: CancelToken,
+        draw: bool,
+    ) -> JobWatcher {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(interrupted());
         let thread_done = Arc::clone(&done);
@@ -456,7 +488,7 @@ impl JobWatcher {
         JobWatcher { done, thread }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.done.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

@@ -25,6 +25,7 @@ pub mod functions;
 pub mod generator;
 pub mod grouping;
 pub mod join;
+pub mod stream;
 
 pub use crate::operators::join::JoinType;
 pub use crate::runtime::collector::Output;

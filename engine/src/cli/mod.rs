@@ -125,6 +125,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         metrics_json: Option<PathBuf>,
 
+        /// Streaming: start from this checkpoint or savepoint (a chk-<id> or savepoint folder,
+        /// its _metadata file, or a job's checkpoint folder for its latest checkpoint);
+        /// execution.savepoint.path.
+        #[arg(short = 's', long = "fromSavepoint", value_name = "PATH")]
+        from_savepoint: Option<String>,
+
+        /// Streaming, with -s: drop state of operators the job no longer has
+        /// (execution.savepoint.ignore-unclaimed-state=true).
+        #[arg(short = 'n', long = "allowNonRestoredState")]
+        allow_non_restored_state: bool,
+
+        /// Streaming: on Ctrl-C, take a savepoint into DIR, then stop (state.savepoints.dir).
+        #[arg(long = "savepoint-dir", value_name = "DIR")]
+        savepoint_dir: Option<String>,
+
         /// Where the job runs: `yarn-cluster` submits a per-job cluster to YARN (the job runs
         /// inside the ApplicationMaster's container); default: here, in local mode.
         #[arg(short = 'm', long = "jobmanager", value_name = "TARGET")]
@@ -213,6 +228,9 @@ pub fn run() -> ExitCode {
             job,
             overwrite,
             metrics_json,
+            from_savepoint,
+            allow_non_restored_state,
+            savepoint_dir,
             target,
             yarn_jobmanager_memory,
             yarn_name,
@@ -221,8 +239,24 @@ pub fn run() -> ExitCode {
             config,
             arguments,
         } => {
+            let mut overrides = cli.config.then(config);
+            if let Some(path) = from_savepoint {
+                overrides
+                    .dynamic_properties
+                    .push(format!("execution.savepoint.path={path}"));
+            }
+            if allow_non_restored_state {
+                overrides
+                    .dynamic_properties
+                    .push("execution.savepoint.ignore-unclaimed-state=true".to_owned());
+            }
+            if let Some(dir) = savepoint_dir {
+                overrides
+                    .dynamic_properties
+                    .push(format!("state.savepoints.dir={dir}"));
+            }
             let request = run_command::RunRequest {
-                overrides: cli.config.then(config),
+                overrides,
                 parallelism,
                 overwrite,
                 metrics_json,

@@ -6,7 +6,7 @@
 //! and the DataStream API builds nodes and edges with matching types.
 //!
 //! **Chaining** (Flink's rules): a node joins its input's chain when it has exactly one input
-//! edge, the edge is FORWARD, both have the same parallelism, and neither side disabled
+//! edge, the edge is forward (asked for, or by default), both have the same parallelism, and neither side disabled
 //! chaining. A chain is a tree: an operator may feed several chained operators (and network
 //! edges) at once; its output fans out through a tee.
 //!
@@ -26,6 +26,7 @@ use std::sync::Arc;
 use crate::error::WeirError;
 use crate::runtime::network::{InputGate, ResultPartition};
 use crate::runtime::stream::chain_link::OperatorSetup;
+use crate::runtime::stream::side_output::SideOutput;
 use crate::runtime::stream::source_driver::SourceDriver;
 use crate::runtime::stream::task_input::TaskInput;
 use crate::runtime::stream::writer_link::WriterContext;
@@ -37,13 +38,16 @@ pub(crate) type StreamNodeId = usize;
 /// task creates its operators on its own thread).
 pub(crate) type LinkBox = Box<dyn Any>;
 
-/// Side outputs of an operator subtask: tag id ──▶ `Box<dyn ChainLink<X>>` (as a [`LinkBox`]).
-pub(crate) type SideOutputs = Vec<(String, LinkBox)>;
+/// Side outputs of an operator subtask: tag id ──▶ its links.
+pub(crate) type SideOutputs = Vec<(String, Box<dyn SideOutput>)>;
 
 /// How records of an edge are spread over the consumer's subtasks.
 #[derive(Clone)]
 pub(crate) enum StreamPartitioning {
-    /// Producer subtask i to consumer subtask i (equal parallelism).
+    /// No partitioning asked for: forward (and chained) at equal parallelism, rebalance
+    /// otherwise (Flink's default).
+    Default,
+    /// `forward()`: producer subtask i to consumer subtask i; needs equal parallelism.
     Forward,
     /// By key group of the record's key (keyBy). The typed partitioner of this and of `Custom`
     /// lives in the edge's exchange factory.
@@ -63,7 +67,7 @@ pub(crate) enum StreamPartitioning {
 impl StreamPartitioning {
     pub(crate) fn name(&self) -> &'static str {
         match self {
-            StreamPartitioning::Forward => "FORWARD",
+            StreamPartitioning::Default | StreamPartitioning::Forward => "FORWARD",
             StreamPartitioning::Hash => "HASH",
             StreamPartitioning::Rebalance => "REBALANCE",
             StreamPartitioning::Rescale => "RESCALE",
@@ -107,6 +111,9 @@ pub(crate) trait StreamOutputFactory: Send + Sync {
     /// One `Box<dyn ChainLink<T>>` feeding all `targets` (each a `Box<dyn ChainLink<T>>`); a
     /// link that drops records (and passes nothing on) when there are none.
     fn fan_out(&self, targets: Vec<LinkBox>) -> LinkBox;
+
+    /// The same fan-out as a side output of records `T`.
+    fn side_output(&self, targets: Vec<LinkBox>) -> Box<dyn SideOutput>;
 }
 
 /// Makes both ends of an exchange for one record type.
@@ -237,7 +244,10 @@ impl StreamJobGraph {
             let node = &graph.nodes[id];
             let chain_into = match node.inputs.as_slice() {
                 [edge]
-                    if matches!(edge.partitioning, StreamPartitioning::Forward)
+                    if matches!(
+                        edge.partitioning,
+                        StreamPartitioning::Default | StreamPartitioning::Forward
+                    )
                         && node.chain_to_input
                         && !node.chain_from_here
                         && graph.nodes[edge.source].parallelism == node.parallelism

@@ -65,6 +65,81 @@ pub struct StreamingSummary {
     pub vertices: Vec<VertexTimes>,
 }
 
+impl StreamingSummary {
+    fn summary_lines(&self) -> Vec<String> {
+        let c = &self.checkpoints;
+        let mut lines = vec![format!(
+            "checkpoints: {} completed, {} failed; last {} in {} ms (alignment {} ms), longest {} ms; restarts {}",
+            c.completed,
+            c.failed,
+            ByteSize::new(c.last_size_bytes).human(),
+            c.last_duration.as_millis(),
+            c.last_alignment.as_millis(),
+            c.max_duration.as_millis(),
+            self.restarts,
+        )];
+        if let Some(path) = &c.last_completed_path {
+            lines.push(format!("latest checkpoint: {}", path.display()));
+        }
+        if let Some(savepoint) = &self.stopped_with_savepoint {
+            lines.push(format!("stopped with savepoint {savepoint}"));
+        }
+        for problem in &self.checkpoint_problems {
+            lines.push(format!("checkpoint problem: {problem}"));
+        }
+        if let Some(failure) = &self.last_failure {
+            lines.push(format!("last failure (recovered): {failure}"));
+        }
+        for vertex in &self.vertices {
+            let m = &vertex.metrics;
+            let total = (m.busy + m.backpressured + m.idle).as_secs_f64().max(1e-9);
+            lines.push(format!(
+                "task {} (x{}): busy {:.0}%, backpressured {:.0}%, idle {:.0}%",
+                vertex.name,
+                vertex.parallelism,
+                100.0 * m.busy.as_secs_f64() / total,
+                100.0 * m.backpressured.as_secs_f64() / total,
+                100.0 * m.idle.as_secs_f64() / total,
+            ));
+        }
+        lines
+    }
+
+    fn to_json(&self) -> String {
+        let c = &self.checkpoints;
+        let vertices: Vec<String> = self
+            .vertices
+            .iter()
+            .map(|vertex| {
+                let m = &vertex.metrics;
+                format!(
+                    "{{\"name\":{},\"parallelism\":{},\"busy_ms\":{},\"backpressured_ms\":{},\"idle_ms\":{},\"records_in\":{}}}",
+                    json_string(&vertex.name),
+                    vertex.parallelism,
+                    m.busy.as_millis(),
+                    m.backpressured.as_millis(),
+                    m.idle.as_millis(),
+                    m.records_in,
+                )
+            })
+            .collect();
+        format!(
+            "{{\"checkpoints_completed\":{},\"checkpoints_failed\":{},\"last_checkpoint_bytes\":{},\"last_checkpoint_ms\":{},\"max_checkpoint_ms\":{},\"last_alignment_ms\":{},\"restarts\":{},\"savepoint\":{},\"tasks\":[{}]}}",
+            c.completed,
+            c.failed,
+            c.last_size_bytes,
+            c.last_duration.as_millis(),
+            c.max_duration.as_millis(),
+            c.last_alignment.as_millis(),
+            self.restarts,
+            self.stopped_with_savepoint
+                .as_deref()
+                .map_or("null".to_owned(), json_string),
+            vertices.join(","),
+        )
+    }
+}
+
 impl JobExecutionResult {
     /// The end-of-job summary lines (peak resident memory is the process's and is added by
     /// the caller).
@@ -95,6 +170,9 @@ impl JobExecutionResult {
                 self.records_skipped
             ));
         }
+        if let Some(streaming) = &self.streaming {
+            lines.extend(streaming.summary_lines());
+        }
         lines
     }
 
@@ -124,7 +202,7 @@ impl JobExecutionResult {
             })
             .collect();
         format!(
-            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"peak_managed_used_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"exchange_bytes_spilled\":{},\"peak_resident_bytes\":{},\"operators\":[{}]}}",
+            "{{\"job\":{},\"wall_time_seconds\":{:.6},\"records_in\":{},\"records_out\":{},\"bytes_read\":{},\"bytes_written\":{},\"records_skipped\":{},\"peak_managed_bytes\":{},\"peak_managed_used_bytes\":{},\"managed_bytes\":{},\"bytes_spilled\":{},\"spill_files\":{},\"exchange_bytes_spilled\":{},\"peak_resident_bytes\":{},\"operators\":[{}],\"streaming\":{}}}",
             json_string(&self.job_name),
             self.wall_time.as_secs_f64(),
             self.records_in,
@@ -140,6 +218,9 @@ impl JobExecutionResult {
             self.exchange_bytes_spilled,
             peak_rss.map_or("null".to_owned(), |rss| rss.bytes().to_string()),
             operators.join(","),
+            self.streaming
+                .as_ref()
+                .map_or("null".to_owned(), StreamingSummary::to_json),
         )
     }
 }

@@ -19,6 +19,7 @@ pub(crate) mod barrier_alignment;
 pub mod chain_link;
 pub(crate) mod chain_control;
 pub(crate) mod operators;
+pub(crate) mod side_output;
 pub(crate) mod source_driver;
 pub mod stream_collector;
 pub mod stream_executor;

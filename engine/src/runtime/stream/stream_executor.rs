@@ -34,7 +34,7 @@ use crate::config::options::{
 };
 use crate::error::WeirError;
 use crate::graph::stream_graph::{
-    LinkBox, StreamGraph, StreamJobGraph, StreamNodeId, StreamOperatorKind,
+    LinkBox, SideOutputs, StreamGraph, StreamJobGraph, StreamNodeId, StreamOperatorKind,
 };
 use crate::memory_plan::MemoryPlan;
 use crate::runtime::job_result::{JobExecutionResult, StreamingSummary, VertexTimes};
@@ -688,7 +688,7 @@ impl Attempt<'_> {
             self.job.vertices[vertex].parallelism
         );
         let pool = self.network.create_local_pool(&name, 1, 1)?;
-        Ok(Some(InputGate::new_with_credits(
+        Ok(Some(InputGate::with_credits(
             name,
             channels,
             pool,
@@ -816,14 +816,25 @@ impl TaskBuilder {
         })
     }
 
-    /// The link(s) fed by `node`'s main output (`tag` None) or side output `tag`: chained
-    /// operators and network writers, fanned out.
+    /// The link fed by `node`'s main output: chained operators and network writers, fanned
+    /// out.
     fn node_output(
         &self,
         node: StreamNodeId,
         tag: Option<&str>,
         flush: &FlushRegistry,
     ) -> Result<LinkBox, WeirError> {
+        let targets = self.output_targets(node, tag, flush)?;
+        Ok(self.graph.nodes[node].output.fan_out(targets))
+    }
+
+    /// The links reading `node`'s main output (`tag` None) or side output `tag`.
+    fn output_targets(
+        &self,
+        node: StreamNodeId,
+        tag: Option<&str>,
+        flush: &FlushRegistry,
+    ) -> Result<Vec<LinkBox>, WeirError> {
         let mut targets: Vec<LinkBox> = Vec::new();
         for consumer in self.job.chained_consumers(&self.graph, self.vertex, node, tag) {
             let output = self.node_output(consumer, None, flush)?;
@@ -840,33 +851,28 @@ impl TaskBuilder {
                 subtask: self.subtask,
                 producers: self.job.vertices[self.vertex].parallelism,
                 consumers: self.job.vertices[edge.target_vertex].parallelism,
+                max_parallelism: self.setups[&node].max_parallelism,
                 flush_every_record: self.buffer_timeout.is_zero(),
                 flush: flush.clone(),
             };
             let partition = Arc::clone(&self.partitions[edge_index][self.subtask]);
             targets.push(edge.edge.exchange.writer(partition, context)?);
         }
-        let factory = match tag {
-            None => Arc::clone(&self.graph.nodes[node].output),
-            Some(tag) => self.graph.nodes[node]
-                .side_output_types
-                .iter()
-                .find(|(id, _)| id == tag)
-                .map(|(_, factory)| Arc::clone(factory))
-                .expect("the API registers every side output's type"),
-        };
-        Ok(factory.fan_out(targets))
+        Ok(targets)
     }
 
     fn side_outputs(
         &self,
         node: StreamNodeId,
         flush: &FlushRegistry,
-    ) -> Result<Vec<(String, LinkBox)>, WeirError> {
+    ) -> Result<SideOutputs, WeirError> {
         self.graph.nodes[node]
             .side_output_types
             .iter()
-            .map(|(tag, _)| Ok((tag.clone(), self.node_output(node, Some(tag), flush)?)))
+            .map(|(tag, factory)| {
+                let targets = self.output_targets(node, Some(tag), flush)?;
+                Ok((tag.clone(), factory.side_output(targets)))
+            })
             .collect()
     }
 }

@@ -17,20 +17,18 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::WeirError;
-use crate::state::key_group::subtask_for_key_group;
+use crate::state::key_group::{key_group_for_hash, subtask_for_key_group};
 
-/// The key group of a record (`key_group_of` of its key).
-pub(crate) type KeyGroupOf<T> = Arc<dyn Fn(&T) -> u32 + Send + Sync>;
+/// The key-group hash of a record's key (its comparator's hash with
+/// [`crate::state::key_group::KEY_GROUP_HASH_SEED`]).
+pub(crate) type KeyHashOf<T> = Arc<dyn Fn(&T) -> u64 + Send + Sync>;
 /// A user partitioner: `(record, consumers) -> consumer`.
 pub(crate) type CustomPartitioner<T> = Arc<dyn Fn(&T, usize) -> usize + Send + Sync>;
 
 /// How records pick consumers (see the module docs).
 pub(crate) enum StreamPartitioner<T> {
     Forward,
-    KeyGroups {
-        key_group: KeyGroupOf<T>,
-        max_parallelism: u32,
-    },
+    KeyGroups(KeyHashOf<T>),
     Rebalance,
     Rescale,
     Broadcast,
@@ -42,13 +40,9 @@ impl<T> Clone for StreamPartitioner<T> {
     fn clone(&self) -> Self {
         match self {
             StreamPartitioner::Forward => StreamPartitioner::Forward,
-            StreamPartitioner::KeyGroups {
-                key_group,
-                max_parallelism,
-            } => StreamPartitioner::KeyGroups {
-                key_group: Arc::clone(key_group),
-                max_parallelism: *max_parallelism,
-            },
+            StreamPartitioner::KeyGroups(key_hash) => {
+                StreamPartitioner::KeyGroups(Arc::clone(key_hash))
+            }
             StreamPartitioner::Rebalance => StreamPartitioner::Rebalance,
             StreamPartitioner::Rescale => StreamPartitioner::Rescale,
             StreamPartitioner::Broadcast => StreamPartitioner::Broadcast,
@@ -73,17 +67,26 @@ pub(crate) struct ChannelSelector<T> {
     /// Rebalance / rescale: the consumers to cycle through and the next one.
     cycle: Range<usize>,
     next: usize,
+    max_parallelism: u32,
     operator: String,
 }
 
 impl<T> ChannelSelector<T> {
+    /// A selector for producer `subtask` of `producers` sending to `consumers`. A forward
+    /// edge between different parallelisms (only implicit ones get here) rebalances, as in
+    /// Flink.
     pub(crate) fn new(
         partitioner: StreamPartitioner<T>,
         producers: usize,
         subtask: usize,
         consumers: usize,
+        max_parallelism: u32,
         operator: &str,
     ) -> ChannelSelector<T> {
+        let partitioner = match partitioner {
+            StreamPartitioner::Forward if producers != consumers => StreamPartitioner::Rebalance,
+            other => other,
+        };
         let cycle = match partitioner {
             StreamPartitioner::Rescale => rescale_slice(producers, subtask, consumers),
             _ => 0..consumers,
@@ -95,6 +98,7 @@ impl<T> ChannelSelector<T> {
             subtask,
             cycle,
             next,
+            max_parallelism,
             operator: operator.to_owned(),
         }
     }
@@ -103,13 +107,10 @@ impl<T> ChannelSelector<T> {
     pub(crate) fn select(&mut self, record: &T) -> Result<Target, WeirError> {
         Ok(match &self.partitioner {
             StreamPartitioner::Forward => Target::One(self.subtask),
-            StreamPartitioner::KeyGroups {
-                key_group,
-                max_parallelism,
-            } => Target::One(subtask_for_key_group(
-                *max_parallelism,
+            StreamPartitioner::KeyGroups(key_hash) => Target::One(subtask_for_key_group(
+                self.max_parallelism,
                 self.consumers,
-                key_group(record),
+                key_group_for_hash(key_hash(record), self.max_parallelism),
             )),
             StreamPartitioner::Rebalance | StreamPartitioner::Rescale => {
                 let target = self.next;
@@ -171,7 +172,8 @@ mod tests {
 
     #[test]
     fn rebalance_cycles_from_the_producers_index() {
-        let mut selector = ChannelSelector::<u8>::new(StreamPartitioner::Rebalance, 2, 1, 3, "op");
+        let mut selector =
+            ChannelSelector::<u8>::new(StreamPartitioner::Rebalance, 2, 1, 3, 128, "op");
         let targets: Vec<Target> = (0..4).map(|_| selector.select(&0).unwrap()).collect();
         assert_eq!(
             targets,
@@ -182,13 +184,11 @@ mod tests {
     #[test]
     fn key_groups_pick_the_owner_and_custom_is_checked() {
         let mut selector = ChannelSelector::<u32>::new(
-            StreamPartitioner::KeyGroups {
-                key_group: Arc::new(|record: &u32| *record),
-                max_parallelism: 8,
-            },
+            StreamPartitioner::KeyGroups(Arc::new(|record: &u32| u64::from(*record))),
             1,
             0,
             2,
+            8,
             "op",
         );
         assert_eq!(selector.select(&3).unwrap(), Target::One(0));
@@ -198,6 +198,7 @@ mod tests {
             1,
             0,
             2,
+            8,
             "Partition",
         );
         assert_eq!(custom.select(&1).unwrap(), Target::One(1));

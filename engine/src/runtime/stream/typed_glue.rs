@@ -9,6 +9,7 @@ use crate::error::WeirError;
 use crate::graph::stream_graph::{LinkBox, StreamExchangeFactory, StreamOutputFactory, downcast};
 use crate::runtime::network::{InputGate, RecordReader, RecordWriter, ResultPartition};
 use crate::runtime::stream::chain_link::ChainLink;
+use crate::runtime::stream::side_output::{SideOutput, TypedSideOutput};
 use crate::runtime::stream::stream_partitioner::{ChannelSelector, StreamPartitioner};
 use crate::runtime::stream::stream_record::StreamRecordSerializer;
 use crate::runtime::stream::task_input::{InputProcessor, TaskInput};
@@ -34,15 +35,26 @@ impl<T> TypedOutput<T> {
     }
 }
 
-impl<T: Data> StreamOutputFactory for TypedOutput<T> {
-    fn fan_out(&self, targets: Vec<LinkBox>) -> LinkBox {
+impl<T: Data> TypedOutput<T> {
+    fn link(targets: Vec<LinkBox>) -> Box<dyn ChainLink<T>> {
         let mut links: Vec<Box<dyn ChainLink<T>>> = targets.into_iter().map(unbox_link).collect();
-        let link: Box<dyn ChainLink<T>> = match links.len() {
+        match links.len() {
             0 => Box::new(DiscardLink),
             1 => links.pop().expect("one link"),
             _ => Box::new(TeeLink::new(links)),
-        };
-        link_box(link)
+        }
+    }
+}
+
+impl<T: Data> StreamOutputFactory for TypedOutput<T> {
+    fn fan_out(&self, targets: Vec<LinkBox>) -> LinkBox {
+        link_box(Self::link(targets))
+    }
+
+    fn side_output(&self, targets: Vec<LinkBox>) -> Box<dyn SideOutput> {
+        Box::new(TypedSideOutput {
+            link: Self::link(targets),
+        })
     }
 }
 
@@ -69,6 +81,7 @@ impl<T: Data> StreamExchangeFactory for TypedExchange<T> {
             context.producers,
             context.subtask,
             context.consumers,
+            context.max_parallelism,
             &context.operator,
         );
         Ok(link_box(Box::new(WriterLink::new(writer, selector, &context))))

@@ -54,6 +54,7 @@ pub(crate) struct WriterContext {
     pub subtask: usize,
     pub producers: usize,
     pub consumers: usize,
+    pub max_parallelism: u32,
     /// `execution.buffer-timeout` is zero: flush after every record.
     pub flush_every_record: bool,
     pub flush: FlushRegistry,

@@ -1,0 +1,30 @@
+//! The DataStream API: what a program writes to define a streaming job (Flink's DataStream
+//! API; its documentation is the map for names and semantics).
+//!
+//! ```text
+//!   StreamExecutionEnvironment ── from_source / read_text_file / from_collection / socket ──▶ DataStream<T>
+//!   DataStream<T> ── map / flat_map / filter / process / union / rebalance / … ──▶ DataStream<U>
+//!                 ── key_by(key) ──▶ KeyedStream<K, T> ── reduce / sum / process / window ──▶ …
+//!                 ── print / collect_sink / sink_to_files ──▶ sink
+//!   env.execute("name") runs every sink and what it depends on
+//! ```
+
+pub mod data_stream;
+pub mod keyed_process_function;
+pub mod keyed_stream;
+pub(crate) mod node_factories;
+pub mod output_tag;
+pub mod process_function;
+pub mod stream_execution_environment;
+
+pub use crate::runtime::stream::operators::record_function_link::FlatMapFunction;
+pub use crate::runtime::stream::stream_collector::StreamCollector;
+pub use data_stream::{CollectedStream, DataStream};
+pub use keyed_process_function::{
+    AggregatingState, KeyedContext, KeyedProcessFunction, KeyedStateContext, ListState, MapState,
+    ReducingState, TimeDomain, ValueState,
+};
+pub use keyed_stream::KeyedStream;
+pub use output_tag::OutputTag;
+pub use process_function::{ProcessContext, ProcessFunction};
+pub use stream_execution_environment::StreamExecutionEnvironment;
