@@ -14,6 +14,9 @@ memory, gives status=failed and exit code 3):
         types, DECIMAL(15,2) money), written with COPY as `|`-delimited lines: the select list in
         order, revenue rounded to 2 decimals (DuckDB rounds DECIMAL half away from zero), dates
         YYYY-MM-DD, no header, no quoting.
+    windows --input FILE --output FILE [--window-ms 10000]
+        Tumbling event-time windows per key over `key,event_time_ms,value` lines: GROUP BY key
+        and floor(time / size), COPY `key,start,end,count,sum` lines (WindowAggregate's output).
     wordcount --input FILE... --output FILE
         lower(line), regexp_split_to_array on '[^a-z0-9_]+', drop empty tokens, GROUP BY word,
         COPY `word,count` lines to FILE (unordered).
@@ -234,6 +237,28 @@ def cmd_wordcount(args):
     timed(args, "wordcount", "wordcount", run)
 
 
+def cmd_windows(args):
+    refuse_existing(args.output)
+
+    def run(con):
+        # Tumbling event-time windows [start, start + size) per key: the batch equivalent of
+        # WindowAggregate on the same file (no event of the benchmark data is late).
+        size = args.window_ms
+        query = f"""
+            select key, w * {size} as window_start, w * {size} + {size} as window_end,
+                   count(*) as count, sum(value) as sum
+            from (select key, floor(t / {size})::BIGINT as w, value
+                  from read_csv({sql_string(args.input)},
+                                columns={{'key': 'BIGINT', 't': 'BIGINT', 'value': 'BIGINT'}},
+                                header=false, auto_detect=false))
+            group by key, w"""
+        copy = (f"copy ({query}) to {sql_string(args.output)} "
+                "(format csv, delimiter ',', header false, quote '')")
+        return con.execute(copy).fetchone()[0]
+
+    timed(args, "windows", f"window={args.window_ms}ms", run)
+
+
 def cmd_terasort(args):
     refuse_existing(args.output)
 
@@ -357,6 +382,12 @@ def main():
     p.add_argument("--input", nargs="+", required=True)
     p.add_argument("--output", required=True)
     p.set_defaults(func=cmd_wordcount)
+
+    p = sub.add_parser("windows")
+    p.add_argument("--input", required=True)
+    p.add_argument("--output", required=True)
+    p.add_argument("--window-ms", type=int, default=10000)
+    p.set_defaults(func=cmd_windows)
 
     p = sub.add_parser("terasort")
     p.add_argument("--input", required=True)

@@ -11,6 +11,9 @@
 //! | `TPCHQuery10`  | `--input DIR [--output PATH]`              |
 
 mod job_arguments;
+mod session_windowing;
+mod socket_window_word_count;
+mod stream_job_arguments;
 mod tera_gen;
 mod tera_record;
 mod tera_sort;
@@ -19,6 +22,8 @@ mod tpch_output;
 mod tpch_query10;
 mod tpch_query3;
 mod tpch_tables;
+mod window_aggregate;
+mod window_events;
 mod word_count;
 
 use crate::api::ExecutionEnvironment;
@@ -91,6 +96,24 @@ pub static BUILT_IN_JOBS: &[BuiltInJob] = &[
         arguments: "--input DIR [--output PATH]",
         description: "TPC-H Q10 (returned items; DATE=1993-10-01) over customer.tbl, orders.tbl, lineitem.tbl and nation.tbl in DIR.",
         run: tpch_query10::run,
+    },
+    BuiltInJob {
+        name: "WindowAggregate",
+        arguments: "--input PATH [--window 10s] [--out-of-orderness 2s] [--output PATH] [--checkpoint-interval 10s] [--skip-bad-records]",
+        description: "Streaming: event-time tumbling windows per key over `key,event_time_ms,value` CSV lines; output `key,window_start_ms,window_end_ms,count,sum` through the exactly-once file sink (or printed).",
+        run: window_aggregate::run,
+    },
+    BuiltInJob {
+        name: "SessionWindowing",
+        arguments: "--input PATH --gap 3s [--out-of-orderness 2s] [--output PATH] [--checkpoint-interval 10s] [--skip-bad-records]",
+        description: "Streaming: event-time session windows per key over `key,event_time_ms,value` CSV lines; output `key,session_start_ms,session_end_ms,count,sum`.",
+        run: session_windowing::run,
+    },
+    BuiltInJob {
+        name: "SocketWindowWordCount",
+        arguments: "[--hostname H] --port P [--window 5s]",
+        description: "Streaming: words of text lines from a socket, counted per processing-time window and printed as `word : count` (Flink's example).",
+        run: socket_window_word_count::run,
     },
 ];
 

@@ -21,7 +21,7 @@ use crate::api::stream::process_function::{
     ProcessClosure, ProcessContext, ProcessFunction, ProcessLink,
 };
 use crate::api::stream::stream_execution_environment::StreamExecutionEnvironment;
-use crate::connectors::stream::file_sink::{RollingPolicy, file_sink_operator};
+use crate::connectors::stream::{RollingPolicy, file_sink_operator};
 use crate::eventtime::{WatermarkStrategy, timestamps_and_watermarks_operator};
 use crate::graph::stream_graph::{
     StreamEdge, StreamNode, StreamNodeId, StreamOperatorKind, StreamPartitioning,

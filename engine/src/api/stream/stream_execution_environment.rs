@@ -31,7 +31,7 @@ use crate::api::stream::node_factories::SourceFn;
 use crate::config::options::{CHECKPOINTING_INTERVAL, MAX_PARALLELISM, PARALLELISM_DEFAULT};
 use crate::config::{ConfigOption, Configuration, OptionValue};
 use crate::connectors::CsvOptions;
-use crate::connectors::stream::source::{Source, SourceOperator};
+use crate::connectors::stream::{Source, SourceOperator};
 use crate::connectors::stream::{
     CollectionSource, CsvSource, GeneratorSource, SocketTextSource, TextLineSource,
 };

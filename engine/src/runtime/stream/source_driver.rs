@@ -8,7 +8,7 @@
 //! ```
 
 use crate::api::Data;
-use crate::connectors::stream::source::{InputStatus, SourceOperator};
+use crate::connectors::stream::{InputStatus, SourceOperator};
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
 use crate::runtime::stream::chain_control::ChainControl;

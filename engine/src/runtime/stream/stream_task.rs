@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::connectors::stream::source::InputStatus;
+use crate::connectors::stream::InputStatus;
 use crate::error::WeirError;
 use crate::runtime::mailbox::{Mailbox, TaskEvent};
 use crate::runtime::network::ResultPartition;
