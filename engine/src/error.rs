@@ -446,7 +446,85 @@ pub enum WeirError {
         budget_bytes: u64,
     },
     // ---- checkpoint storage and restart strategies (checkpoint/) ----
+    #[error(
+        "{setting} is '{location}', but only file:// URIs and local paths are supported so far"
+    )]
+    UnsupportedCheckpointLocation {
+        /// The key or argument that gave the location (`state.checkpoints.dir`, ...).
+        setting: &'static str,
+        location: String,
+    },
 
+    #[error(
+        "execution.checkpointing.interval is {} but state.checkpoints.dir is not set; set \
+         state.checkpoints.dir to a file:// URI or a local folder",
+        crate::config::format_duration(*.interval)
+    )]
+    CheckpointDirectoryMissing { interval: std::time::Duration },
+
+    #[error(
+        "execution.checkpointing.interval is {}, below the least interval of {}",
+        crate::config::format_duration(*.interval),
+        crate::config::format_duration(*.min)
+    )]
+    CheckpointIntervalTooShort {
+        interval: std::time::Duration,
+        min: std::time::Duration,
+    },
+
+    #[error("cannot {action} {}: {source}", .path.display())]
+    CheckpointIo {
+        action: crate::checkpoint::CheckpointIoAction,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("no checkpoint or savepoint at {}: {problem}", .path.display())]
+    CheckpointNotFound {
+        path: PathBuf,
+        problem: &'static str,
+    },
+
+    #[error(
+        "incomplete checkpoint {}: it has no _metadata file, so it never completed and cannot \
+         be restored; restore from a completed checkpoint (a chk-<id> folder with _metadata) \
+         or a savepoint",
+        .path.display()
+    )]
+    IncompleteCheckpoint { path: PathBuf },
+
+    #[error(
+        "the state file {} of operator {uid} (subtask {subtask}) listed in {} is missing",
+        .file.display(),
+        .metadata.display()
+    )]
+    StateFileMissing {
+        metadata: PathBuf,
+        file: PathBuf,
+        uid: String,
+        subtask: usize,
+    },
+
+    #[error(
+        "task {task_index} acknowledged checkpoint {checkpoint_id} with the state of operator \
+         uid '{uid}', which is not one of its operators (a bug in Weir)"
+    )]
+    UnknownOperatorInSnapshot {
+        checkpoint_id: u64,
+        task_index: usize,
+        uid: String,
+    },
+
+    #[error(
+        "restart-strategy.exponential-delay.initial-backoff ({}) is larger than \
+         restart-strategy.exponential-delay.max-backoff ({})",
+        crate::config::format_duration(*.initial),
+        crate::config::format_duration(*.max)
+    )]
+    RestartBackoffBounds {
+        initial: std::time::Duration,
+        max: std::time::Duration,
+    },
     // ---- streaming sources, watermarks and sinks ----
 
     // ---- windows and timers ----
