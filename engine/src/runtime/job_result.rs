@@ -73,8 +73,8 @@ impl StreamingSummary {
             c.completed,
             c.failed,
             ByteSize::new(c.last_size_bytes).human(),
-            c.last_duration.as_millis(),
-            c.last_alignment.as_millis(),
+            c.last_duration.unwrap_or_default().as_millis(),
+            c.last_alignment.unwrap_or_default().as_millis(),
             c.max_duration.as_millis(),
             self.restarts,
         )];
@@ -128,9 +128,9 @@ impl StreamingSummary {
             c.completed,
             c.failed,
             c.last_size_bytes,
-            c.last_duration.as_millis(),
+            c.last_duration.unwrap_or_default().as_millis(),
             c.max_duration.as_millis(),
-            c.last_alignment.as_millis(),
+            c.last_alignment.unwrap_or_default().as_millis(),
             self.restarts,
             self.stopped_with_savepoint
                 .as_deref()

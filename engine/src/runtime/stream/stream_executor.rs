@@ -25,7 +25,8 @@ use weir_memory::{ByteSize, IoManager, NetworkBufferPool};
 
 use crate::checkpoint::{
     CheckpointCoordinator, CheckpointCoordinatorConfig, CheckpointStorage, OperatorSnapshot,
-    RestartDecision, RestartStrategy, RestoredCheckpoint, TaskInfo, load_checkpoint, redistribute,
+    RestartDecision, RestartStrategy, RestoredCheckpoint, TaskInfo, TaskOperator, load_checkpoint,
+    redistribute,
 };
 use crate::config::Configuration;
 use crate::config::options::{
@@ -106,7 +107,8 @@ pub(crate) fn execute_stream(
     let job_id = job_id(job_name);
     let mut coordinator = match coordinator_config {
         Some(coordinator_config) => {
-            let storage = CheckpointStorage::new(&coordinator_config.directory, &job_id)?;
+            let storage =
+                CheckpointStorage::new(&coordinator_config.checkpoints_directory, &job_id)?;
             Some(CheckpointCoordinator::new(
                 coordinator_config,
                 storage,
@@ -274,13 +276,11 @@ fn task_infos(graph: &StreamGraph, job: &StreamJobGraph) -> Vec<TaskInfo> {
                 operators: vertex
                     .nodes
                     .iter()
-                    .map(|&node| {
-                        (
-                            graph.nodes[node].state_uid(node),
-                            graph.nodes[node].name.clone(),
-                            subtask,
-                            vertex.parallelism,
-                        )
+                    .map(|&node| TaskOperator {
+                        uid: graph.nodes[node].state_uid(node),
+                        name: graph.nodes[node].name.clone(),
+                        subtask,
+                        parallelism: vertex.parallelism,
                     })
                     .collect(),
             });
@@ -416,11 +416,9 @@ impl Attempt<'_> {
                                         .send(TaskEvent::TriggerCheckpoint(barrier));
                                 }
                             }
-                            Ok(None) => {
-                                break AttemptOutcome::Canceled(WeirError::SavepointNotTaken {
-                                    reason: "a checkpoint is in progress".to_owned(),
-                                });
-                            }
+                            // A checkpoint is in progress: the coordinator starts the
+                            // savepoint right after it (the trigger below).
+                            Ok(None) => {}
                             Err(error) => break AttemptOutcome::Canceled(error),
                         }
                     }
@@ -450,6 +448,9 @@ impl Attempt<'_> {
                             if let Some(barrier) =
                                 coordinator.trigger(now, SnapshotKind::Checkpoint)
                             {
+                                if barrier.kind != SnapshotKind::Checkpoint {
+                                    pending_stop = Some(barrier.id);
+                                }
                                 for &task in &source_tasks {
                                     tasks[task]
                                         .mailbox
@@ -496,7 +497,7 @@ impl Attempt<'_> {
                             summary
                                 .checkpoint_problems
                                 .push(format!("checkpoint {}: {error}", barrier.id));
-                            coordinator.decline(barrier.id, error.to_string());
+                            coordinator.decline(barrier.id, &error.to_string());
                             if pending_stop == Some(barrier.id) {
                                 break AttemptOutcome::Canceled(error);
                             }
@@ -509,7 +510,7 @@ impl Attempt<'_> {
                     ..
                 } => {
                     if let Some(coordinator) = coordinator.as_deref_mut() {
-                        coordinator.decline(checkpoint_id, reason.clone());
+                        coordinator.decline(checkpoint_id, &reason);
                     }
                     if pending_stop == Some(checkpoint_id) {
                         break AttemptOutcome::Canceled(WeirError::SavepointNotTaken { reason });
@@ -550,8 +551,10 @@ impl Attempt<'_> {
             }
         }
         join_all(&mut tasks, &reports, vertex_metrics, &task_vertex);
-        if let Some(coordinator) = coordinator {
-            coordinator.abort_pending("the job attempt ended");
+        if let Some(coordinator) = coordinator
+            && let Some(pending) = coordinator.pending_checkpoint_id()
+        {
+            coordinator.decline(pending, "the job attempt ended");
         }
         outcome
     }
