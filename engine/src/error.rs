@@ -561,6 +561,18 @@ pub enum WeirError {
         trigger: &'static str,
         assigner: &'static str,
     },
+
+    #[error(
+        "{operator}: per-window state is not available with merging (session) windows; use \
+         global_state()"
+    )]
+    PerWindowStateWithMergingWindows { operator: String },
+
+    #[error("{operator}: the allowed lateness cannot be negative, got {allowed_lateness_ms} ms")]
+    NegativeAllowedLateness {
+        operator: String,
+        allowed_lateness_ms: i64,
+    },
     // ---- streaming runtime ----
     #[error(
         "{upstream} (parallelism {upstream_parallelism}) feeds {downstream} (parallelism \

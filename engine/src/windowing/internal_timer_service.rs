@@ -35,15 +35,13 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::hash::{Hash, Hasher};
 
 use hashbrown::{Equivalent, HashMap};
-use weir_memory::{
-    MemoryError, MemorySegment, PageSize, PagedInputView, PagedOutputView, SegmentListSource,
-    SegmentTarget,
-};
+use weir_memory::MemoryError;
 
-use crate::api::{Data, Key};
 use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
 use crate::state::key_group::{KeyGroupRange, key_group_of};
+use crate::state::state_bytes::{read_with, write_with};
+use crate::state::{StateKey, StateNamespace};
 use crate::types::{TypeSerializer, read_failure};
 
 /// Version byte in front of each timer section.
@@ -215,7 +213,7 @@ type TimerOfKind<'a, K, N> = (u8, &'a Timer<K, N>);
 
 /// Event- and processing-time timers of one operator. See the module docs.
 #[derive(Debug)]
-pub struct InternalTimerService<K: Key, N> {
+pub struct InternalTimerService<K: StateKey, N> {
     name: String,
     section: String,
     max_parallelism: u32,
@@ -228,8 +226,8 @@ pub struct InternalTimerService<K: Key, N> {
 
 impl<K, N> InternalTimerService<K, N>
 where
-    K: Key + Hash + Eq,
-    N: Data + Hash + Eq,
+    K: StateKey,
+    N: StateNamespace,
 {
     /// Timers named `name` (the snapshot section is `"timers:<name>"`) of a subtask owning
     /// `key_groups` of `max_parallelism`.
@@ -329,16 +327,19 @@ where
         let key_serializer = K::serializer();
         let namespace_serializer = N::serializer();
         for (group, timers) in by_group {
-            let mut out = PagedOutputView::new(VecTarget::new()?);
-            out.write_u8(TIMER_SECTION_VERSION)?;
-            out.write_var_u64(timers.len() as u64)?;
-            for (kind, timer) in timers {
-                out.write_u8(kind)?;
-                out.write_i64_le(timer.timestamp)?;
-                key_serializer.serialize(&timer.key, &mut out)?;
-                namespace_serializer.serialize(&timer.namespace, &mut out)?;
-            }
-            snapshot.put_keyed(group, &self.section, VecTarget::finish(out));
+            let mut bytes = Vec::new();
+            write_with(&mut bytes, |out| {
+                out.write_u8(TIMER_SECTION_VERSION)?;
+                out.write_var_u64(timers.len() as u64)?;
+                for (kind, timer) in timers {
+                    out.write_u8(kind)?;
+                    out.write_i64_le(timer.timestamp)?;
+                    key_serializer.serialize(&timer.key, out)?;
+                    namespace_serializer.serialize(&timer.namespace, out)?;
+                }
+                Ok(())
+            })?;
+            snapshot.put_keyed(group, &self.section, bytes);
         }
         Ok(())
     }
@@ -355,20 +356,30 @@ where
                 what: format!("{} of key group {group}", self.section),
                 problem,
             };
-            let mut input = bytes_input(bytes)?;
-            let read = |error: MemoryError| read_failure("timer section", error);
-            let version = input.read_u8().map_err(read)?;
-            if version != TIMER_SECTION_VERSION {
-                return Err(corrupt(format!(
-                    "format version {version}, this build reads version {TIMER_SECTION_VERSION}"
-                )));
-            }
-            let count = input.read_var_u64().map_err(read)?;
-            for _ in 0..count {
-                let kind = input.read_u8().map_err(read)?;
-                let timestamp = input.read_i64_le().map_err(read)?;
-                let key = key_serializer.deserialize(&mut input)?;
-                let namespace = namespace_serializer.deserialize(&mut input)?;
+            let timers = read_with(bytes, |input| {
+                let read = |error: MemoryError| read_failure("timer section", error);
+                let version = input.read_u8().map_err(read)?;
+                if version != TIMER_SECTION_VERSION {
+                    return Err(corrupt(format!(
+                        "format version {version}, this build reads version {TIMER_SECTION_VERSION}"
+                    )));
+                }
+                let count = input.read_var_u64().map_err(read)?;
+                // Not more than the bytes can hold (a timer takes at least 9 bytes).
+                let mut timers = Vec::with_capacity(count.min(bytes.len() as u64 / 9) as usize);
+                for _ in 0..count {
+                    let kind = input.read_u8().map_err(read)?;
+                    let timestamp = input.read_i64_le().map_err(read)?;
+                    let key = key_serializer.deserialize(input)?;
+                    let namespace = namespace_serializer.deserialize(input)?;
+                    timers.push((kind, timestamp, key, namespace));
+                }
+                if !input.at_end().map_err(read)? {
+                    return Err(corrupt(format!("bytes left after {count} timers")));
+                }
+                Ok(timers)
+            })?;
+            for (kind, timestamp, key, namespace) in timers {
                 let key_group = key_group_of(&self.comparator, &key, self.max_parallelism);
                 if key_group != group {
                     return Err(corrupt(format!(
@@ -381,59 +392,9 @@ where
                     other => return Err(corrupt(format!("unknown timer kind {other}"))),
                 };
             }
-            if !input.at_end().map_err(read)? {
-                return Err(corrupt(format!("bytes left after {count} timers")));
-            }
         }
         Ok(())
     }
-}
-
-/// Collects what a [`PagedOutputView`] writes into one `Vec<u8>`.
-struct VecTarget {
-    page: MemorySegment,
-    bytes: Vec<u8>,
-}
-
-impl VecTarget {
-    fn new() -> Result<VecTarget, WeirError> {
-        Ok(VecTarget {
-            page: MemorySegment::allocate_unpooled(PageSize::new(PageSize::MIN)?)?,
-            bytes: Vec::new(),
-        })
-    }
-
-    fn finish(out: PagedOutputView<VecTarget>) -> Vec<u8> {
-        let (mut target, used) = out.finish();
-        target
-            .bytes
-            .extend_from_slice(&target.page.as_slice()[..used]);
-        target.bytes
-    }
-}
-
-impl SegmentTarget for VecTarget {
-    fn current_mut(&mut self) -> &mut MemorySegment {
-        &mut self.page
-    }
-
-    fn advance(&mut self, used_bytes: usize) -> Result<(), MemoryError> {
-        self.bytes
-            .extend_from_slice(&self.page.as_slice()[..used_bytes]);
-        Ok(())
-    }
-}
-
-/// A view over a copy of `bytes` in unpooled pages.
-fn bytes_input(bytes: &[u8]) -> Result<PagedInputView<SegmentListSource>, WeirError> {
-    let page_size = PageSize::new(64 * 1024)?;
-    let mut pages = Vec::new();
-    for chunk in bytes.chunks(page_size.bytes()) {
-        let mut page = MemorySegment::allocate_unpooled(page_size)?;
-        page.put_bytes(0, chunk);
-        pages.push((page, chunk.len()));
-    }
-    Ok(PagedInputView::new(SegmentListSource::new(pages)))
 }
 
 #[cfg(test)]

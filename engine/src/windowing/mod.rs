@@ -30,6 +30,7 @@ mod evictor;
 mod global_windows;
 mod internal_timer_service;
 mod merging_window_set;
+mod process_window_function;
 mod processing_time_trigger;
 mod purging_trigger;
 mod session_windows;
@@ -39,6 +40,9 @@ mod trigger;
 mod tumbling_windows;
 mod window;
 mod window_assigner;
+mod window_function;
+mod window_operator;
+mod window_trigger_context;
 
 pub use continuous_event_time_trigger::ContinuousEventTimeTrigger;
 pub use count_evictor::CountEvictor;
@@ -48,6 +52,7 @@ pub use evictor::{Evictor, EvictorContext, TimestampedValue};
 pub use global_windows::{EndOfStreamTrigger, GlobalWindows, NeverTrigger};
 pub use internal_timer_service::{InternalTimerService, Timer};
 pub use merging_window_set::MergingWindowSet;
+pub use process_window_function::{KeyedStateStore, ProcessWindowContext, ProcessWindowFunction};
 pub use processing_time_trigger::ProcessingTimeTrigger;
 pub use purging_trigger::PurgingTrigger;
 pub use session_windows::{
@@ -60,3 +65,8 @@ pub use trigger::{OnMergeContext, Trigger, TriggerContext, TriggerResult};
 pub use tumbling_windows::{TumblingEventTimeWindows, TumblingProcessingTimeWindows};
 pub use window::{GlobalWindow, GlobalWindowSerializer, TimeWindow, TimeWindowSerializer, Window};
 pub use window_assigner::{WindowAssigner, WindowAssignerContext};
+pub use window_function::WindowFunction;
+pub use window_operator::{
+    KeySelector, ProcessingTimeClock, WindowOperator, WindowOperatorBuilder, system_clock,
+    window_operator,
+};
