@@ -16,7 +16,7 @@ use crate::connectors::stream::RollingPolicy;
 use crate::error::WeirError;
 use crate::jobs::JobOutcome;
 use crate::jobs::job_arguments::parse_job_arguments;
-use crate::jobs::stream_job_arguments::{duration_argument, positive_millis};
+use crate::jobs::stream_job_arguments::{duration_argument, millis, positive_millis};
 use crate::jobs::window_events::{CountSum, Event, read_events, write_window_line};
 use crate::windowing::{EventTimeSessionWindows, TimeWindow};
 
@@ -59,7 +59,7 @@ pub(crate) fn run(
         arguments.skip_bad_records,
     )
     .key_by(|event: &Event| event.0)
-    .window(EventTimeSessionWindows::with_gap(arguments.gap))
+    .window(EventTimeSessionWindows::with_gap(millis(arguments.gap))?)
     .aggregate_process(
         CountSum,
         |key: &i64, window: &TimeWindow, (count, sum): (u64, i64), out| {

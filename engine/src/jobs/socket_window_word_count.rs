@@ -13,7 +13,7 @@ use crate::api::stream::{StreamCollector, StreamExecutionEnvironment};
 use crate::error::WeirError;
 use crate::jobs::JobOutcome;
 use crate::jobs::job_arguments::parse_job_arguments;
-use crate::jobs::stream_job_arguments::positive_millis;
+use crate::jobs::stream_job_arguments::{millis, positive_millis};
 use crate::jobs::word_count::tokenize;
 use crate::windowing::TumblingProcessingTimeWindows;
 
@@ -44,8 +44,8 @@ pub(crate) fn run(
         })
         .name("Tokenize")
         .key_by(|pair: &(String, u64)| pair.0.clone())
-        .window(TumblingProcessingTimeWindows::of(arguments.window))
-        .reduce(|a, b| (a.0, a.1 + b.1))
+        .window(TumblingProcessingTimeWindows::of(millis(arguments.window))?)
+        .reduce(|a: &(String, u64), b: &(String, u64)| (a.0.clone(), a.1 + b.1))
         .name("Window(TumblingProcessingTimeWindows, sum)")
         .map(|(word, count)| format!("{word} : {count}"))
         .print()

@@ -18,3 +18,8 @@ pub(crate) fn positive_millis(text: &str) -> Result<Duration, String> {
     }
     Ok(duration)
 }
+
+/// `duration` in whole milliseconds (window sizes and gaps are milliseconds of event time).
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

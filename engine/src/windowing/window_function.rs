@@ -479,6 +479,17 @@ pub struct WindowFunction<K: StateKey, In, Out, W> {
     _types: PhantomData<fn(K, In, W) -> Out>,
 }
 
+impl<K: StateKey, In, Out, W> Clone for WindowFunction<K, In, Out, W> {
+    fn clone(&self) -> Self {
+        WindowFunction {
+            kind: self.kind,
+            incremental: self.incremental.clone(),
+            elements: Arc::clone(&self.elements),
+            _types: PhantomData,
+        }
+    }
+}
+
 impl<K: StateKey, In, Out, W> std::fmt::Debug for WindowFunction<K, In, Out, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WindowFunction")

@@ -475,7 +475,10 @@ impl<T: Data> DataStream<T> {
         self.add_sink_operator(
             "File Sink",
             OperatorFn::new(move |setup, _output, _side| {
-                let sink = file_sink_operator(setup, &base, Arc::clone(&encoder), rolling.clone())?;
+                // Always two-phase: without checkpoints the final commit at the end of the input
+                // publishes everything.
+                let sink =
+                    file_sink_operator(setup, &base, Arc::clone(&encoder), rolling.clone(), true)?;
                 Ok(link_box(sink))
             }),
         )

@@ -16,6 +16,7 @@ pub(crate) mod node_factories;
 pub mod output_tag;
 pub mod process_function;
 pub mod stream_execution_environment;
+pub mod windowed_stream;
 
 pub use crate::runtime::stream::operators::record_function_link::FlatMapFunction;
 pub use crate::runtime::stream::stream_collector::StreamCollector;
@@ -28,3 +29,4 @@ pub use keyed_stream::KeyedStream;
 pub use output_tag::OutputTag;
 pub use process_function::{ProcessContext, ProcessFunction};
 pub use stream_execution_environment::StreamExecutionEnvironment;
+pub use windowed_stream::WindowedStream;

@@ -224,7 +224,7 @@ impl StreamExecutionEnvironment {
     /// Lines of text from a TCP socket (unbounded, parallelism 1, not replayable).
     pub fn socket_text_stream(&self, host: &str, port: u16) -> DataStream<String> {
         let stream = self.from_source(
-            SocketTextSource::new(host, port),
+            SocketTextSource::new(host, port, b'\n'),
             WatermarkStrategy::no_watermarks(),
             "Socket Stream",
         );

@@ -22,6 +22,9 @@ pub(crate) trait SideOutput {
     fn control(&mut self) -> &mut dyn ChainControl;
 
     fn next_processing_time(&self) -> Option<i64>;
+
+    /// The output itself, to take its typed link (`Box<TypedSideOutput<X>>` behind `Any`).
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
 /// The side output of records of type `X`.
@@ -40,6 +43,10 @@ impl<X: 'static> SideOutput for TypedSideOutput<X> {
 
     fn next_processing_time(&self) -> Option<i64> {
         self.link.next_processing_time()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
     }
 }
 
