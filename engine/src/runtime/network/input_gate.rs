@@ -76,9 +76,14 @@ pub(crate) struct ChannelBuffer {
 #[derive(Debug)]
 pub(crate) enum GateItem {
     Buffer(ChannelBuffer),
-    Event { channel: usize, event: ChannelEvent },
+    Event {
+        channel: usize,
+        event: ChannelEvent,
+    },
     /// The channel ended; reported once per channel.
-    ChannelEnded { channel: usize },
+    ChannelEnded {
+        channel: usize,
+    },
     /// Nothing arrived before the deadline.
     Timeout,
     /// Every channel ended (and was reported).
@@ -318,9 +323,10 @@ impl InputGate {
                     }
                     match input.events.try_recv() {
                         Ok(SubpartitionEvent::Buffer(buffer, header)) => {
-                            let credit = input.credit_to.as_ref().map(|subpartition| {
-                                CreditReturn::new(Arc::clone(subpartition))
-                            });
+                            let credit = input
+                                .credit_to
+                                .as_ref()
+                                .map(|subpartition| CreditReturn::new(Arc::clone(subpartition)));
                             return Ok(Some(GateItem::Buffer(ChannelBuffer {
                                 channel,
                                 buffer,

@@ -211,11 +211,7 @@ mod tests {
     ) {
         let pool = NetworkBufferPool::new(16, PageSize::new(4096).unwrap()).unwrap();
         let (sender, receiver) = crossbeam_channel::unbounded();
-        (
-            pool,
-            Arc::new(PipelinedSubpartition::new(sender)),
-            receiver,
-        )
+        (pool, Arc::new(PipelinedSubpartition::new(sender)), receiver)
     }
 
     fn buffer(pool: &weir_memory::LocalBufferPool, tag: usize) -> SubpartitionEvent {

@@ -232,10 +232,8 @@ impl<S: TypeSerializer> RecordReader<S> {
                 self.current = Some(self.parked.swap_remove(index));
                 continue;
             }
-            let deadline = match timeout {
-                None => None,
-                Some(timeout) => Some(*deadline.get_or_insert_with(|| Instant::now() + timeout)),
-            };
+            let deadline =
+                timeout.map(|timeout| *deadline.get_or_insert_with(|| Instant::now() + timeout));
             let next = match self.gate.next_item(deadline)? {
                 GateItem::Buffer(next) => next,
                 GateItem::Event { channel, event } => {
@@ -303,7 +301,11 @@ impl<S: TypeSerializer> RecordReader<S> {
     }
 
     /// Events and ends come between records: `channel` must have no record in progress.
-    fn check_between_records(&self, channel: usize, problem: &'static str) -> Result<(), WeirError> {
+    fn check_between_records(
+        &self,
+        channel: usize,
+        problem: &'static str,
+    ) -> Result<(), WeirError> {
         let area = &self.spanning[channel];
         if area.in_progress() {
             return Err(WeirError::BufferFraming {
@@ -410,7 +412,10 @@ mod tests {
             )
         }
 
-        fn reader(&self, channels: Vec<(Arc<ResultPartition>, usize)>) -> RecordReader<U64Serializer> {
+        fn reader(
+            &self,
+            channels: Vec<(Arc<ResultPartition>, usize)>,
+        ) -> RecordReader<U64Serializer> {
             let gate = InputGate::new(
                 "gate",
                 channels,
@@ -491,7 +496,13 @@ mod tests {
         }
         left_writer.flush().unwrap();
         let first = reader.next_element(SHORT).unwrap();
-        assert_eq!(first, ReaderItem::Record { channel: 0, value: 0 });
+        assert_eq!(
+            first,
+            ReaderItem::Record {
+                channel: 0,
+                value: 0
+            }
+        );
         // Blocked in the middle of its buffer: nothing more of channel 0, channel 1 goes on.
         reader.block_channel(0);
         assert!(reader.is_channel_blocked(0));
@@ -500,7 +511,10 @@ mod tests {
         right_writer.broadcast_event(barrier(1)).unwrap();
         assert_eq!(
             reader.next_element(SHORT).unwrap(),
-            ReaderItem::Record { channel: 1, value: 100 }
+            ReaderItem::Record {
+                channel: 1,
+                value: 100
+            }
         );
         assert_eq!(
             reader.next_element(SHORT).unwrap(),
@@ -513,7 +527,9 @@ mod tests {
         assert_eq!(reader.next_element(SHORT).unwrap(), ReaderItem::Timeout);
         reader.unblock_all_channels();
         assert!(!reader.is_channel_blocked(0) && !reader.is_channel_blocked(1));
-        let rest: Vec<_> = (0..4).map(|_| reader.next_element(SHORT).unwrap()).collect();
+        let rest: Vec<_> = (0..4)
+            .map(|_| reader.next_element(SHORT).unwrap())
+            .collect();
         let expected: Vec<_> = (1..5)
             .map(|value| ReaderItem::Record { channel: 0, value })
             .collect();

@@ -187,8 +187,10 @@ impl<S: TypeSerializer> RecordWriter<S> {
         Ok(())
     }
 
-    /// Pipelined: hands the partly filled buffers to the consumers now. Blocking: nothing to do
-    /// (consumers read only after [`RecordWriter::finish`]), so buffers stay full.
+    /// Pipelined: seals the partly filled buffers and hands them on now (each reaches its
+    /// consumer as soon as the consumer has credit for it); empty buffers stay open, so this is
+    /// cheap enough to call after every record. Blocking: nothing to do (consumers read only
+    /// after [`RecordWriter::finish`]), so buffers stay full.
     pub fn flush(&mut self) -> Result<(), WeirError> {
         self.check_usable()?;
         if self.partition.kind() == PartitionKind::Blocking {

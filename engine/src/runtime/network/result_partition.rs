@@ -37,9 +37,9 @@
 //!      └──fail(reason) / writer dropped without finish──▶ Failed: consumers get
 //!                                                           WeirError::PartitionFailed
 //! ```
-//! A consumer that goes away early releases its subpartition: queued buffers and spill files are
-//! dropped at once and later buffers for it are dropped as they come, so the producer never
-//! waits for a reader that is gone. The queue events are [`SubpartitionEvent`]s.
+//! A consumer that goes away early releases its subpartition: queued buffers, the backlog and
+//! spill files are dropped at once and later buffers for it are dropped as they come, so the
+//! producer never waits for a reader that is gone. The queue events are [`SubpartitionEvent`]s.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
