@@ -526,7 +526,23 @@ pub enum WeirError {
         max: std::time::Duration,
     },
     // ---- streaming sources, watermarks and sinks ----
+    #[error("cannot connect the socket source to {address}: {source}")]
+    SocketConnect {
+        address: String,
+        source: std::io::Error,
+    },
 
+    #[error("cannot read from the socket source at {address}: {source}")]
+    SocketRead {
+        address: String,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the file sink's output path {} exists and is not a directory; give a directory path",
+        .path.display()
+    )]
+    OutputPathNotADirectory { path: PathBuf },
     // ---- windows and timers ----
     #[error(
         "{assigner}: size {size_ms} ms, slide {slide_ms} ms and offset {offset_ms} ms must \

@@ -20,6 +20,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod connectors;
 pub mod error;
+pub mod eventtime;
 pub mod graph;
 pub mod jobs;
 pub mod memory_plan;

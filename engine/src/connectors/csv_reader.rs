@@ -14,7 +14,7 @@
 
 use std::marker::PhantomData;
 
-use super::csv_format::{CsvLineParser, CsvOptions};
+use super::csv_format::{CsvFields, CsvLineParser, CsvOptions};
 use super::csv_problem::CsvFieldError;
 use super::csv_record::FromCsvRecord;
 use super::file_input_split::FileInputSplit;
@@ -23,7 +23,7 @@ use crate::WeirError;
 
 /// Reads records of type `T` from one split in the dialect of its [`CsvOptions`].
 #[derive(Debug)]
-pub struct CsvReader<T: FromCsvRecord> {
+pub struct CsvReader<T> {
     lines: LineReader,
     parser: CsvLineParser,
     options: CsvOptions,
@@ -33,7 +33,7 @@ pub struct CsvReader<T: FromCsvRecord> {
     record: PhantomData<fn() -> T>,
 }
 
-impl<T: FromCsvRecord> CsvReader<T> {
+impl<T> CsvReader<T> {
     /// Opens `split` with a read buffer of [`DEFAULT_READ_BUFFER_BYTES`].
     pub fn open(split: &FileInputSplit, options: CsvOptions) -> Result<CsvReader<T>, WeirError> {
         Ok(CsvReader::new(
@@ -55,10 +55,13 @@ impl<T: FromCsvRecord> CsvReader<T> {
         }
     }
 
-    /// The next record, or `None` at the split's end. A bad line is
-    /// [`WeirError::BadRecord`] (naming the file, line, column, value and problem), unless
-    /// `skip_bad_records` is set: then it is counted in [`skipped_records`](Self::skipped_records).
-    pub fn next_record(&mut self) -> Result<Option<T>, WeirError> {
+    /// Like [`next_record`](CsvReader::next_record), with the fields turned into a record by
+    /// `parse` instead of `T::from_fields` (e.g. a serde struct through
+    /// [`SerdeCsv`](super::SerdeCsv)).
+    pub fn next_record_with<U>(
+        &mut self,
+        mut parse: impl FnMut(&CsvFields<'_>) -> Result<U, CsvFieldError>,
+    ) -> Result<Option<U>, WeirError> {
         loop {
             let Some(line) = self.lines.next_line()? else {
                 return Ok(None);
@@ -77,7 +80,7 @@ impl<T: FromCsvRecord> CsvReader<T> {
                 continue;
             }
             let (error, value) = match self.parser.split(line, &self.options) {
-                Ok(fields) => match T::from_fields(&fields) {
+                Ok(fields) => match parse(&fields) {
                     Ok(record) => {
                         self.records_read += 1;
                         return Ok(Some(record));
@@ -98,6 +101,12 @@ impl<T: FromCsvRecord> CsvReader<T> {
             }
             return Err(self.bad_record(error, value));
         }
+    }
+
+    /// The file offset right after the line of the record returned last (where reading
+    /// would go on).
+    pub fn position(&self) -> u64 {
+        self.lines.position()
     }
 
     /// Records returned so far.
@@ -127,6 +136,16 @@ impl<T: FromCsvRecord> CsvReader<T> {
             },
             Err(read_error) => read_error,
         }
+    }
+}
+
+impl<T: FromCsvRecord> CsvReader<T> {
+    /// The next record, or `None` at the split's end. A bad line is
+    /// [`WeirError::BadRecord`] (naming the file, line, column, value and problem), unless
+    /// `skip_bad_records` is set: then it is counted in
+    /// [`skipped_records`](CsvReader::skipped_records).
+    pub fn next_record(&mut self) -> Result<Option<T>, WeirError> {
+        self.next_record_with(T::from_fields)
     }
 }
 

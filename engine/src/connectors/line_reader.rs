@@ -135,6 +135,14 @@ impl LineReader {
         self.line_start_offset
     }
 
+    /// The file offset of the next unread byte: right after the line
+    /// [`next_line`](Self::next_line) returned last, where the next line starts. A split
+    /// reopened at this offset goes on with the next line (streaming sources keep it in their
+    /// checkpoints).
+    pub fn position(&self) -> u64 {
+        self.buffer_offset + self.pos as u64
+    }
+
     /// The file this reader reads.
     pub fn path(&self) -> &Path {
         &self.path

@@ -28,6 +28,7 @@ mod file_input_split;
 mod line_reader;
 mod output_path;
 mod part_file_sink;
+pub mod stream;
 
 pub use csv_format::{CsvFields, CsvLineParser, CsvOptions};
 pub use csv_problem::{CsvFieldError, CsvProblem};
