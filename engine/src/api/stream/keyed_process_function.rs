@@ -53,7 +53,7 @@ pub enum TimeDomain {
 }
 
 /// See the module docs. Each parallel instance is a clone.
-pub trait KeyedProcessFunction<K, I, O>: Clone + Send + Sync + 'static {
+pub trait KeyedProcessFunction<K: StateKey, I, O>: Clone + Send + Sync + 'static {
     /// Registers state; runs before the first record.
     fn open(&mut self, _context: &mut KeyedStateContext<'_, K>) -> Result<(), UserError> {
         Ok(())

@@ -79,7 +79,7 @@ impl<K: StateKey + Clone, T: Data> KeyedStream<K, T> {
     /// `countWindow(size, slide)`).
     pub fn count_window_sliding(&self, size: u64, slide: u64) -> WindowedStream<K, T, GlobalWindow> {
         self.window(GlobalWindows::create())
-            .evictor(CountEvictor::of(size))
+            .evictor(CountEvictor::of(usize::try_from(size).unwrap_or(usize::MAX)))
             .trigger(CountTrigger::of(slide))
     }
 }

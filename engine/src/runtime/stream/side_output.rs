@@ -42,7 +42,7 @@ impl<X: 'static> SideOutput for TypedSideOutput<X> {
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        self.link.next_processing_time()
+        self.link.as_ref().next_processing_time()
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {

@@ -33,6 +33,9 @@ pub(crate) trait SourceDriver {
 
     /// The chain the source feeds.
     fn chain(&mut self) -> &mut dyn ChainControl;
+
+    /// Records emitted so far, and records skipped as bad input.
+    fn records(&self) -> (u64, u64);
 }
 
 /// A typed source operator with its chain.
@@ -73,5 +76,9 @@ impl<T: Data> SourceDriver for TypedSourceDriver<T> {
 
     fn chain(&mut self) -> &mut dyn ChainControl {
         &mut self.head
+    }
+
+    fn records(&self) -> (u64, u64) {
+        (self.operator.records_emitted(), self.operator.skipped_records())
     }
 }

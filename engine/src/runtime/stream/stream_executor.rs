@@ -328,10 +328,10 @@ fn restored_state(
     if let Some(unknown) = checkpoint
         .operator_uids()
         .into_iter()
-        .find(|uid| !known.contains(uid) && !ignore_unclaimed)
+        .find(|uid| !known.iter().any(|known| known == uid) && !ignore_unclaimed)
     {
         return Err(WeirError::IncompatibleState {
-            operator: unknown,
+            operator: unknown.to_owned(),
             problem: format!(
                 "the checkpoint at {} holds state of this operator, but the job has no \
                  operator with that uid (give operators stable names with .uid(...), or set \
@@ -615,6 +615,7 @@ impl Attempt<'_> {
                 let gate = self.input_gate(vertex_index, subtask, &partitions, cancel, credits)?;
                 let setups = self.setups(vertex_index, subtask);
                 let builder = TaskBuilder {
+                    progress: Arc::clone(self.progress),
                     graph: self.graph.clone(),
                     job: self.job.clone(),
                     vertex: vertex_index,
@@ -703,8 +704,10 @@ impl Attempt<'_> {
     /// The setup of every operator of subtask `subtask` of `vertex`, by node.
     fn setups(&self, vertex: usize, subtask: usize) -> BTreeMap<StreamNodeId, OperatorSetup> {
         let parallelism = self.job.vertices[vertex].parallelism;
+        // Every subtask of a streaming job runs at once: the task heap is split among them.
+        let subtasks: usize = self.job.vertices.iter().map(|v| v.parallelism).sum();
         let heap_budget = MemoryPlan::from_config(self.config)
-            .map(|plan| plan.task_heap.size.bytes() / plan.slots.max(1) as u64)
+            .map(|plan| plan.task_heap.bytes() / subtasks.max(1) as u64)
             .unwrap_or(u64::MAX);
         self.job.vertices[vertex]
             .nodes
@@ -771,6 +774,7 @@ fn join_all(
 
 /// Everything a task thread needs to build its chain (moved into the thread).
 struct TaskBuilder {
+    progress: Arc<JobProgress>,
     graph: StreamGraph,
     job: StreamJobGraph,
     vertex: usize,
@@ -816,6 +820,7 @@ impl TaskBuilder {
             flush,
             buffer_timeout: self.buffer_timeout,
             partitions,
+            progress: self.progress,
         })
     }
 

@@ -23,6 +23,7 @@ use crate::connectors::stream::InputStatus;
 use crate::error::WeirError;
 use crate::runtime::mailbox::{Mailbox, TaskEvent};
 use crate::runtime::network::ResultPartition;
+use crate::runtime::progress::JobProgress;
 use crate::runtime::stream::chain_control::ChainControl;
 use crate::runtime::stream::chain_link::TaskSnapshot;
 use crate::runtime::stream::source_driver::SourceDriver;
@@ -67,6 +68,8 @@ pub(crate) struct StreamTask {
     pub buffer_timeout: Duration,
     /// The task's output partitions (backpressure time).
     pub partitions: Vec<Arc<ResultPartition>>,
+    /// The job's counters (source records read and skipped).
+    pub progress: Arc<JobProgress>,
 }
 
 impl StreamTask {
@@ -104,6 +107,8 @@ impl StreamTask {
     fn run_loop(&mut self, source_idle: &mut Duration) -> Result<(), WeirError> {
         let mut last_flush = Instant::now();
         let mut end_of_input = false;
+        // Source records already added to the job's progress: (emitted, skipped).
+        let mut reported = (0u64, 0u64);
         loop {
             while let Some(event) = self.mailbox.try_next() {
                 if self.handle(event, end_of_input)? {
@@ -134,7 +139,12 @@ impl StreamTask {
                 max_wait = max_wait.min(until);
             }
             let ended = match &mut self.body {
-                TaskBody::Source(source) => match source.poll(now)? {
+                TaskBody::Source(source) => match source.poll(now).inspect(|_| {
+                    let (emitted, skipped) = source.records();
+                    self.progress.add_read(emitted - reported.0, 0);
+                    self.progress.add_skipped(skipped - reported.1);
+                    reported = (emitted, skipped);
+                })? {
                     InputStatus::MoreAvailable => false,
                     InputStatus::NothingAvailable { retry_after } => {
                         let waited = Instant::now();

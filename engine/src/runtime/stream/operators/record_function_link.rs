@@ -72,7 +72,7 @@ macro_rules! forward_control {
         }
     };
 }
-pub(crate) use forward_control;
+
 
 /// `map`.
 pub(crate) struct MapLink<In, Out, F: MapFunction<In, Out>> {
