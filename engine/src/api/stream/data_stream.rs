@@ -27,7 +27,9 @@ use crate::graph::stream_graph::{
     StreamEdge, StreamNode, StreamNodeId, StreamOperatorKind, StreamPartitioning,
 };
 use crate::runtime::stream::chain_link::ChainLink;
-use crate::runtime::stream::operators::collect_sink::{CollectSink, CollectedRecords};
+use crate::runtime::stream::operators::collect_sink::{
+    CollectSink, CollectedRecords, SharedCollected,
+};
 use crate::runtime::stream::operators::print_sink::PrintSink;
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::operators::record_function_link::{
@@ -89,7 +91,7 @@ impl<T> std::fmt::Debug for DataStream<T> {
 /// `execute` returned.
 #[derive(Debug, Clone)]
 pub struct CollectedStream<T> {
-    records: CollectedRecords<T>,
+    records: SharedCollected<T>,
 }
 
 impl<T: Clone> CollectedStream<T> {
@@ -98,7 +100,7 @@ impl<T: Clone> CollectedStream<T> {
         self.records
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .records()
     }
 }
 
@@ -451,12 +453,13 @@ impl<T: Data> DataStream<T> {
 
     /// Collects the records into the program, exactly once (see [`CollectedStream`]).
     pub fn collect_sink(&self) -> CollectedStream<T> {
-        let records: CollectedRecords<T> = Arc::new(Mutex::new(Vec::new()));
+        let records: SharedCollected<T> = Arc::new(Mutex::new(CollectedRecords::default()));
         let shared = Arc::clone(&records);
         self.add_sink_operator(
             "Collect Sink",
-            OperatorFn::new(move |_setup, _output, _side| {
-                let sink: Box<dyn ChainLink<T>> = Box::new(CollectSink::new(Arc::clone(&shared)));
+            OperatorFn::new(move |setup, _output, _side| {
+                let sink: Box<dyn ChainLink<T>> =
+                    Box::new(CollectSink::new(setup, Arc::clone(&shared))?);
                 Ok(link_box(sink))
             }),
         );

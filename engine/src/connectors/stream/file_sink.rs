@@ -52,7 +52,7 @@ use crate::checkpoint::{OperatorListState, RedistributeMode};
 use crate::connectors::{OutputPathAction, PART_FILE_BUFFER_BYTES, ToCsvRecord};
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
-use crate::runtime::stream::{ChainLink, OperatorSetup, TaskSnapshot};
+use crate::runtime::stream::{ChainLink, FINAL_COMMIT, OperatorSetup, TaskSnapshot};
 
 /// The operator list state of the sink.
 pub const FILE_SINK_STATE_NAME: &str = "file-sink";
@@ -428,10 +428,19 @@ impl<T: Data> ChainLink<T> for FileSink<T> {
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), WeirError> {
-        let later = self.pending_by_checkpoint.split_off(&(checkpoint_id + 1));
+        let later = match checkpoint_id.checked_add(1) {
+            Some(next) => self.pending_by_checkpoint.split_off(&next),
+            None => BTreeMap::new(),
+        };
         let covered = std::mem::replace(&mut self.pending_by_checkpoint, later);
-        for part in covered.into_values().flatten() {
-            self.commit(&part)?;
+        let mut parts: Vec<PendingPart> = covered.into_values().flatten().collect();
+        if checkpoint_id == FINAL_COMMIT {
+            // The end of a bounded job: every task finished, so what was rolled since the last
+            // checkpoint (by `finish` too) is final.
+            parts.append(&mut self.pending_unassigned);
+        }
+        for part in &parts {
+            self.commit(part)?;
         }
         Ok(())
     }

@@ -76,11 +76,13 @@ impl StreamTask {
     /// Runs the task to its end; returns its metrics with the outcome.
     pub(crate) fn run(mut self) -> (Result<(), WeirError>, TaskMetrics) {
         let started = Instant::now();
-        let mut source_idle = Duration::ZERO;
-        let outcome = self.run_loop(&mut source_idle);
+        // Time spent waiting outside the input: a source with nothing to read, and every
+        // task waiting for the final commit after the end of its input.
+        let mut waited = Duration::ZERO;
+        let outcome = self.run_loop(&mut waited);
         let idle = match &self.body {
-            TaskBody::Source(_) => source_idle,
-            TaskBody::Input(input) => input.idle_time(),
+            TaskBody::Source(_) => waited,
+            TaskBody::Input(input) => input.idle_time() + waited,
         };
         let backpressured: Duration = self
             .partitions
@@ -104,7 +106,7 @@ impl StreamTask {
         (outcome, metrics)
     }
 
-    fn run_loop(&mut self, source_idle: &mut Duration) -> Result<(), WeirError> {
+    fn run_loop(&mut self, waited: &mut Duration) -> Result<(), WeirError> {
         let mut last_flush = Instant::now();
         let mut end_of_input = false;
         // Source records already added to the job's progress: (emitted, skipped).
@@ -116,7 +118,10 @@ impl StreamTask {
                 }
             }
             if end_of_input {
-                if let Some(event) = self.mailbox.wait_next(MAX_WAIT)
+                let waiting = Instant::now();
+                let event = self.mailbox.wait_next(MAX_WAIT);
+                *waited += waiting.elapsed();
+                if let Some(event) = event
                     && self.handle(event, end_of_input)?
                 {
                     return Ok(());
@@ -147,14 +152,13 @@ impl StreamTask {
                 })? {
                     InputStatus::MoreAvailable => false,
                     InputStatus::NothingAvailable { retry_after } => {
-                        let waited = Instant::now();
-                        if let Some(event) = self.mailbox.wait_next(retry_after.min(max_wait)) {
-                            *source_idle += waited.elapsed();
-                            if self.handle(event, false)? {
-                                return Ok(());
-                            }
-                        } else {
-                            *source_idle += waited.elapsed();
+                        let waiting = Instant::now();
+                        let event = self.mailbox.wait_next(retry_after.min(max_wait));
+                        *waited += waiting.elapsed();
+                        if let Some(event) = event
+                            && self.handle(event, false)?
+                        {
+                            return Ok(());
                         }
                         false
                     }
