@@ -790,3 +790,296 @@ proptest::proptest! {
         let _ = restore_list(&flipped);
     }
 }
+
+// ---- against an oracle ----
+
+mod oracle {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Keys: None, a hot key, and a few others (duplicate-heavy).
+    type TestKey = Option<String>;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        SetKey(TestKey),
+        UpdateValue(u8, String),
+        ClearValue(u8),
+        ListAdd(u8, String),
+        ListUpdate(u8, Vec<String>),
+        AggAdd(u8, i64),
+        MapPut(u8, u16, String),
+        MapRemove(u8, u16),
+        MergeList(u8, Vec<u8>),
+        MergeAgg(u8, Vec<u8>),
+        SnapshotRestore,
+    }
+
+    fn key_strategy() -> impl Strategy<Value = TestKey> {
+        prop_oneof![
+            4 => Just(Some("hot".to_owned())),
+            1 => Just(None),
+            3 => (0u8..6).prop_map(|k| Some(format!("k{k}"))),
+        ]
+    }
+
+    fn value_strategy() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => "[a-z]{0,6}",
+            1 => (1usize..9000).prop_map(|len| "p".repeat(len)),
+        ]
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        let ns = 0u8..4;
+        prop_oneof![
+            3 => key_strategy().prop_map(Op::SetKey),
+            2 => (ns.clone(), value_strategy()).prop_map(|(n, v)| Op::UpdateValue(n, v)),
+            1 => ns.clone().prop_map(Op::ClearValue),
+            3 => (ns.clone(), value_strategy()).prop_map(|(n, v)| Op::ListAdd(n, v)),
+            1 => (ns.clone(), proptest::collection::vec(value_strategy(), 0..3))
+                .prop_map(|(n, v)| Op::ListUpdate(n, v)),
+            3 => (ns.clone(), -50i64..50).prop_map(|(n, v)| Op::AggAdd(n, v)),
+            2 => (ns.clone(), 0u16..5, value_strategy()).prop_map(|(n, k, v)| Op::MapPut(n, k, v)),
+            1 => (ns.clone(), 0u16..5).prop_map(|(n, k)| Op::MapRemove(n, k)),
+            1 => (ns.clone(), proptest::collection::vec(0u8..5, 0..3))
+                .prop_map(|(t, s)| Op::MergeList(t, s)),
+            1 => (ns.clone(), proptest::collection::vec(0u8..5, 0..3))
+                .prop_map(|(t, s)| Op::MergeAgg(t, s)),
+            1 => Just(Op::SnapshotRestore),
+        ]
+    }
+
+    #[derive(Debug, Default, Clone)]
+    struct Model {
+        values: BTreeMap<(TestKey, u8), String>,
+        lists: BTreeMap<(TestKey, u8), Vec<String>>,
+        aggs: BTreeMap<(TestKey, u8), (u64, i64)>,
+        maps: BTreeMap<(TestKey, u8), BTreeMap<u16, String>>,
+    }
+
+    /// Flink's merge: the sources (in order, each once, not the target) appended to the
+    /// target; nothing changes when no source has an entry.
+    fn merge_model<V: Clone>(
+        entries: &mut BTreeMap<(TestKey, u8), V>,
+        key: &TestKey,
+        target: u8,
+        sources: &[u8],
+        merge: impl Fn(V, V) -> V,
+    ) {
+        let mut merged: Option<V> = None;
+        for &source in sources {
+            if source == target {
+                continue;
+            }
+            if let Some(value) = entries.remove(&(key.clone(), source)) {
+                merged = Some(match merged {
+                    None => value,
+                    Some(so_far) => merge(so_far, value),
+                });
+            }
+        }
+        if let Some(merged) = merged {
+            let value = match entries.remove(&(key.clone(), target)) {
+                Some(existing) => merge(existing, merged),
+                None => merged,
+            };
+            entries.insert((key.clone(), target), value);
+        }
+    }
+
+    struct Handles {
+        value: ValueStateHandle<u8, String>,
+        list: ListStateHandle<u8, String>,
+        agg: AggregatingStateHandle<u8, i64, (u64, i64), String>,
+        map: MapStateHandle<u8, u16, String>,
+    }
+
+    fn register(state: &mut KeyedStateBackend<TestKey>) -> Handles {
+        Handles {
+            value: state
+                .value_state(&ValueStateDescriptor::new("value"))
+                .unwrap(),
+            list: state.list_state(&ListStateDescriptor::new("list")).unwrap(),
+            agg: state
+                .aggregating_state(&AggregatingStateDescriptor::new("agg", CountSum))
+                .unwrap(),
+            map: state.map_state(&MapStateDescriptor::new("map")).unwrap(),
+        }
+    }
+
+    /// Checks every entry of the model for the keys of `state`'s range, and the entry count.
+    fn check_all(
+        state: &mut KeyedStateBackend<TestKey>,
+        handles: &Handles,
+        model: &Model,
+    ) -> Result<(), TestCaseError> {
+        let owned = |state: &KeyedStateBackend<TestKey>, key: &TestKey| {
+            state
+                .key_groups()
+                .contains(key_group_of(&TestKey::comparator(), key, MAX_PARALLELISM))
+        };
+        let mut expected_count = 0;
+        for ((key, ns), value) in &model.values {
+            if owned(state, key) {
+                state.set_current_key(key.clone());
+                prop_assert_eq!(state.value_ref(handles.value, ns), Some(value));
+                expected_count += 1;
+            }
+        }
+        for ((key, ns), values) in &model.lists {
+            if owned(state, key) {
+                state.set_current_key(key.clone());
+                prop_assert_eq!(state.list_get(handles.list, ns), Some(values.as_slice()));
+                expected_count += 1;
+            }
+        }
+        for ((key, ns), acc) in &model.aggs {
+            if owned(state, key) {
+                state.set_current_key(key.clone());
+                prop_assert_eq!(state.aggregating_acc(handles.agg, ns), Some(acc));
+                expected_count += 1;
+            }
+        }
+        for ((key, ns), map) in &model.maps {
+            if owned(state, key) {
+                state.set_current_key(key.clone());
+                let mut entries = state.map_entries(handles.map, ns);
+                entries.sort();
+                let expected: Vec<(u16, String)> =
+                    map.iter().map(|(k, v)| (*k, v.clone())).collect();
+                prop_assert_eq!(entries, expected);
+                expected_count += 1;
+            }
+        }
+        prop_assert_eq!(state.entry_count(), expected_count);
+        Ok(())
+    }
+
+    fn snapshot_of(state: &KeyedStateBackend<TestKey>) -> OperatorSnapshot {
+        let mut snapshot = OperatorSnapshot::default();
+        state.snapshot_into(&mut snapshot).unwrap();
+        snapshot
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+        #[test]
+        fn random_operations_agree_with_a_btree_map_model(
+            ops in proptest::collection::vec(op_strategy(), 0..120),
+            new_parallelism in 2usize..5,
+        ) {
+            let mut state = backend::<TestKey>();
+            let mut handles = register(&mut state);
+            let mut model = Model::default();
+            let mut key: TestKey = Some("hot".to_owned());
+            state.set_current_key(key.clone());
+            for op in ops {
+                match op {
+                    Op::SetKey(next) => {
+                        key = next;
+                        state.set_current_key(key.clone());
+                    }
+                    Op::UpdateValue(ns, value) => {
+                        state.update_value(handles.value, &ns, value.clone()).unwrap();
+                        model.values.insert((key.clone(), ns), value);
+                    }
+                    Op::ClearValue(ns) => {
+                        state.clear(handles.value, &ns);
+                        model.values.remove(&(key.clone(), ns));
+                    }
+                    Op::ListAdd(ns, value) => {
+                        state.list_add(handles.list, &ns, value.clone()).unwrap();
+                        model.lists.entry((key.clone(), ns)).or_default().push(value);
+                    }
+                    Op::ListUpdate(ns, values) => {
+                        state.list_update(handles.list, &ns, values.clone()).unwrap();
+                        if values.is_empty() {
+                            model.lists.remove(&(key.clone(), ns));
+                        } else {
+                            model.lists.insert((key.clone(), ns), values);
+                        }
+                    }
+                    Op::AggAdd(ns, value) => {
+                        state.aggregating_add(handles.agg, &ns, &value).unwrap();
+                        let acc = model.aggs.entry((key.clone(), ns)).or_default();
+                        acc.0 += 1;
+                        acc.1 += value;
+                    }
+                    Op::MapPut(ns, user_key, value) => {
+                        state.map_put(handles.map, &ns, user_key, value.clone()).unwrap();
+                        model.maps.entry((key.clone(), ns)).or_default().insert(user_key, value);
+                    }
+                    Op::MapRemove(ns, user_key) => {
+                        let removed = state.map_remove(handles.map, &ns, &user_key).unwrap();
+                        let entry_key = (key.clone(), ns);
+                        let expected = model.maps.get_mut(&entry_key).and_then(|m| m.remove(&user_key));
+                        if model.maps.get(&entry_key).is_some_and(BTreeMap::is_empty) {
+                            model.maps.remove(&entry_key);
+                        }
+                        prop_assert_eq!(removed, expected);
+                    }
+                    Op::MergeList(target, sources) => {
+                        state.merge_namespaces(handles.list, &target, &sources).unwrap();
+                        merge_model(&mut model.lists, &key, target, &sources, |mut a, b| {
+                            a.extend(b);
+                            a
+                        });
+                    }
+                    Op::MergeAgg(target, sources) => {
+                        state.merge_namespaces(handles.agg, &target, &sources).unwrap();
+                        merge_model(&mut model.aggs, &key, target, &sources, |a, b| {
+                            (a.0 + b.0, a.1 + b.1)
+                        });
+                    }
+                    Op::SnapshotRestore => {
+                        let snapshot = snapshot_of(&state);
+                        let bytes_before = state.heap_bytes();
+                        state = backend::<TestKey>();
+                        state.restore_from(&snapshot).unwrap();
+                        handles = register(&mut state);
+                        prop_assert_eq!(state.heap_bytes(), bytes_before);
+                        state.set_current_key(key.clone());
+                    }
+                }
+            }
+            check_all(&mut state, &handles, &model)?;
+
+            // Restore at another parallelism: the subtasks hold exactly the model between them.
+            let snapshot = snapshot_of(&state);
+            let parts = redistribute("op", vec![snapshot], new_parallelism, MAX_PARALLELISM).unwrap();
+            let mut total_entries = 0;
+            for (subtask, part) in parts.iter().enumerate() {
+                let range = KeyGroupRange::for_subtask(MAX_PARALLELISM, new_parallelism, subtask);
+                let mut restored = KeyedStateBackend::<TestKey>::new("op", MAX_PARALLELISM, range, AMPLE_BYTES);
+                restored.restore_from(part).unwrap();
+                let restored_handles = register(&mut restored);
+                check_all(&mut restored, &restored_handles, &model)?;
+                total_entries += restored.entry_count();
+            }
+            prop_assert_eq!(total_entries, state.entry_count());
+
+            // Clearing everything gives every counted byte back.
+            let namespaces: Vec<(TestKey, u8)> = model
+                .values
+                .keys()
+                .chain(model.lists.keys())
+                .chain(model.aggs.keys())
+                .chain(model.maps.keys())
+                .cloned()
+                .collect();
+            for (key, ns) in namespaces {
+                state.set_current_key(key);
+                state.clear(handles.value, &ns);
+                state.clear(handles.list, &ns);
+                state.clear(handles.agg, &ns);
+                state.clear(handles.map, &ns);
+            }
+            prop_assert_eq!(state.entry_count(), 0);
+            prop_assert_eq!(state.heap_bytes(), 0);
+        }
+    }
+}
