@@ -56,6 +56,12 @@ use crate::state::state_ttl_config::{StateTtlConfig, TtlClock, system_ttl_clock}
 use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
 use crate::state::{StateKey, StateNamespace};
 
+/// The typed table of a handle and an access for the current key.
+type TableAccess<'a, K, H> = (
+    &'a mut StateTable<K, <H as StateHandle>::Namespace, <H as StateHandle>::Kind>,
+    StateAccess<'a, K>,
+);
+
 /// Prefix of the keyed snapshot sections of states.
 pub const STATE_SECTION_PREFIX: &str = "state:";
 
@@ -303,13 +309,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// The typed table of `handle` and an access for the current key.
     #[inline]
-    fn access<H: StateHandle>(
-        &mut self,
-        handle: H,
-    ) -> (
-        &mut StateTable<K, H::Namespace, H::Kind>,
-        StateAccess<'_, K>,
-    ) {
+    fn access<H: StateHandle>(&mut self, handle: H) -> TableAccess<'_, K, H> {
         let key = self
             .current_key
             .as_ref()
