@@ -30,7 +30,8 @@ use crate::checkpoint::{
 };
 use crate::config::Configuration;
 use crate::config::options::{
-    BUFFER_TIMEOUT, BUFFERS_PER_CHANNEL, FLOATING_BUFFERS_PER_GATE, IO_TMP_DIRS, MAX_PARALLELISM,
+    BUFFER_TIMEOUT, BUFFERS_PER_CHANNEL, CHECKPOINTING_INTERVAL, CHECKPOINTING_MODE,
+    CHECKPOINTING_TIMEOUT, FLOATING_BUFFERS_PER_GATE, IO_TMP_DIRS, MAX_PARALLELISM,
     SAVEPOINT_IGNORE_UNCLAIMED_STATE, SAVEPOINT_PATH, SAVEPOINTS_DIRECTORY,
 };
 use crate::error::WeirError;
@@ -53,6 +54,8 @@ use crate::state::key_group::KeyGroupRange;
 
 /// How often the executor loop wakes up at least (cancellation, timeouts).
 const LOOP_WAKEUP: Duration = Duration::from_millis(20);
+/// The "interval" of a coordinator that only takes savepoints (about 136 years).
+const SAVEPOINTS_ONLY_INTERVAL: Duration = Duration::from_secs(u32::MAX as u64);
 /// Buffers of a partition beyond one per subpartition and the floating ones.
 const PARTITION_BASE_EXTRA: usize = 1;
 
@@ -100,8 +103,24 @@ pub(crate) fn execute_stream(
     let io = Arc::new(IoManager::new(config.get(&IO_TMP_DIRS).paths())?);
     let external_cancel = options.cancel.clone().unwrap_or_default();
 
-    let coordinator_config = CheckpointCoordinatorConfig::from_config(config)?;
-    let checkpointing = coordinator_config.is_some();
+    let savepoint_dir = config.get(&SAVEPOINTS_DIRECTORY);
+    let checkpointing = config.get(&CHECKPOINTING_INTERVAL).is_some();
+    let coordinator_config = match CheckpointCoordinatorConfig::from_config(config)? {
+        Some(coordinator_config) => Some(coordinator_config),
+        // Savepoints without periodic checkpoints: a coordinator that never triggers on its
+        // own, storing into the savepoint folder.
+        None => savepoint_dir
+            .as_ref()
+            .map(|dir| CheckpointCoordinatorConfig {
+                interval: SAVEPOINTS_ONLY_INTERVAL,
+                mode: config.get(&CHECKPOINTING_MODE),
+                timeout: config.get(&CHECKPOINTING_TIMEOUT),
+                min_pause: Duration::ZERO,
+                num_retained: 1,
+                checkpoints_directory: dir.clone(),
+                savepoints_directory: Some(dir.clone()),
+            }),
+    };
     let mut restart = RestartStrategy::from_config(config, checkpointing)?;
     let tasks_info = task_infos(graph, &job);
     let job_id = job_id(job_name);
@@ -120,7 +139,6 @@ pub(crate) fn execute_stream(
         None => None,
     };
     let restore_from = config.get(&SAVEPOINT_PATH);
-    let savepoint_dir = config.get(&SAVEPOINTS_DIRECTORY);
     let ignore_unclaimed = config.get(&SAVEPOINT_IGNORE_UNCLAIMED_STATE);
     let mut restored = match &restore_from {
         Some(path) => {
