@@ -183,7 +183,10 @@ fn window_aggregate_matches_the_oracle_with_late_records_dropped() {
     assert!(run.status.success(), "{}", text(&run));
     let expected = tumbling_oracle(&events, 2_000, 1_000);
     let total: u64 = expected.iter().map(|row| row.3).sum();
-    assert!(total < events.len() as u64, "the oracle drops some late events");
+    assert!(
+        total < events.len() as u64,
+        "the oracle drops some late events"
+    );
     assert_rows_equal(&committed_rows(&output), &expected);
 }
 
@@ -210,7 +213,10 @@ fn window_aggregate_in_parallel_equals_a_batch_grouping_when_nothing_is_late() {
         output.to_str().unwrap(),
     ]);
     assert!(run.status.success(), "{}", text(&run));
-    assert_rows_equal(&committed_rows(&output), &tumbling_oracle(&events, 1_000, 1_000));
+    assert_rows_equal(
+        &committed_rows(&output),
+        &tumbling_oracle(&events, 1_000, 1_000),
+    );
 }
 
 #[test]
@@ -257,7 +263,10 @@ fn malformed_lines_name_file_and_line_or_are_skipped_and_counted() {
     ]);
     assert!(!run.status.success());
     let message = text(&run);
-    assert!(message.contains("events.csv") && message.contains(":2"), "{message}");
+    assert!(
+        message.contains("events.csv") && message.contains(":2"),
+        "{message}"
+    );
     let run = weir(&[
         "run",
         "-c",

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use weir::api::functions::UserError;
 use weir::api::stream::{
     KeyedContext, KeyedProcessFunction, KeyedStateContext, OutputTag, StreamCollector,
     StreamExecutionEnvironment, ValueState,
 };
-use weir::api::functions::UserError;
 use weir::config::Configuration;
 use weir::connectors::stream::RollingPolicy;
 use weir::eventtime::WatermarkStrategy;
@@ -58,7 +58,11 @@ fn map_filter_flat_map_match_the_oracle_at_several_parallelisms() {
             })
             .collect_sink();
         env.execute("map-filter-flat-map").unwrap();
-        assert_eq!(sorted(result.records()), expected, "parallelism {parallelism}");
+        assert_eq!(
+            sorted(result.records()),
+            expected,
+            "parallelism {parallelism}"
+        );
     }
 }
 
@@ -95,15 +99,15 @@ fn union_partitioning_and_side_outputs() {
     let odds = env.from_collection((0..100u64).filter(|x| x % 2 == 1).collect());
     let small = OutputTag::<u64>::new("small");
     let tag = small.clone();
-    let main = evens
-        .union(&[odds])
-        .process(move |value: u64, context, out: &mut StreamCollector<'_, u64>| {
+    let main = evens.union(&[odds]).process(
+        move |value: u64, context, out: &mut StreamCollector<'_, u64>| {
             if value < 10 {
                 context.output(&tag, value);
             } else {
                 out.collect(value);
             }
-        });
+        },
+    );
     let side = main.get_side_output(&small).global().collect_sink();
     let broadcast = main.broadcast().map(|x| x).collect_sink();
     env.execute("union").unwrap();
@@ -387,7 +391,10 @@ fn restoring_state_into_a_changed_job_names_the_operator() {
 
 #[test]
 fn a_missing_restore_path_is_a_clear_error() {
-    let env = env(1, &[("execution.savepoint.path", "/nonexistent/weir/chk-7")]);
+    let env = env(
+        1,
+        &[("execution.savepoint.path", "/nonexistent/weir/chk-7")],
+    );
     env.from_collection(vec![1u64]).discard();
     let error = env.execute("restore-missing").unwrap_err().to_string();
     assert!(error.contains("/nonexistent/weir/chk-7"), "{error}");

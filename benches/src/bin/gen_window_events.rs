@@ -35,12 +35,19 @@ struct Args {
 }
 
 fn below(random: &mut SplitMix64, bound: u64) -> u64 {
-    if bound == 0 { 0 } else { random.next_u64() % bound }
+    if bound == 0 {
+        0
+    } else {
+        random.next_u64() % bound
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(args.events_per_second > 0, "--events-per-second must be positive");
+    anyhow::ensure!(
+        args.events_per_second > 0,
+        "--events-per-second must be positive"
+    );
     anyhow::ensure!(args.keys > 0, "--keys must be positive");
     let temporary = args.output.with_extension("csv.tmp");
     let file = File::create(&temporary)
@@ -54,14 +61,19 @@ fn main() -> anyhow::Result<()> {
         let key = below(&mut random, args.keys);
         let value = below(&mut random, 1000);
         line.clear();
-        write!(line, "{key},{time},{value}\n")?;
+        writeln!(line, "{key},{time},{value}")?;
         out.write_all(&line)?;
     }
     out.flush()?;
     out.into_inner()
         .map_err(|error| error.into_error())?
         .sync_all()?;
-    std::fs::rename(&temporary, &args.output)
-        .with_context(|| format!("cannot rename {} to {}", temporary.display(), args.output.display()))?;
+    std::fs::rename(&temporary, &args.output).with_context(|| {
+        format!(
+            "cannot rename {} to {}",
+            temporary.display(),
+            args.output.display()
+        )
+    })?;
     Ok(())
 }

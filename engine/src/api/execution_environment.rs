@@ -456,11 +456,7 @@ pub(crate) struct JobWatcher {
 }
 
 impl JobWatcher {
-    pub(crate) fn start(
-        progress: Arc<JobProgress>,
-        cancel: CancelToken,
-        draw: bool,
-    ) -> JobWatcher {
+    pub(crate) fn start(progress: Arc<JobProgress>, cancel: CancelToken, draw: bool) -> JobWatcher {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(interrupted());
         let thread_done = Arc::clone(&done);

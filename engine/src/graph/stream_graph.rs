@@ -228,8 +228,6 @@ pub(crate) struct StreamJobEdge {
 pub(crate) struct StreamJobGraph {
     pub vertices: Vec<StreamVertex>,
     pub edges: Vec<StreamJobEdge>,
-    /// The vertex of each node (None: not reachable from a sink).
-    pub vertex_of: Vec<Option<usize>>,
 }
 
 impl StreamJobGraph {
@@ -247,8 +245,7 @@ impl StreamJobGraph {
                     if matches!(
                         edge.partitioning,
                         StreamPartitioning::Default | StreamPartitioning::Forward
-                    )
-                        && node.chain_to_input
+                    ) && node.chain_to_input
                         && !node.chain_from_here
                         && graph.nodes[edge.source].parallelism == node.parallelism
                         && matches!(node.operator, StreamOperatorKind::OneInput(_)) =>
@@ -309,11 +306,7 @@ impl StreamJobGraph {
                 }
             }
         }
-        Ok(StreamJobGraph {
-            vertices,
-            edges,
-            vertex_of,
-        })
+        Ok(StreamJobGraph { vertices, edges })
     }
 
     /// The nodes of `vertex` fed (by chaining) from `node`'s main output or side output `tag`.
@@ -330,9 +323,10 @@ impl StreamJobGraph {
             .copied()
             .filter(|&consumer| {
                 consumer != self.vertices[vertex].head
-                    && graph.nodes[consumer].inputs.iter().any(|edge| {
-                        edge.source == node && edge.side_output.as_deref() == tag
-                    })
+                    && graph.nodes[consumer]
+                        .inputs
+                        .iter()
+                        .any(|edge| edge.source == node && edge.side_output.as_deref() == tag)
             })
             .collect()
     }

@@ -46,8 +46,7 @@ pub(crate) fn run(
     env: &ExecutionEnvironment,
     arguments: &[String],
 ) -> Result<JobOutcome, WeirError> {
-    let arguments: SessionWindowingArguments =
-        parse_job_arguments("SessionWindowing", arguments)?;
+    let arguments: SessionWindowingArguments = parse_job_arguments("SessionWindowing", arguments)?;
     let stream_env = StreamExecutionEnvironment::like(env);
     if let Some(interval) = arguments.checkpoint_interval {
         stream_env.enable_checkpointing(interval);

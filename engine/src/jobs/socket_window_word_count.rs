@@ -39,9 +39,11 @@ pub(crate) fn run(
     let stream_env = StreamExecutionEnvironment::like(env);
     stream_env
         .socket_text_stream(&arguments.hostname, arguments.port)
-        .flat_map(|line: String, out: &mut StreamCollector<'_, (String, u64)>| {
-            tokenize(&line, |word| out.collect((word.to_owned(), 1)));
-        })
+        .flat_map(
+            |line: String, out: &mut StreamCollector<'_, (String, u64)>| {
+                tokenize(&line, |word| out.collect((word.to_owned(), 1)));
+            },
+        )
         .name("Tokenize")
         .key_by(|pair: &(String, u64)| pair.0.clone())
         .window(TumblingProcessingTimeWindows::of(millis(arguments.window))?)

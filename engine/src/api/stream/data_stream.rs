@@ -21,7 +21,7 @@ use crate::api::stream::process_function::{
     ProcessClosure, ProcessContext, ProcessFunction, ProcessLink,
 };
 use crate::api::stream::stream_execution_environment::StreamExecutionEnvironment;
-use crate::connectors::stream::{RollingPolicy, file_sink_operator};
+use crate::connectors::stream::{RecordEncoder, RollingPolicy, file_sink_operator};
 use crate::eventtime::{WatermarkStrategy, timestamps_and_watermarks_operator};
 use crate::graph::stream_graph::{
     StreamEdge, StreamNode, StreamNodeId, StreamOperatorKind, StreamPartitioning,
@@ -31,10 +31,10 @@ use crate::runtime::stream::operators::collect_sink::{
     CollectSink, CollectedRecords, SharedCollected,
 };
 use crate::runtime::stream::operators::print_sink::PrintSink;
-use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::operators::record_function_link::{
     FilterLink, FlatMapClosure, FlatMapFunction, FlatMapLink, MapLink,
 };
+use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
 use crate::runtime::stream::stream_partitioner::{CustomPartitioner, StreamPartitioner};
 use crate::runtime::stream::tee_link::DiscardLink;
@@ -212,7 +212,10 @@ impl<T: Data> DataStream<T> {
     {
         let custom: CustomPartitioner<T> =
             Arc::new(move |record: &T, subtasks| partitioner(&key(record), subtasks));
-        self.partitioned(StreamPartitioning::Custom, StreamPartitioner::Custom(custom))
+        self.partitioned(
+            StreamPartitioning::Custom,
+            StreamPartitioner::Custom(custom),
+        )
     }
 
     /// Partitions by `key`: records with equal keys go to the same subtask, where keyed state
@@ -224,9 +227,8 @@ impl<T: Data> DataStream<T> {
     {
         let comparator = K::comparator();
         let hash_key = key.clone();
-        let key_hash = Arc::new(move |record: &T| {
-            comparator.hash(&hash_key(record), KEY_GROUP_HASH_SEED)
-        });
+        let key_hash =
+            Arc::new(move |record: &T| comparator.hash(&hash_key(record), KEY_GROUP_HASH_SEED));
         let stream = self.clone().partitioned(
             StreamPartitioning::Hash,
             StreamPartitioner::KeyGroups(key_hash),
@@ -279,7 +281,8 @@ impl<T: Data> DataStream<T> {
         self.add_operator(
             "Map",
             OperatorFn::new(move |setup, output, _side| {
-                let link = MapLink::open(function.clone(), runtime_context(setup), unbox_link(output))?;
+                let link =
+                    MapLink::open(function.clone(), runtime_context(setup), unbox_link(output))?;
                 Ok(link_box::<T>(Box::new(link)))
             }),
             false,
@@ -299,8 +302,11 @@ impl<T: Data> DataStream<T> {
         self.add_operator(
             "FlatMap",
             OperatorFn::new(move |setup, output, _side| {
-                let link =
-                    FlatMapLink::open(function.clone(), runtime_context(setup), unbox_link(output))?;
+                let link = FlatMapLink::open(
+                    function.clone(),
+                    runtime_context(setup),
+                    unbox_link(output),
+                )?;
                 Ok(link_box::<T>(Box::new(link)))
             }),
             false,
@@ -360,7 +366,10 @@ impl<T: Data> DataStream<T> {
 
     /// Assigns timestamps and generates watermarks mid-stream (Flink's
     /// `assignTimestampsAndWatermarks`); watermarks from upstream are dropped.
-    pub fn assign_timestamps_and_watermarks(&self, strategy: WatermarkStrategy<T>) -> DataStream<T> {
+    pub fn assign_timestamps_and_watermarks(
+        &self,
+        strategy: WatermarkStrategy<T>,
+    ) -> DataStream<T> {
         self.add_operator(
             "Timestamps/Watermarks",
             OperatorFn::new(move |setup, output, _side| {
@@ -474,14 +483,13 @@ impl<T: Data> DataStream<T> {
         F: Fn(&T, &mut Vec<u8>) + Send + Sync + 'static,
     {
         let base = PathBuf::from(path);
-        let encoder: Arc<dyn Fn(&T, &mut Vec<u8>) + Send + Sync> = Arc::new(encode);
+        let encoder: RecordEncoder<T> = Arc::new(encode);
         self.add_sink_operator(
             "File Sink",
             OperatorFn::new(move |setup, _output, _side| {
                 // Always two-phase: without checkpoints the final commit at the end of the input
                 // publishes everything.
-                let sink =
-                    file_sink_operator(setup, &base, Arc::clone(&encoder), rolling.clone(), true)?;
+                let sink = file_sink_operator(setup, &base, Arc::clone(&encoder), rolling, true)?;
                 Ok(link_box(sink))
             }),
         )

@@ -191,7 +191,8 @@ impl<K: StateKey + Clone> KeyedContext<'_, K> {
 
     pub fn delete_event_time_timer(&mut self, time: i64) {
         let key = self.current_key().clone();
-        self.timers.delete_event_time_timer(&key, &VoidNamespace, time);
+        self.timers
+            .delete_event_time_timer(&key, &VoidNamespace, time);
     }
 
     /// A timer of the current key at processing time `time` (ms since the epoch).

@@ -9,14 +9,12 @@ use crate::runtime::stream::source_driver::SourceDriver;
 
 type CreateOperator =
     dyn Fn(&OperatorSetup, LinkBox, SideOutputs) -> Result<LinkBox, WeirError> + Send + Sync;
-type PrepareOperator = dyn Fn(usize) -> Result<(), WeirError> + Send + Sync;
 type CreateSource =
     dyn Fn(&OperatorSetup, LinkBox) -> Result<Box<dyn SourceDriver>, WeirError> + Send + Sync;
 
 /// A one-input operator built by a closure.
 pub(crate) struct OperatorFn {
     create: Box<CreateOperator>,
-    prepare: Option<Box<PrepareOperator>>,
 }
 
 impl OperatorFn {
@@ -28,17 +26,7 @@ impl OperatorFn {
     ) -> OperatorFn {
         OperatorFn {
             create: Box::new(create),
-            prepare: None,
         }
-    }
-
-    /// Runs `prepare` once with the operator's parallelism before the job starts.
-    pub(crate) fn with_prepare(
-        mut self,
-        prepare: impl Fn(usize) -> Result<(), WeirError> + Send + Sync + 'static,
-    ) -> OperatorFn {
-        self.prepare = Some(Box::new(prepare));
-        self
     }
 }
 
@@ -50,13 +38,6 @@ impl OperatorNodeFactory for OperatorFn {
         side_outputs: SideOutputs,
     ) -> Result<LinkBox, WeirError> {
         (self.create)(setup, output, side_outputs)
-    }
-
-    fn prepare(&self, parallelism: usize) -> Result<(), WeirError> {
-        match &self.prepare {
-            Some(prepare) => prepare(parallelism),
-            None => Ok(()),
-        }
     }
 }
 

@@ -98,7 +98,11 @@ pub(crate) struct ProcessClosure<F>(pub(crate) F);
 
 impl<I, O, F> ProcessFunction<I, O> for ProcessClosure<F>
 where
-    F: FnMut(I, &mut ProcessContext<'_>, &mut StreamCollector<'_, O>) + Clone + Send + Sync + 'static,
+    F: FnMut(I, &mut ProcessContext<'_>, &mut StreamCollector<'_, O>)
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     fn process_element(
         &mut self,
@@ -146,9 +150,7 @@ impl<I, O, F: ProcessFunction<I, O>> ChainLink<I> for ProcessLink<I, O, F> {
     fn process_element(&mut self, value: I, timestamp: Option<i64>) -> Result<(), WeirError> {
         let mut out = StreamCollector::new(self.output.as_mut(), timestamp);
         let mut context = ProcessContext::new(timestamp, self.watermark, &mut self.side);
-        let applied = self
-            .function
-            .process_element(value, &mut context, &mut out);
+        let applied = self.function.process_element(value, &mut context, &mut out);
         out.into_result()?;
         context.into_result()?;
         applied.map_err(|error| user_failure(&self.context, error))

@@ -31,10 +31,10 @@ use crate::api::stream::node_factories::SourceFn;
 use crate::config::options::{CHECKPOINTING_INTERVAL, MAX_PARALLELISM, PARALLELISM_DEFAULT};
 use crate::config::{ConfigOption, Configuration, OptionValue};
 use crate::connectors::CsvOptions;
-use crate::connectors::stream::{Source, SourceOperator};
 use crate::connectors::stream::{
     CollectionSource, CsvSource, GeneratorSource, SocketTextSource, TextLineSource,
 };
+use crate::connectors::stream::{Source, SourceOperator};
 use crate::error::WeirError;
 use crate::eventtime::WatermarkStrategy;
 use crate::graph::stream_graph::{StreamGraph, StreamNode, StreamOperatorKind};
@@ -161,8 +161,10 @@ impl StreamExecutionEnvironment {
         let bounded_parallelism = self.parallelism();
         let factory = SourceFn::new(move |setup, output| {
             let operator = SourceOperator::new(setup, Arc::clone(&source), strategy.clone())?;
-            Ok(Box::new(TypedSourceDriver::new(operator, unbox_link::<T>(output)))
-                as Box<dyn SourceDriver>)
+            Ok(
+                Box::new(TypedSourceDriver::new(operator, unbox_link::<T>(output)))
+                    as Box<dyn SourceDriver>,
+            )
         });
         let node = StreamNode {
             name: name.to_owned(),

@@ -77,9 +77,15 @@ impl<K: StateKey + Clone, T: Data> KeyedStream<K, T> {
 
     /// Windows of the last `size` records per key, firing every `slide` records (Flink's
     /// `countWindow(size, slide)`).
-    pub fn count_window_sliding(&self, size: u64, slide: u64) -> WindowedStream<K, T, GlobalWindow> {
+    pub fn count_window_sliding(
+        &self,
+        size: u64,
+        slide: u64,
+    ) -> WindowedStream<K, T, GlobalWindow> {
         self.window(GlobalWindows::create())
-            .evictor(CountEvictor::of(usize::try_from(size).unwrap_or(usize::MAX)))
+            .evictor(CountEvictor::of(
+                usize::try_from(size).unwrap_or(usize::MAX),
+            ))
             .trigger(CountTrigger::of(slide))
     }
 }
@@ -136,7 +142,11 @@ impl<K: StateKey + Clone, T: Data, W: Window> WindowedStream<K, T, W> {
         self
     }
 
-    fn build<Out: Data>(&self, name: &str, function: WindowFunction<K, T, Out, W>) -> DataStream<Out> {
+    fn build<Out: Data>(
+        &self,
+        name: &str,
+        function: WindowFunction<K, T, Out, W>,
+    ) -> DataStream<Out> {
         let key = Arc::clone(&self.keyed.key);
         let assigner = Arc::clone(&self.assigner);
         let trigger = self.trigger.clone();
@@ -145,7 +155,7 @@ impl<K: StateKey + Clone, T: Data, W: Window> WindowedStream<K, T, W> {
         let late_tag = self.late_tag.clone();
         let function = Arc::new(function);
         let name = format!("Window({}, {name})", self.assigner.name());
-        let stream = self.keyed.stream.add_operator(
+        self.keyed.stream.add_operator(
             &name,
             OperatorFn::new(move |setup, output, side| {
                 let mut late_output: Option<Box<dyn ChainLink<T>>> = None;
@@ -175,8 +185,7 @@ impl<K: StateKey + Clone, T: Data, W: Window> WindowedStream<K, T, W> {
                 Ok(link_box::<T>(link))
             }),
             false,
-        );
-        stream
+        )
     }
 
     /// Folds the records of each window with `reduce` as they arrive; emits the result.

@@ -72,11 +72,16 @@ impl BarrierAlignment {
     }
 
     /// Whether a checkpoint is being aligned.
+    #[cfg(test)]
     pub(crate) fn is_aligning(&self) -> bool {
         self.pending.is_some()
     }
 
-    pub(crate) fn on_barrier(&mut self, channel: usize, barrier: CheckpointBarrier) -> AlignmentAction {
+    pub(crate) fn on_barrier(
+        &mut self,
+        channel: usize,
+        barrier: CheckpointBarrier,
+    ) -> AlignmentAction {
         match &self.pending {
             Some(pending) if barrier.id == pending.barrier.id => {}
             Some(pending) if barrier.id > pending.barrier.id => {
@@ -108,10 +113,9 @@ impl BarrierAlignment {
     fn receive(&mut self, channel: usize) -> AlignmentAction {
         let pending = self.pending.as_mut().expect("receive follows start");
         pending.received[channel] = true;
-        self.complete_if_aligned()
-            .unwrap_or(AlignmentAction::Wait {
-                block: self.exactly_once,
-            })
+        self.complete_if_aligned().unwrap_or(AlignmentAction::Wait {
+            block: self.exactly_once,
+        })
     }
 
     fn complete_if_aligned(&mut self) -> Option<AlignmentAction> {

@@ -16,8 +16,8 @@
 //! only ever touched by its own task thread: nothing locks it.
 
 pub(crate) mod barrier_alignment;
-pub mod chain_link;
 pub(crate) mod chain_control;
+pub mod chain_link;
 pub(crate) mod operators;
 pub(crate) mod side_output;
 pub(crate) mod source_driver;

@@ -114,7 +114,10 @@ impl SideOutputLinks {
         self.each(|control| control.snapshot_state(barrier, snapshot))
     }
 
-    pub(crate) fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), WeirError> {
+    pub(crate) fn notify_checkpoint_complete(
+        &mut self,
+        checkpoint_id: u64,
+    ) -> Result<(), WeirError> {
         self.each(|control| control.notify_checkpoint_complete(checkpoint_id))
     }
 

@@ -79,6 +79,9 @@ impl<T: Data> SourceDriver for TypedSourceDriver<T> {
     }
 
     fn records(&self) -> (u64, u64) {
-        (self.operator.records_emitted(), self.operator.skipped_records())
+        (
+            self.operator.records_emitted(),
+            self.operator.skipped_records(),
+        )
     }
 }

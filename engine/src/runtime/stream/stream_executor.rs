@@ -265,7 +265,13 @@ pub(crate) fn execute_stream(
 fn job_id(job_name: &str) -> String {
     let safe: String = job_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!(
         "{safe}-{}",
@@ -525,7 +531,6 @@ impl Attempt<'_> {
                 TaskReport::Decline {
                     checkpoint_id,
                     reason,
-                    ..
                 } => {
                     if let Some(coordinator) = coordinator.as_deref_mut() {
                         coordinator.decline(checkpoint_id, &reason);
@@ -601,9 +606,11 @@ impl Attempt<'_> {
                     edge.edge.partitioning.name()
                 );
                 let required = consumers + PARTITION_BASE_EXTRA;
-                let pool = self
-                    .network
-                    .create_local_pool(&name, required, required + consumers + floating)?;
+                let pool = self.network.create_local_pool(
+                    &name,
+                    required,
+                    required + consumers + floating,
+                )?;
                 list.push(ResultPartition::new(
                     name,
                     PartitionKind::Pipelined,
@@ -628,7 +635,8 @@ impl Attempt<'_> {
                     subtask,
                     parallelism: vertex.parallelism,
                 };
-                let thread_name = format!("{} ({}/{})", vertex.name, subtask + 1, vertex.parallelism);
+                let thread_name =
+                    format!("{} ({}/{})", vertex.name, subtask + 1, vertex.parallelism);
                 let (mailbox_sender, mailbox) = Mailbox::new(thread_name.clone(), cancel.clone());
                 let gate = self.input_gate(vertex_index, subtask, &partitions, cancel, credits)?;
                 let setups = self.setups(vertex_index, subtask);
@@ -862,7 +870,10 @@ impl TaskBuilder {
         flush: &FlushRegistry,
     ) -> Result<Vec<LinkBox>, WeirError> {
         let mut targets: Vec<LinkBox> = Vec::new();
-        for consumer in self.job.chained_consumers(&self.graph, self.vertex, node, tag) {
+        for consumer in self
+            .job
+            .chained_consumers(&self.graph, self.vertex, node, tag)
+        {
             let output = self.node_output(consumer, None, flush)?;
             let side = self.side_outputs(consumer, flush)?;
             let StreamOperatorKind::OneInput(factory) = &self.graph.nodes[consumer].operator else {

@@ -177,7 +177,12 @@ mod tests {
         let targets: Vec<Target> = (0..4).map(|_| selector.select(&0).unwrap()).collect();
         assert_eq!(
             targets,
-            vec![Target::One(1), Target::One(2), Target::One(0), Target::One(1)]
+            vec![
+                Target::One(1),
+                Target::One(2),
+                Target::One(0),
+                Target::One(1)
+            ]
         );
     }
 

@@ -193,8 +193,7 @@ impl StreamTask {
                     TaskBody::Source(source) if !end_of_input => {
                         let mut snapshot = TaskSnapshot::new();
                         source.snapshot_state(&barrier, &mut snapshot)?;
-                        self.reporter
-                            .acknowledge(barrier, snapshot, Duration::ZERO);
+                        self.reporter.acknowledge(barrier, snapshot, Duration::ZERO);
                     }
                     _ => self.reporter.decline(
                         barrier.id,
@@ -205,9 +204,7 @@ impl StreamTask {
             }
             TaskEvent::CheckpointComplete(checkpoint_id) => {
                 match &mut self.body {
-                    TaskBody::Source(source) => {
-                        source.notify_checkpoint_complete(checkpoint_id)?
-                    }
+                    TaskBody::Source(source) => source.notify_checkpoint_complete(checkpoint_id)?,
                     TaskBody::Input(input) => {
                         input.chain().notify_checkpoint_complete(checkpoint_id)?
                     }

@@ -78,10 +78,10 @@ impl<S: TypeSerializer> InputProcessor<S> {
 
     fn pass_valve(&mut self, output: Option<ValveOutput>) -> Result<(), WeirError> {
         match output {
-            Some(ValveOutput::Watermark(watermark)) => self.head.as_mut().process_watermark(watermark),
-            Some(ValveOutput::Status { idle }) => {
-                self.head.as_mut().process_watermark_status(idle)
+            Some(ValveOutput::Watermark(watermark)) => {
+                self.head.as_mut().process_watermark(watermark)
             }
+            Some(ValveOutput::Status { idle }) => self.head.as_mut().process_watermark_status(idle),
             None => Ok(()),
         }
     }

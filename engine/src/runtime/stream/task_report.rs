@@ -20,11 +20,7 @@ pub(crate) enum TaskReport {
         alignment: Duration,
     },
     /// The task could not take part in checkpoint `checkpoint_id`.
-    Decline {
-        task: usize,
-        checkpoint_id: u64,
-        reason: String,
-    },
+    Decline { checkpoint_id: u64, reason: String },
     /// The task processed all of its input and waits for the final commit.
     EndOfInput { task: usize },
     /// The task's thread ended (`Ok` after the final commit or a cancellation it was asked for).
@@ -79,7 +75,6 @@ impl TaskReporter {
 
     pub(crate) fn decline(&self, checkpoint_id: u64, reason: String) {
         self.send(TaskReport::Decline {
-            task: self.task,
             checkpoint_id,
             reason,
         });

@@ -73,7 +73,9 @@ impl<T: Clone> ChainLink<T> for TeeLink<T> {
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
-        self.targets.iter_mut().try_for_each(|target| target.finish())
+        self.targets
+            .iter_mut()
+            .try_for_each(|target| target.finish())
     }
 }
 
@@ -134,6 +136,7 @@ mod tests {
         tee.finish().unwrap();
         assert_eq!(first_seen.events(), second_seen.events());
         assert_eq!(first_seen.records(), vec![(1, Some(10)), (2, None)]);
+        assert_eq!(second_seen.watermarks(), vec![5]);
         assert!(first_seen.finished());
     }
 }

@@ -19,10 +19,10 @@ pub(crate) enum Seen<T> {
 }
 
 /// The shared log of a [`RecordingLink`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct SeenLog<T>(Rc<RefCell<Vec<Seen<T>>>>);
 
-impl<T: Clone> SeenLog<T> {
+impl<T: Clone + PartialEq> SeenLog<T> {
     pub(crate) fn events(&self) -> Vec<Seen<T>> {
         self.0.borrow().clone()
     }

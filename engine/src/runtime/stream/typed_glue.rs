@@ -84,11 +84,17 @@ impl<T: Data> StreamExchangeFactory for TypedExchange<T> {
             context.max_parallelism,
             &context.operator,
         );
-        Ok(link_box(Box::new(WriterLink::new(writer, selector, &context))))
+        Ok(link_box(Box::new(WriterLink::new(
+            writer, selector, &context,
+        ))))
     }
 
     fn input(&self, gate: InputGate, head: LinkBox, exactly_once: bool) -> Box<dyn TaskInput> {
         let reader = RecordReader::new(gate, StreamRecordSerializer::new(T::serializer()));
-        Box::new(InputProcessor::new(reader, unbox_link::<T>(head), exactly_once))
+        Box::new(InputProcessor::new(
+            reader,
+            unbox_link::<T>(head),
+            exactly_once,
+        ))
     }
 }

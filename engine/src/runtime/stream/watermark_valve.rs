@@ -55,11 +55,16 @@ impl WatermarkValve {
     }
 
     /// The last watermark passed downstream.
+    #[cfg(test)]
     pub(crate) fn current(&self) -> i64 {
         self.last_output
     }
 
-    pub(crate) fn input_watermark(&mut self, channel: usize, watermark: i64) -> Option<ValveOutput> {
+    pub(crate) fn input_watermark(
+        &mut self,
+        channel: usize,
+        watermark: i64,
+    ) -> Option<ValveOutput> {
         let state = &mut self.channels[channel];
         if state.ended || watermark <= state.watermark {
             return None;
@@ -98,9 +103,7 @@ impl WatermarkValve {
     /// `channel` ended: it leaves the minimum.
     pub(crate) fn channel_ended(&mut self, channel: usize) -> Option<ValveOutput> {
         self.channels[channel].ended = true;
-        if self.live().next().is_none() {
-            return None;
-        }
+        self.live().next()?;
         self.advance()
     }
 
@@ -132,10 +135,7 @@ mod tests {
     fn the_minimum_of_active_channels_goes_out_and_never_back() {
         let mut valve = WatermarkValve::new(2);
         assert_eq!(valve.input_watermark(0, 10), None);
-        assert_eq!(
-            valve.input_watermark(1, 5),
-            Some(ValveOutput::Watermark(5))
-        );
+        assert_eq!(valve.input_watermark(1, 5), Some(ValveOutput::Watermark(5)));
         assert_eq!(valve.input_watermark(1, 4), None);
         assert_eq!(
             valve.input_watermark(1, 20),

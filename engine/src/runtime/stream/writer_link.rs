@@ -28,14 +28,17 @@ pub(crate) trait Flush {
     fn flush(&mut self) -> Result<(), WeirError>;
 }
 
+/// A writer shared by its link and the task's flush registry.
+type SharedFlush = Rc<RefCell<dyn Flush>>;
+
 /// The writers of one task, flushed together (see the module docs).
 #[derive(Clone, Default)]
 pub(crate) struct FlushRegistry {
-    writers: Rc<RefCell<Vec<Rc<RefCell<dyn Flush>>>>>,
+    writers: Rc<RefCell<Vec<SharedFlush>>>,
 }
 
 impl FlushRegistry {
-    fn register(&self, writer: Rc<RefCell<dyn Flush>>) {
+    fn register(&self, writer: SharedFlush) {
         self.writers.borrow_mut().push(writer);
     }
 
@@ -119,7 +122,11 @@ impl<S: TypeSerializer> WriterLink<S> {
 
 impl<S: TypeSerializer> ChainLink<S::Value> for WriterLink<S> {
     #[inline]
-    fn process_element(&mut self, value: S::Value, timestamp: Option<i64>) -> Result<(), WeirError> {
+    fn process_element(
+        &mut self,
+        value: S::Value,
+        timestamp: Option<i64>,
+    ) -> Result<(), WeirError> {
         let target = self.selector.select(&value)?;
         let record = StreamRecord { value, timestamp };
         let flush = self.flush_every_record;

@@ -76,7 +76,10 @@ pub(crate) struct CollectSink<T: Data> {
 impl<T: Data> CollectSink<T> {
     /// A sink subtask; when restoring, the batches in the restored state are published (they
     /// belong to a completed checkpoint).
-    pub(crate) fn new(setup: &OperatorSetup, result: SharedCollected<T>) -> Result<Self, WeirError> {
+    pub(crate) fn new(
+        setup: &OperatorSetup,
+        result: SharedCollected<T>,
+    ) -> Result<Self, WeirError> {
         let sink = CollectSink {
             uid: setup.uid.clone(),
             subtask: setup.subtask as u64,
@@ -96,7 +99,10 @@ impl<T: Data> CollectSink<T> {
 
     fn publish(&self, batch: Batch<T>) {
         let mut result = self.result.lock().unwrap_or_else(PoisonError::into_inner);
-        if result.published.insert((batch.subtask, batch.checkpoint_id)) {
+        if result
+            .published
+            .insert((batch.subtask, batch.checkpoint_id))
+        {
             result.records.extend(batch.records);
         }
     }

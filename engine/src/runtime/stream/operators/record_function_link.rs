@@ -73,7 +73,6 @@ macro_rules! forward_control {
     };
 }
 
-
 /// `map`.
 pub(crate) struct MapLink<In, Out, F: MapFunction<In, Out>> {
     function: F,
