@@ -76,14 +76,17 @@ impl<S: TypeSerializer> InputProcessor<S> {
         }
     }
 
-    fn pass_valve(&mut self, output: Option<ValveOutput>) -> Result<(), WeirError> {
-        match output {
-            Some(ValveOutput::Watermark(watermark)) => {
-                self.head.as_mut().process_watermark(watermark)
-            }
-            Some(ValveOutput::Status { idle }) => self.head.as_mut().process_watermark_status(idle),
-            None => Ok(()),
+    fn pass_valve(&mut self, output: ValveOutput) -> Result<(), WeirError> {
+        if output.idle == Some(false) {
+            self.head.as_mut().process_watermark_status(false)?;
         }
+        if let Some(watermark) = output.watermark {
+            self.head.as_mut().process_watermark(watermark)?;
+        }
+        if output.idle == Some(true) {
+            self.head.as_mut().process_watermark_status(true)?;
+        }
+        Ok(())
     }
 
     fn act(

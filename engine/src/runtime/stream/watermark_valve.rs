@@ -16,11 +16,25 @@
 //! * An ended channel leaves the minimum (a bounded upstream sent its final watermark before
 //!   ending; one without event time must not hold the others back).
 
-/// What the valve tells the task to pass downstream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ValveOutput {
-    Watermark(i64),
-    Status { idle: bool },
+/// What the valve tells the task to pass downstream: a status change and/or a new watermark.
+/// Passed on in order: `active` first, then the watermark, then `idle`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ValveOutput {
+    pub(crate) idle: Option<bool>,
+    pub(crate) watermark: Option<i64>,
+}
+
+impl ValveOutput {
+    fn watermark(watermark: Option<i64>) -> ValveOutput {
+        ValveOutput {
+            idle: None,
+            watermark,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.idle.is_none() && self.watermark.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -60,58 +74,59 @@ impl WatermarkValve {
         self.last_output
     }
 
-    pub(crate) fn input_watermark(
-        &mut self,
-        channel: usize,
-        watermark: i64,
-    ) -> Option<ValveOutput> {
+    pub(crate) fn input_watermark(&mut self, channel: usize, watermark: i64) -> ValveOutput {
         let state = &mut self.channels[channel];
         if state.ended || watermark <= state.watermark {
-            return None;
+            return ValveOutput::default();
         }
         state.watermark = watermark;
         if state.idle {
             // A watermark from an idle channel makes it active (Flink does the same).
-            return self.input_status(channel, false).or_else(|| self.advance());
+            return self.input_status(channel, false);
         }
-        self.advance()
+        ValveOutput::watermark(self.advance())
     }
 
-    /// `idle` status of `channel`. May return a status change, or a watermark when the channel
-    /// that held the minimum went idle.
-    pub(crate) fn input_status(&mut self, channel: usize, idle: bool) -> Option<ValveOutput> {
+    /// `idle` status of `channel`: may change the task's status and its watermark (the
+    /// minimum leaves or joins the channel).
+    pub(crate) fn input_status(&mut self, channel: usize, idle: bool) -> ValveOutput {
         let state = &mut self.channels[channel];
         if state.ended || state.idle == idle {
-            return None;
+            return ValveOutput::default();
         }
         state.idle = idle;
         let all_idle = self.live().all(|state| state.idle);
-        if idle {
-            if all_idle && !self.idle {
-                self.idle = true;
-                return Some(ValveOutput::Status { idle: true });
-            }
-            self.advance()
-        } else if self.idle {
+        let status = if idle && all_idle && !self.idle {
+            self.idle = true;
+            Some(true)
+        } else if !idle && self.idle {
             self.idle = false;
-            Some(ValveOutput::Status { idle: false })
+            Some(false)
         } else {
             None
+        };
+        ValveOutput {
+            idle: status,
+            watermark: self.advance(),
         }
     }
 
     /// `channel` ended: it leaves the minimum.
-    pub(crate) fn channel_ended(&mut self, channel: usize) -> Option<ValveOutput> {
+    pub(crate) fn channel_ended(&mut self, channel: usize) -> ValveOutput {
         self.channels[channel].ended = true;
-        self.live().next()?;
-        self.advance()
+        if self.live().next().is_none() {
+            return ValveOutput::default();
+        }
+        ValveOutput::watermark(self.advance())
     }
 
     fn live(&self) -> impl Iterator<Item = &ChannelState> {
         self.channels.iter().filter(|state| !state.ended)
     }
 
-    fn advance(&mut self) -> Option<ValveOutput> {
+    /// The new output watermark, if the minimum over active, live channels moved forward.
+    /// The new output watermark, if the minimum over active, live channels moved forward.
+    fn advance(&mut self) -> Option<i64> {
         let min = self
             .live()
             .filter(|state| !state.idle)
@@ -119,7 +134,7 @@ impl WatermarkValve {
             .min()?;
         if min > self.last_output {
             self.last_output = min;
-            Some(ValveOutput::Watermark(min))
+            Some(min)
         } else {
             None
         }
@@ -134,13 +149,10 @@ mod tests {
     #[test]
     fn the_minimum_of_active_channels_goes_out_and_never_back() {
         let mut valve = WatermarkValve::new(2);
-        assert_eq!(valve.input_watermark(0, 10), None);
-        assert_eq!(valve.input_watermark(1, 5), Some(ValveOutput::Watermark(5)));
-        assert_eq!(valve.input_watermark(1, 4), None);
-        assert_eq!(
-            valve.input_watermark(1, 20),
-            Some(ValveOutput::Watermark(10))
-        );
+        assert!(valve.input_watermark(0, 10).is_empty());
+        assert_eq!(valve.input_watermark(1, 5), watermark(5));
+        assert!(valve.input_watermark(1, 4).is_empty());
+        assert_eq!(valve.input_watermark(1, 20), watermark(10));
         assert_eq!(valve.current(), 10);
     }
 
@@ -148,20 +160,23 @@ mod tests {
     fn an_idle_channel_does_not_hold_back_and_all_idle_is_idle() {
         let mut valve = WatermarkValve::new(2);
         valve.input_watermark(0, 100);
-        assert_eq!(
-            valve.input_status(1, true),
-            Some(ValveOutput::Watermark(100))
-        );
+        assert_eq!(valve.input_status(1, true), watermark(100));
         assert_eq!(
             valve.input_status(0, true),
-            Some(ValveOutput::Status { idle: true })
+            ValveOutput {
+                idle: Some(true),
+                watermark: None
+            }
         );
         assert_eq!(
             valve.input_status(0, false),
-            Some(ValveOutput::Status { idle: false })
+            ValveOutput {
+                idle: Some(false),
+                watermark: None
+            }
         );
         // Channel 1 comes back with an old watermark: the output stays.
-        assert_eq!(valve.input_watermark(1, 50), None);
+        assert!(valve.input_watermark(1, 50).is_empty());
         assert_eq!(valve.current(), 100);
     }
 
@@ -170,9 +185,16 @@ mod tests {
         let mut valve = WatermarkValve::new(3);
         valve.input_watermark(0, 7);
         valve.input_watermark(1, 9);
-        assert_eq!(valve.channel_ended(2), Some(ValveOutput::Watermark(7)));
-        assert_eq!(valve.channel_ended(0), Some(ValveOutput::Watermark(9)));
-        assert_eq!(valve.channel_ended(1), None);
+        assert_eq!(valve.channel_ended(2), watermark(7));
+        assert_eq!(valve.channel_ended(0), watermark(9));
+        assert!(valve.channel_ended(1).is_empty());
+    }
+
+    fn watermark(watermark: i64) -> ValveOutput {
+        ValveOutput {
+            idle: None,
+            watermark: Some(watermark),
+        }
     }
 
     proptest! {
