@@ -627,6 +627,12 @@ pub enum WeirError {
     WriteStdout { source: std::io::Error },
 
     #[error(
+        "state.backend.type: {backend} is not available yet; use state.backend.type: hashmap \
+         (keyed state on the heap, within the task heap budget)"
+    )]
+    StateBackendNotSupported { backend: &'static str },
+
+    #[error(
         "result partition {partition} is blocking and carries no channel events (watermarks, \
          idleness, checkpoint barriers); streaming exchanges use pipelined partitions"
     )]

@@ -420,3 +420,11 @@ fn a_slow_sink_backpressures_the_source() {
         summary.vertices
     );
 }
+
+#[test]
+fn the_managed_state_backend_is_refused_clearly() {
+    let env = env(1, &[("state.backend.type", "managed")]);
+    env.from_collection(vec![1u64]).discard();
+    let error = env.execute("managed").unwrap_err().to_string();
+    assert!(error.contains("state.backend.type: managed"), "{error}");
+}

@@ -406,8 +406,8 @@ pub static STATE_BACKEND_TYPE: ConfigOption<StateBackendType> = ConfigOption {
     default: OptionDefault::Fixed(StateBackendType::HashMap),
     range: ValueRange::ANY,
     doc: "Streaming: where keyed state lives. hashmap: objects on the heap, counted against \
-          the task heap budget. managed: serialized records in pages of managed memory, \
-          spilling to disk when the operator's share is full.",
+          the task heap budget. managed (serialized records in pages of managed memory, \
+          spilling to disk) is not available yet and is refused.",
 };
 
 pub static CHECKPOINTING_INTERVAL: ConfigOption<Option<Duration>> = ConfigOption {

@@ -28,12 +28,12 @@ use crate::checkpoint::{
     RestartDecision, RestartStrategy, RestoredCheckpoint, TaskInfo, TaskOperator, load_checkpoint,
     redistribute,
 };
-use crate::config::Configuration;
 use crate::config::options::{
     BUFFER_TIMEOUT, BUFFERS_PER_CHANNEL, CHECKPOINTING_INTERVAL, CHECKPOINTING_MODE,
     CHECKPOINTING_TIMEOUT, FLOATING_BUFFERS_PER_GATE, IO_TMP_DIRS, MAX_PARALLELISM,
-    SAVEPOINT_IGNORE_UNCLAIMED_STATE, SAVEPOINT_PATH, SAVEPOINTS_DIRECTORY,
+    SAVEPOINT_IGNORE_UNCLAIMED_STATE, SAVEPOINT_PATH, SAVEPOINTS_DIRECTORY, STATE_BACKEND_TYPE,
 };
+use crate::config::{Configuration, StateBackendType};
 use crate::error::WeirError;
 use crate::graph::stream_graph::{
     LinkBox, SideOutputs, StreamGraph, StreamJobGraph, StreamNodeId, StreamOperatorKind,
@@ -97,6 +97,9 @@ pub(crate) fn execute_stream(
                 max_parallelism,
             });
         }
+    }
+    if config.get(&STATE_BACKEND_TYPE) == StateBackendType::Managed {
+        return Err(WeirError::StateBackendNotSupported { backend: "managed" });
     }
     let memory_plan = MemoryPlan::from_config(config)?;
     let network = NetworkBufferPool::new(memory_plan.network_buffers(), memory_plan.page_size)?;

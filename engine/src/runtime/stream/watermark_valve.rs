@@ -32,6 +32,7 @@ impl ValveOutput {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.idle.is_none() && self.watermark.is_none()
     }
