@@ -30,9 +30,6 @@ mod watermark_output_multiplexer;
 mod watermark_strategy;
 mod watermarks_with_idleness;
 
-#[cfg(test)]
-pub(crate) mod recording_link;
-
 pub use bounded_out_of_orderness::BoundedOutOfOrdernessWatermarks;
 pub use timestamp_assigner::{RecordTimestampAssigner, TimestampAssigner};
 pub use timestamps_and_watermarks_operator::{

@@ -190,7 +190,7 @@ mod tests {
 
     use super::*;
     use crate::config::Configuration;
-    use crate::eventtime::recording_link::{Recorded, RecordingLink};
+    use crate::runtime::stream::test_link::{Recorded, RecordingLink};
     use crate::state::key_group::KeyGroupRange;
 
     fn setup_with(pairs: &[(&str, &str)]) -> OperatorSetup {

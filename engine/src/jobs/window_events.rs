@@ -7,17 +7,76 @@
 
 use std::time::Duration;
 
-use crate::api::stream::{DataStream, StreamExecutionEnvironment};
+use crate::api::ExecutionEnvironment;
+use crate::api::stream::{DataStream, KeyedStream, StreamExecutionEnvironment};
 use crate::connectors::CsvOptions;
-use crate::connectors::stream::CsvSource;
+use crate::connectors::stream::{CsvSource, RollingPolicy};
+use crate::error::WeirError;
 use crate::eventtime::WatermarkStrategy;
+use crate::jobs::stream_job_arguments::{duration_argument, positive_millis};
 use crate::state::AggregateFunction;
+
+/// The arguments every windowing job over the event CSV takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EventJobArguments {
+    /// Input CSV lines `key,event_time_ms,value`: a file, directory or glob.
+    #[arg(long)]
+    input: String,
+    /// How far out of order events may arrive before they count as late.
+    #[arg(long = "out-of-orderness", default_value = "2s", value_parser = duration_argument)]
+    out_of_orderness: Duration,
+    /// Output directory of part files; prints when absent.
+    #[arg(long)]
+    output: Option<String>,
+    /// Checkpoint every so often (needs state.checkpoints.dir).
+    #[arg(long = "checkpoint-interval", value_parser = positive_millis)]
+    checkpoint_interval: Option<Duration>,
+    /// Count and skip malformed lines instead of failing.
+    #[arg(long = "skip-bad-records")]
+    skip_bad_records: bool,
+}
+
+/// One output row: `(key, window start, window end, count, sum)`.
+pub(crate) type WindowRow = (i64, i64, i64, u64, i64);
+
+/// Runs a windowing job: the events keyed by their key, `windows` turning them into rows,
+/// written as part files (exactly once) or printed.
+pub(crate) fn run_window_job(
+    env: &ExecutionEnvironment,
+    job_name: &str,
+    arguments: &EventJobArguments,
+    windows: impl FnOnce(KeyedStream<i64, Event>) -> Result<DataStream<WindowRow>, WeirError>,
+) -> Result<(), WeirError> {
+    let stream_env = StreamExecutionEnvironment::like(env);
+    if let Some(interval) = arguments.checkpoint_interval {
+        stream_env.enable_checkpointing(interval);
+    }
+    let events = read_events(
+        &stream_env,
+        &arguments.input,
+        arguments.out_of_orderness,
+        arguments.skip_bad_records,
+    );
+    let rows = windows(events.key_by(|event: &Event| event.0))?;
+    match &arguments.output {
+        Some(path) => {
+            rows.sink_to_files(path, write_window_line, RollingPolicy::default())
+                .uid("sink");
+        }
+        None => {
+            rows.map(|(key, start, end, count, sum)| format!("{key},{start},{end},{count},{sum}"))
+                .print();
+        }
+    }
+    stream_env.execute(job_name)?;
+    Ok(())
+}
 
 /// One input event: `(key, event_time_ms, value)`.
 pub(crate) type Event = (i64, i64, i64);
 
 /// The events of `path` with timestamps and bounded-out-of-orderness watermarks.
-pub(crate) fn read_events(
+fn read_events(
     env: &StreamExecutionEnvironment,
     path: &str,
     out_of_orderness: Duration,
@@ -61,10 +120,7 @@ impl AggregateFunction<Event, (u64, i64), (u64, i64)> for CountSum {
 }
 
 /// An output line `key,start,end,count,sum`.
-pub(crate) fn write_window_line(
-    (key, start, end, count, sum): &(i64, i64, i64, u64, i64),
-    line: &mut Vec<u8>,
-) {
+fn write_window_line((key, start, end, count, sum): &WindowRow, line: &mut Vec<u8>) {
     use std::io::Write;
     let _ = writeln!(line, "{key},{start},{end},{count},{sum}");
 }

@@ -123,20 +123,27 @@ impl<T> ChainLink<T> for DiscardLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::stream::test_link::RecordingLink;
+    use crate::runtime::stream::test_link::{Recorded, RecordingLink};
 
     #[test]
     fn every_target_gets_every_record_and_event_in_order() {
-        let (first, first_seen) = RecordingLink::<u32>::new();
-        let (second, second_seen) = RecordingLink::<u32>::new();
-        let mut tee = TeeLink::new(vec![Box::new(first), Box::new(second)]);
+        let first = RecordingLink::<u32>::new();
+        let second = RecordingLink::<u32>::new();
+        let mut tee = TeeLink::new(vec![Box::new(first.clone()), Box::new(second.clone())]);
         tee.process_element(1, Some(10)).unwrap();
         tee.process_watermark(5).unwrap();
         tee.process_element(2, None).unwrap();
         tee.finish().unwrap();
-        assert_eq!(first_seen.events(), second_seen.events());
-        assert_eq!(first_seen.records(), vec![(1, Some(10)), (2, None)]);
-        assert_eq!(second_seen.watermarks(), vec![5]);
-        assert!(first_seen.finished());
+        assert_eq!(first.calls(), second.calls());
+        assert_eq!(
+            first.calls(),
+            vec![
+                Recorded::Record(1, Some(10)),
+                Recorded::Watermark(5),
+                Recorded::Record(2, None),
+                Recorded::Finish
+            ]
+        );
+        assert_eq!(second.watermarks(), vec![5]);
     }
 }

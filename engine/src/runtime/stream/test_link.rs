@@ -1,15 +1,14 @@
-//! Test support: a [`ChainLink`] that records what reaches it.
+//! A [`ChainLink`] for unit tests that records every call it gets.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
-use crate::runtime::stream::chain_link::{ChainLink, TaskSnapshot};
+use crate::runtime::stream::{ChainLink, TaskSnapshot};
 
-/// What a [`RecordingLink`] saw, in order.
+/// One call a [`RecordingLink`] received.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Seen<T> {
+pub(crate) enum Recorded<T> {
     Record(T, Option<i64>),
     Watermark(i64),
     Idle(bool),
@@ -18,77 +17,59 @@ pub(crate) enum Seen<T> {
     Finish,
 }
 
-/// The shared log of a [`RecordingLink`].
+/// Records calls into a shared list, so a test keeps a handle after boxing it.
 #[derive(Debug)]
-pub(crate) struct SeenLog<T>(Rc<RefCell<Vec<Seen<T>>>>);
+pub(crate) struct RecordingLink<T> {
+    calls: Arc<Mutex<Vec<Recorded<T>>>>,
+}
 
-impl<T: Clone + PartialEq> SeenLog<T> {
-    pub(crate) fn events(&self) -> Vec<Seen<T>> {
-        self.0.borrow().clone()
+impl<T> Clone for RecordingLink<T> {
+    fn clone(&self) -> Self {
+        RecordingLink {
+            calls: Arc::clone(&self.calls),
+        }
+    }
+}
+
+impl<T: Clone> RecordingLink<T> {
+    pub(crate) fn new() -> Self {
+        RecordingLink {
+            calls: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
-    pub(crate) fn records(&self) -> Vec<(T, Option<i64>)> {
-        self.0
-            .borrow()
-            .iter()
-            .filter_map(|seen| match seen {
-                Seen::Record(value, timestamp) => Some((value.clone(), *timestamp)),
-                _ => None,
-            })
-            .collect()
+    pub(crate) fn calls(&self) -> Vec<Recorded<T>> {
+        self.calls.lock().unwrap().clone()
     }
 
     pub(crate) fn watermarks(&self) -> Vec<i64> {
-        self.0
-            .borrow()
-            .iter()
-            .filter_map(|seen| match seen {
-                Seen::Watermark(watermark) => Some(*watermark),
+        self.calls()
+            .into_iter()
+            .filter_map(|call| match call {
+                Recorded::Watermark(watermark) => Some(watermark),
                 _ => None,
             })
             .collect()
     }
 
-    pub(crate) fn finished(&self) -> bool {
-        self.0.borrow().contains(&Seen::Finish)
+    fn push(&self, call: Recorded<T>) {
+        self.calls.lock().unwrap().push(call);
     }
 }
 
-/// Records everything it gets.
-pub(crate) struct RecordingLink<T> {
-    log: SeenLog<T>,
-}
-
-impl<T> RecordingLink<T> {
-    pub(crate) fn new() -> (RecordingLink<T>, SeenLog<T>) {
-        let log = SeenLog(Rc::new(RefCell::new(Vec::new())));
-        (RecordingLink { log: log.clone() }, log)
-    }
-
-    fn push(&self, seen: Seen<T>) {
-        self.log.0.borrow_mut().push(seen);
-    }
-}
-
-impl<T> Clone for SeenLog<T> {
-    fn clone(&self) -> Self {
-        SeenLog(Rc::clone(&self.0))
-    }
-}
-
-impl<T> ChainLink<T> for RecordingLink<T> {
+impl<T: Clone> ChainLink<T> for RecordingLink<T> {
     fn process_element(&mut self, value: T, timestamp: Option<i64>) -> Result<(), WeirError> {
-        self.push(Seen::Record(value, timestamp));
+        self.push(Recorded::Record(value, timestamp));
         Ok(())
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        self.push(Seen::Watermark(watermark));
+        self.push(Recorded::Watermark(watermark));
         Ok(())
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
-        self.push(Seen::Idle(idle));
+        self.push(Recorded::Idle(idle));
         Ok(())
     }
 
@@ -105,17 +86,17 @@ impl<T> ChainLink<T> for RecordingLink<T> {
         barrier: &CheckpointBarrier,
         _snapshot: &mut TaskSnapshot,
     ) -> Result<(), WeirError> {
-        self.push(Seen::Snapshot(barrier.id));
+        self.push(Recorded::Snapshot(barrier.id));
         Ok(())
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), WeirError> {
-        self.push(Seen::Complete(checkpoint_id));
+        self.push(Recorded::Complete(checkpoint_id));
         Ok(())
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
-        self.push(Seen::Finish);
+        self.push(Recorded::Finish);
         Ok(())
     }
 }
