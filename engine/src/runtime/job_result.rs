@@ -144,15 +144,22 @@ impl JobExecutionResult {
     /// The end-of-job summary lines (peak resident memory is the process's and is added by
     /// the caller).
     pub fn summary_lines(&self) -> Vec<String> {
-        let mut lines = vec![
-            format!(
-                "job {} finished in {:.3} s: {} records in, {} records out, {} read, {} written",
-                self.job_name,
-                self.wall_time.as_secs_f64(),
+        let totals = match self.streaming {
+            // Streaming sources count records, not bytes, and sinks are not counted yet.
+            Some(_) => format!("{} records read by the sources", self.records_in),
+            None => format!(
+                "{} records in, {} records out, {} read, {} written",
                 self.records_in,
                 self.records_out,
                 ByteSize::new(self.bytes_read).human(),
                 ByteSize::new(self.bytes_written).human(),
+            ),
+        };
+        let mut lines = vec![
+            format!(
+                "job {} finished in {:.3} s: {totals}",
+                self.job_name,
+                self.wall_time.as_secs_f64(),
             ),
             format!(
                 "managed memory: peak {} reserved of {}, {} in use; spilled {} in {} files ({} by exchanges)",

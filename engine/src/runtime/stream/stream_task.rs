@@ -101,7 +101,6 @@ impl StreamTask {
             backpressured,
             idle,
             records_in,
-            records_out: 0,
         };
         (outcome, metrics)
     }

@@ -32,14 +32,13 @@ pub(crate) enum TaskReport {
 }
 
 /// Time a task spent busy, backpressured (waiting for output buffers) and idle (waiting for
-/// input), and what flowed through it.
+/// input), and the records it read from its input gate.
 #[derive(Debug, Clone, Default)]
 pub struct TaskMetrics {
     pub busy: Duration,
     pub backpressured: Duration,
     pub idle: Duration,
     pub records_in: u64,
-    pub records_out: u64,
 }
 
 /// A task's sending end.
