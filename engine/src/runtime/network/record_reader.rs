@@ -75,6 +75,13 @@ struct CurrentBuffer {
     _credit: Option<CreditReturn>,
 }
 
+/// How long a read may wait for the gate.
+#[derive(Debug, Clone, Copy)]
+enum WaitLimit {
+    For(Duration),
+    Until(Instant),
+}
+
 /// Consumer side, typed. See the module docs.
 pub struct RecordReader<S: TypeSerializer> {
     gate: InputGate,
@@ -178,7 +185,17 @@ impl<S: TypeSerializer> RecordReader<S> {
     /// `timeout` for one ([`ReaderItem::Timeout`]); [`ReaderItem::Finished`] once every channel
     /// ended. Fails when the job is canceled, a partition failed or the framing is broken.
     pub fn next_element(&mut self, timeout: Duration) -> Result<ReaderItem<S::Value>, WeirError> {
-        self.next_item(Some(timeout))
+        self.next_item(Some(WaitLimit::For(timeout)))
+    }
+
+    /// [`RecordReader::next_element`] waiting at most until `deadline`: a caller reading many
+    /// items against one deadline reads no clock per item (the reader reads it only when it
+    /// has to wait for the gate).
+    pub fn next_element_until(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<ReaderItem<S::Value>, WeirError> {
+        self.next_item(Some(WaitLimit::Until(deadline)))
     }
 
     /// The next record of any channel; `None` after every channel ended. Channel events are
@@ -196,7 +213,7 @@ impl<S: TypeSerializer> RecordReader<S> {
         }
     }
 
-    fn next_item(&mut self, timeout: Option<Duration>) -> Result<ReaderItem<S::Value>, WeirError> {
+    fn next_item(&mut self, limit: Option<WaitLimit>) -> Result<ReaderItem<S::Value>, WeirError> {
         // Set when the gate is first asked, so the clock is read only when a buffer is done.
         let mut deadline: Option<Instant> = None;
         loop {
@@ -232,8 +249,12 @@ impl<S: TypeSerializer> RecordReader<S> {
                 self.current = Some(self.parked.swap_remove(index));
                 continue;
             }
-            let deadline =
-                timeout.map(|timeout| *deadline.get_or_insert_with(|| Instant::now() + timeout));
+            let deadline = limit.map(|limit| {
+                *deadline.get_or_insert_with(|| match limit {
+                    WaitLimit::For(timeout) => Instant::now() + timeout,
+                    WaitLimit::Until(deadline) => deadline,
+                })
+            });
             let next = match self.gate.next_item(deadline)? {
                 GateItem::Buffer(next) => next,
                 GateItem::Event { channel, event } => {

@@ -140,8 +140,7 @@ impl<S: TypeSerializer> TaskInput for InputProcessor<S> {
     ) -> Result<InputState, WeirError> {
         let deadline = Instant::now() + max_wait;
         for _ in 0..ITEMS_PER_CALL {
-            let wait = deadline.saturating_duration_since(Instant::now());
-            match self.reader.next_element(wait)? {
+            match self.reader.next_element_until(deadline)? {
                 ReaderItem::Record { value, .. } => {
                     self.head.process_element(value.value, value.timestamp)?;
                 }
