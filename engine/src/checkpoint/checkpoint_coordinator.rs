@@ -32,7 +32,7 @@
 //! [`trigger`]: CheckpointCoordinator::trigger
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::checkpoint::checkpoint_metadata::{CheckpointMetadata, OperatorStateMeta};
 use crate::checkpoint::checkpoint_stats::CheckpointStats;
@@ -49,6 +49,7 @@ use crate::config::{CheckpointingMode, Configuration, format_duration};
 use crate::error::WeirError;
 use crate::runtime::network::{CheckpointBarrier, SnapshotKind};
 use crate::runtime::stream::TaskSnapshot;
+use crate::runtime::stream::processing_time_now;
 
 /// The shortest checkpoint interval accepted (Flink's limit).
 pub const MIN_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(10);
@@ -355,7 +356,7 @@ impl CheckpointCoordinator {
         self.next_checkpoint_id += 1;
         let barrier = CheckpointBarrier {
             id,
-            timestamp_ms: wall_clock_ms(),
+            timestamp_ms: processing_time_now(),
             kind,
         };
         let folder = match &target {
@@ -614,14 +615,6 @@ fn write_task_state(
             .subtask_files[operator.subtask] = handle;
     }
     Ok(())
-}
-
-/// Milliseconds since the epoch now (0 if the clock is before 1970).
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|since| since.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ use foldhash::{HashMap, HashMapExt};
 use crate::api::Data;
 use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
+use crate::runtime::stream::processing_time::{ProcessingTimeClock, system_clock};
 use crate::state::aggregating_state::{
     AggregatingKind, AggregatingStateDescriptor, AggregatingStateHandle,
 };
@@ -52,7 +53,7 @@ use crate::state::state_kind::StateKind;
 use crate::state::state_table::{
     KeyedTable, RestoreContext, StateTable, downcast_table, downcast_table_ref, fingerprint,
 };
-use crate::state::state_ttl_config::{StateTtlConfig, TtlClock, system_ttl_clock};
+use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
 use crate::state::{StateKey, StateNamespace};
 
@@ -81,7 +82,7 @@ pub struct KeyedStateBackend<K: StateKey> {
     /// Restored sections of states not registered yet: name ──▶ [(key group, bytes)].
     pending_restore: BTreeMap<String, Vec<(u32, Vec<u8>)>>,
     budget: HeapBudget,
-    ttl_clock: TtlClock,
+    ttl_clock: ProcessingTimeClock,
     /// An expired value a read returns once after removing it (TTL visibility).
     returned_expired: Option<Box<dyn Any + Send>>,
 }
@@ -124,7 +125,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
             state_indices: HashMap::new(),
             pending_restore: BTreeMap::new(),
             budget: HeapBudget::new(operator, heap_budget_bytes),
-            ttl_clock: system_ttl_clock(),
+            ttl_clock: system_clock(),
             returned_expired: None,
         }
     }
@@ -142,7 +143,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
     }
 
     /// The processing-time clock of TTL (milliseconds); tests set a manual one.
-    pub fn set_ttl_clock(&mut self, clock: TtlClock) {
+    pub fn set_ttl_clock(&mut self, clock: ProcessingTimeClock) {
         self.ttl_clock = clock;
     }
 

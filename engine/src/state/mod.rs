@@ -52,7 +52,7 @@ pub use map_state::{MapStateDescriptor, MapStateHandle};
 pub use operator_state_store::{OperatorListStateHandle, OperatorStateStore};
 pub use reducing_state::{ReduceFn, ReducingStateDescriptor, ReducingStateHandle};
 pub use state_handle::{MergingStateHandle, StateHandle};
-pub use state_ttl_config::{StateTtlConfig, StateVisibility, TtlClock, UpdateType};
+pub use state_ttl_config::{StateTtlConfig, StateVisibility, UpdateType};
 pub use value_state::{ValueStateDescriptor, ValueStateHandle};
 pub use void_namespace::{VoidNamespace, VoidNamespaceSerializer};
 

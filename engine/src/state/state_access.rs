@@ -8,8 +8,8 @@
 
 use std::any::Any;
 
+use crate::runtime::stream::processing_time::ProcessingTimeClock;
 use crate::state::heap_budget::HeapBudget;
-use crate::state::state_ttl_config::TtlClock;
 
 /// One access of keyed state for the current key. See the module docs.
 pub struct StateAccess<'a, K> {
@@ -17,7 +17,7 @@ pub struct StateAccess<'a, K> {
     /// Index of the current key's group in the backend's range.
     pub group: usize,
     pub budget: &'a mut HeapBudget,
-    pub clock: &'a TtlClock,
+    pub clock: &'a ProcessingTimeClock,
     pub returned_expired: &'a mut Option<Box<dyn Any + Send>>,
 }
 

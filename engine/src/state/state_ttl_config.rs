@@ -17,8 +17,7 @@
 //! entries out (Flink's full-snapshot cleanup), and
 //! [`crate::state::KeyedStateBackend::cleanup_expired`] removes all of them at once.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// When an entry's TTL timestamp is refreshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,20 +105,6 @@ impl StateTtlConfigBuilder {
     }
 }
 
-/// The processing-time clock TTL is measured with: milliseconds since the epoch.
-pub type TtlClock = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// The wall clock.
-pub fn system_ttl_clock() -> TtlClock {
-    Arc::new(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| {
-                i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-            })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +122,5 @@ mod tests {
             .build();
         assert!(config.updates_on_read() && config.returns_expired());
         assert!(!config.is_expired(i64::MAX - 5, i64::MAX - 1));
-        assert!(system_ttl_clock()() > 1_600_000_000_000);
     }
 }

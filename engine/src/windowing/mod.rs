@@ -66,7 +66,4 @@ pub use tumbling_windows::{TumblingEventTimeWindows, TumblingProcessingTimeWindo
 pub use window::{GlobalWindow, GlobalWindowSerializer, TimeWindow, TimeWindowSerializer, Window};
 pub use window_assigner::{WindowAssigner, WindowAssignerContext};
 pub use window_function::WindowFunction;
-pub use window_operator::{
-    KeySelector, ProcessingTimeClock, WindowOperator, WindowOperatorBuilder, system_clock,
-    window_operator,
-};
+pub use window_operator::{KeySelector, WindowOperator, WindowOperatorBuilder, window_operator};

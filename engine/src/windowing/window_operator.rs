@@ -32,6 +32,7 @@ use crate::api::Data;
 use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
+use crate::runtime::stream::processing_time::{ProcessingTimeClock, system_clock};
 use crate::runtime::stream::{ChainLink, OperatorSetup, TaskSnapshot};
 use crate::state::{
     KeyedStateBackend, ListStateDescriptor, ListStateHandle, StateKey, VoidNamespace,
@@ -51,18 +52,6 @@ use crate::windowing::window_trigger_context::{TriggerStates, WindowTriggerConte
 
 /// Extracts the key of a record.
 pub type KeySelector<In, K> = Arc<dyn Fn(&In) -> K + Send + Sync>;
-
-/// Reads processing time (milliseconds since the epoch); injectable for tests.
-pub type ProcessingTimeClock = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// The wall clock.
-pub fn system_clock() -> ProcessingTimeClock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis() as i64)
-    })
-}
 
 /// Name of the timer service (snapshot section `"timers:window"`).
 const TIMER_SERVICE_NAME: &str = "window";

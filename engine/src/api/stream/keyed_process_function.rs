@@ -23,9 +23,9 @@ use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
 use crate::runtime::stream::chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
+use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
-use crate::runtime::stream::stream_task::processing_time_now;
 use crate::state::{
     AggregatingStateDescriptor, AggregatingStateHandle, KeyedStateBackend, ListStateDescriptor,
     ListStateHandle, MapStateDescriptor, MapStateHandle, ReducingStateDescriptor,

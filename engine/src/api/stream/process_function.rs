@@ -9,9 +9,9 @@ use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
 use crate::runtime::stream::chain_link::{ChainLink, TaskSnapshot};
+use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
-use crate::runtime::stream::stream_task::processing_time_now;
 
 /// See the module docs. Each parallel instance is a clone; `open` runs before the first
 /// record, `close` at the end of the input.

@@ -52,7 +52,9 @@ use crate::checkpoint::{OperatorListState, RedistributeMode};
 use crate::connectors::{OutputPathAction, PART_FILE_BUFFER_BYTES, ToCsvRecord};
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
-use crate::runtime::stream::{ChainLink, FINAL_COMMIT, OperatorSetup, TaskSnapshot};
+use crate::runtime::stream::{
+    ChainLink, FINAL_COMMIT, OperatorSetup, TaskSnapshot, processing_time_now,
+};
 
 /// The operator list state of the sink.
 pub const FILE_SINK_STATE_NAME: &str = "file-sink";
@@ -267,7 +269,7 @@ impl<T: Data> FileSink<T> {
                 final_name: final_name.into_bytes(),
             },
             bytes: 0,
-            opened_at_ms: epoch_ms(),
+            opened_at_ms: processing_time_now(),
         }))
     }
 
@@ -546,14 +548,6 @@ fn list_directory(base: &Path) -> Result<Vec<String>, WeirError> {
         }
     }
     Ok(names)
-}
-
-fn epoch_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 /// 16 hex digits unique to this sink instance (process, time, a counter, the subtask).

@@ -19,6 +19,7 @@ pub(crate) mod barrier_alignment;
 pub(crate) mod chain_control;
 pub mod chain_link;
 pub(crate) mod operators;
+pub mod processing_time;
 pub(crate) mod side_output;
 pub(crate) mod source_driver;
 pub mod stream_collector;
@@ -37,6 +38,7 @@ pub(crate) mod writer_link;
 pub(crate) mod test_link;
 
 pub use chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
+pub use processing_time::{ProcessingTimeClock, processing_time_now, system_clock};
 pub use stream_collector::StreamCollector;
 pub use stream_executor::StreamExecuteOptions;
 pub use stream_record::{StreamRecord, StreamRecordSerializer};

@@ -46,6 +46,7 @@ use crate::runtime::network::{
 };
 use crate::runtime::progress::JobProgress;
 use crate::runtime::stream::chain_link::OperatorSetup;
+use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::stream_task::{FINAL_COMMIT, StreamTask, TaskBody};
 use crate::runtime::stream::task_report::{TaskMetrics, TaskReport, TaskReporter};
 use crate::runtime::stream::writer_link::{FlushRegistry, WriterContext};
@@ -261,22 +262,10 @@ pub(crate) fn execute_stream(
     })
 }
 
-/// A job id for checkpoint folders: the job name made path-safe, plus the start time.
+/// A job id for checkpoint folders: the job name and the start time (the checkpoint storage
+/// makes it path-safe).
 fn job_id(job_name: &str) -> String {
-    let safe: String = job_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!(
-        "{safe}-{}",
-        crate::runtime::stream::stream_task::processing_time_now()
-    )
+    format!("{job_name}-{}", processing_time_now())
 }
 
 /// Sleeps `delay` unless the job is canceled first (`true`).

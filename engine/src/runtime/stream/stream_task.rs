@@ -17,7 +17,7 @@
 //! job from its last checkpoint and nothing written since becomes visible.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::connectors::stream::InputStatus;
 use crate::error::WeirError;
@@ -26,6 +26,7 @@ use crate::runtime::network::ResultPartition;
 use crate::runtime::progress::JobProgress;
 use crate::runtime::stream::chain_control::ChainControl;
 use crate::runtime::stream::chain_link::TaskSnapshot;
+use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::source_driver::SourceDriver;
 use crate::runtime::stream::task_input::{InputState, TaskInput};
 use crate::runtime::stream::task_report::{TaskMetrics, TaskReport, TaskReporter};
@@ -36,13 +37,6 @@ pub const FINAL_COMMIT: u64 = u64::MAX;
 
 /// The longest a task waits for input before it looks at its mailbox again.
 const MAX_WAIT: Duration = Duration::from_millis(20);
-
-/// Milliseconds since the epoch (processing time).
-pub(crate) fn processing_time_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
-}
 
 /// What a task reads.
 pub(crate) enum TaskBody {
