@@ -395,44 +395,60 @@ impl ExecutionEnvironment {
                 state.report.clone(),
             )
         };
-        let progress = Arc::new(JobProgress::default());
-        let cancel = CancelToken::new();
-        let mut stderr = std::io::stderr();
-        if report.report && !std::mem::replace(&mut self.state.borrow_mut().plan_printed, true) {
-            let memory_plan = MemoryPlan::from_config(&config)?;
-            let _ = writeln!(stderr, "{}", memory_plan.summary_line());
-        }
-        let watcher = JobWatcher::start(
-            Arc::clone(&progress),
-            cancel.clone(),
-            report.report && stderr.is_terminal(),
-        );
-        let sampler = start_rss_sampler();
-        let options = ExecuteOptions {
-            progress,
-            cancel: Some(cancel),
-        };
-        let outcome = execute(&plan, &sinks, job_name, &config, &options);
-        watcher.stop();
-        let peak_rss = sampler.stop();
-        let result = outcome?;
-        if report.report {
-            for line in result.summary_lines() {
-                let _ = writeln!(stderr, "{line}");
-            }
-            let _ = writeln!(stderr, "peak resident memory {}", peak_rss.human());
-        }
-        if let Some(path) = &report.metrics_json {
-            std::fs::write(path, result.to_json(Some(peak_rss)) + "\n").map_err(|source| {
-                WeirError::WriteMetrics {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
-        }
+        let print_plan = !std::mem::replace(&mut self.state.borrow_mut().plan_printed, true);
+        let result = execute_reported(&config, &report, print_plan, |progress, cancel| {
+            let options = ExecuteOptions {
+                progress,
+                cancel: Some(cancel),
+            };
+            execute(&plan, &sinks, job_name, &config, &options)
+        })?;
         self.state.borrow_mut().results.push(result.clone());
         Ok(result)
     }
+}
+
+/// Runs a job (batch or streaming) with `weir run`'s reporting: the memory plan line (when
+/// `print_plan`), the progress line on a terminal, Ctrl-C watching, the peak resident memory,
+/// the summary and the metrics JSON as `report` asks.
+pub(crate) fn execute_reported(
+    config: &Configuration,
+    report: &ReportOptions,
+    print_plan: bool,
+    run: impl FnOnce(Arc<JobProgress>, CancelToken) -> Result<JobExecutionResult, WeirError>,
+) -> Result<JobExecutionResult, WeirError> {
+    let progress = Arc::new(JobProgress::default());
+    let cancel = CancelToken::new();
+    let mut stderr = std::io::stderr();
+    if report.report && print_plan {
+        let memory_plan = MemoryPlan::from_config(config)?;
+        let _ = writeln!(stderr, "{}", memory_plan.summary_line());
+    }
+    let watcher = JobWatcher::start(
+        Arc::clone(&progress),
+        cancel.clone(),
+        report.report && stderr.is_terminal(),
+    );
+    let sampler = start_rss_sampler();
+    let outcome = run(progress, cancel);
+    watcher.stop();
+    let peak_rss = sampler.stop();
+    let result = outcome?;
+    if report.report {
+        for line in result.summary_lines() {
+            let _ = writeln!(stderr, "{line}");
+        }
+        let _ = writeln!(stderr, "peak resident memory {}", peak_rss.human());
+    }
+    if let Some(path) = &report.metrics_json {
+        std::fs::write(path, result.to_json(Some(peak_rss)) + "\n").map_err(|source| {
+            WeirError::WriteMetrics {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
+    Ok(result)
 }
 
 /// Passes the values of [`SerdeCsv`] rows on.
@@ -450,7 +466,7 @@ impl<T: Send> crate::runtime::collector::Collector<SerdeCsv<T>> for Unwrapped<'_
 }
 
 /// Watches Ctrl-C (cancels the job) and draws the progress line while a job runs.
-pub(crate) struct JobWatcher {
+struct JobWatcher {
     done: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -484,7 +500,7 @@ impl JobWatcher {
         JobWatcher { done, thread }
     }
 
-    pub(crate) fn stop(mut self) {
+    fn stop(mut self) {
         self.done.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

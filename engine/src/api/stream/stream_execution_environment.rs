@@ -16,15 +16,13 @@
 //! (`enable_checkpointing`, `set_max_parallelism`) override the configuration, as in Flink.
 
 use std::cell::RefCell;
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::Data;
 use crate::api::execution_environment::{
-    ExecutionEnvironment, JobWatcher, ProgramSettings, ReportOptions,
+    ExecutionEnvironment, ProgramSettings, ReportOptions, execute_reported,
 };
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::node_factories::SourceFn;
@@ -38,11 +36,7 @@ use crate::connectors::stream::{Source, SourceOperator};
 use crate::error::WeirError;
 use crate::eventtime::WatermarkStrategy;
 use crate::graph::stream_graph::{StreamGraph, StreamNode, StreamOperatorKind};
-use crate::memory_plan::MemoryPlan;
 use crate::runtime::job_result::JobExecutionResult;
-use crate::runtime::local_executor::start_rss_sampler;
-use crate::runtime::network::CancelToken;
-use crate::runtime::progress::JobProgress;
 use crate::runtime::stream::source_driver::{SourceDriver, TypedSourceDriver};
 use crate::runtime::stream::stream_executor::{StreamExecuteOptions, execute_stream};
 use crate::runtime::stream::typed_glue::{TypedOutput, unbox_link};
@@ -267,44 +261,14 @@ impl StreamExecutionEnvironment {
                 state.report.clone(),
             )
         };
-        let progress = Arc::new(JobProgress::default());
-        let cancel = CancelToken::new();
-        let mut stderr = std::io::stderr();
-        if report.report {
-            let memory_plan = MemoryPlan::from_config(&config)?;
-            let _ = writeln!(stderr, "{}", memory_plan.summary_line());
-        }
-        let watcher = JobWatcher::start(
-            Arc::clone(&progress),
-            cancel.clone(),
-            report.report && stderr.is_terminal(),
-        );
-        let sampler = start_rss_sampler();
-        let options = StreamExecuteOptions {
-            progress,
-            cancel: Some(cancel),
-        };
-        let outcome = execute_stream(&graph, job_name, &config, &options);
-        watcher.stop();
-        let peak_rss = sampler.stop();
-        let result = outcome?;
-        if report.report {
-            for line in result.summary_lines() {
-                let _ = writeln!(stderr, "{line}");
-            }
-            let _ = writeln!(stderr, "peak resident memory {}", peak_rss.human());
-        }
-        if let Some(path) = &report.metrics_json {
-            write_metrics(path, &result.to_json(Some(peak_rss)))?;
-        }
+        let result = execute_reported(&config, &report, true, |progress, cancel| {
+            let options = StreamExecuteOptions {
+                progress,
+                cancel: Some(cancel),
+            };
+            execute_stream(&graph, job_name, &config, &options)
+        })?;
         self.state.borrow_mut().results.push(result.clone());
         Ok(result)
     }
-}
-
-fn write_metrics(path: &PathBuf, json: &str) -> Result<(), WeirError> {
-    std::fs::write(path, format!("{json}\n")).map_err(|source| WeirError::WriteMetrics {
-        path: path.clone(),
-        source,
-    })
 }
