@@ -428,3 +428,23 @@ fn the_managed_state_backend_is_refused_clearly() {
     let error = env.execute("managed").unwrap_err().to_string();
     assert!(error.contains("state.backend.type: managed"), "{error}");
 }
+
+#[test]
+fn a_side_output_tag_reused_with_another_type_is_a_clear_error() {
+    let env = env(1, &[]);
+    let numbers = OutputTag::<u64>::new("odd");
+    let texts = OutputTag::<String>::new("odd");
+    let main = env.from_collection((0..10u64).collect()).process(
+        move |value: u64, context, out: &mut StreamCollector<'_, u64>| {
+            if value % 2 == 1 {
+                context.output(&texts, value.to_string());
+            } else {
+                out.collect(value);
+            }
+        },
+    );
+    main.get_side_output(&numbers).discard();
+    main.discard();
+    let error = env.execute("tags").unwrap_err().to_string();
+    assert!(error.contains("side output odd"), "{error}");
+}

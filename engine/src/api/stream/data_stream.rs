@@ -144,15 +144,7 @@ impl<T: Data> DataStream<T> {
 
     /// The operator's parallelism.
     pub fn set_parallelism(self, parallelism: usize) -> Self {
-        let parallelism = parallelism.max(1);
-        let is_socket = self.with_node(|node| {
-            node.parallelism = parallelism;
-            node.name == "Socket Stream"
-        });
-        if is_socket && parallelism != 1 {
-            self.env
-                .add_problem("the socket text stream runs with parallelism 1 only".to_owned());
-        }
+        self.with_node(|node| node.parallelism = parallelism.max(1));
         self
     }
 

@@ -217,7 +217,8 @@ impl StreamExecutionEnvironment {
         )
     }
 
-    /// Lines of text from a TCP socket (unbounded, parallelism 1, not replayable).
+    /// Lines of text from a TCP socket (unbounded, not replayable). One subtask reads the
+    /// socket; at a higher parallelism the other subtasks end at once.
     pub fn socket_text_stream(&self, host: &str, port: u16) -> DataStream<String> {
         let stream = self.from_source(
             SocketTextSource::new(host, port, b'\n'),

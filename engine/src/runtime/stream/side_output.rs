@@ -71,10 +71,17 @@ impl SideOutputLinks {
         let Some((_, output)) = self.outputs.iter_mut().find(|(id, _)| id == tag_id) else {
             return Ok(());
         };
+        // Two tags with one id and different record types are a program mistake.
         let typed = output
             .as_any_mut()
             .downcast_mut::<TypedSideOutput<X>>()
-            .unwrap_or_else(|| panic!("side output {tag_id} is read with another record type"));
+            .ok_or_else(|| WeirError::InvalidProgram {
+                problems: vec![format!(
+                    "side output {tag_id} is emitted with {} records but read with another type; \
+                     give each OutputTag its own id",
+                    std::any::type_name::<X>()
+                )],
+            })?;
         typed.link.process_element(value, timestamp)
     }
 
