@@ -32,7 +32,7 @@ use crate::runtime::stream::operators::collect_sink::{
 };
 use crate::runtime::stream::operators::print_sink::PrintSink;
 use crate::runtime::stream::operators::record_function_link::{
-    FilterLink, FlatMapClosure, FlatMapFunction, FlatMapLink, MapLink,
+    Filtering, FlatMapClosure, FlatMapFunction, FlatMapping, Mapping, RecordFunctionLink,
 };
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
@@ -273,8 +273,11 @@ impl<T: Data> DataStream<T> {
         self.add_operator(
             "Map",
             OperatorFn::new(move |setup, output, _side| {
-                let link =
-                    MapLink::open(function.clone(), runtime_context(setup), unbox_link(output))?;
+                let link = RecordFunctionLink::open(
+                    Mapping(function.clone()),
+                    runtime_context(setup),
+                    unbox_link(output),
+                )?;
                 Ok(link_box::<T>(Box::new(link)))
             }),
             false,
@@ -294,8 +297,8 @@ impl<T: Data> DataStream<T> {
         self.add_operator(
             "FlatMap",
             OperatorFn::new(move |setup, output, _side| {
-                let link = FlatMapLink::open(
-                    function.clone(),
+                let link = RecordFunctionLink::open(
+                    FlatMapping(function.clone()),
                     runtime_context(setup),
                     unbox_link(output),
                 )?;
@@ -318,8 +321,11 @@ impl<T: Data> DataStream<T> {
         self.add_operator(
             "Filter",
             OperatorFn::new(move |setup, output, _side| {
-                let link =
-                    FilterLink::open(function.clone(), runtime_context(setup), unbox_link(output))?;
+                let link = RecordFunctionLink::open(
+                    Filtering(function.clone()),
+                    runtime_context(setup),
+                    unbox_link(output),
+                )?;
                 Ok(link_box::<T>(Box::new(link)))
             }),
             false,

@@ -1,8 +1,8 @@
-//! Stateless one-record-in operators of a streaming chain: [`MapLink`], [`FilterLink`] and
-//! [`FlatMapLink`]. They run the batch API's `MapFunction` / `FilterFunction` (closures or
-//! structs with `open`/`close`) and the streaming [`FlatMapFunction`], whose output is a
-//! [`StreamCollector`]. What a function emits gets the timestamp of its input record; every
-//! other call passes through untouched.
+//! Stateless one-record-in operators of a streaming chain (map, filter, flat_map): one
+//! [`RecordFunctionLink`] running a [`StreamRecordFunction`] — the batch API's `MapFunction` /
+//! `FilterFunction` (closures or structs with `open`/`close`) or the streaming
+//! [`FlatMapFunction`], whose output is a [`StreamCollector`]. What a function emits gets the
+//! timestamp of its input record; every other call passes through untouched.
 
 use crate::api::functions::{FilterFunction, MapFunction, RuntimeContext, UserError};
 use crate::error::WeirError;
@@ -73,108 +73,81 @@ macro_rules! forward_control {
     };
 }
 
-/// `map`.
-pub(crate) struct MapLink<In, Out, F: MapFunction<In, Out>> {
-    function: F,
-    context: RuntimeContext,
-    output: Box<dyn ChainLink<Out>>,
-    _in: std::marker::PhantomData<fn(In)>,
+/// One record in, records out through a [`StreamCollector`]: what [`RecordFunctionLink`] runs.
+pub(crate) trait StreamRecordFunction<In, Out> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError>;
+    fn apply(&mut self, value: In, out: &mut StreamCollector<'_, Out>) -> Result<(), UserError>;
+    fn close(&mut self) -> Result<(), UserError>;
 }
 
-impl<In, Out, F: MapFunction<In, Out>> MapLink<In, Out, F> {
-    pub(crate) fn open(
-        mut function: F,
-        context: RuntimeContext,
-        output: Box<dyn ChainLink<Out>>,
-    ) -> Result<Self, WeirError> {
-        function
-            .open(&context)
-            .map_err(|error| user_failure(&context, error))?;
-        Ok(MapLink {
-            function,
-            context,
-            output,
-            _in: std::marker::PhantomData,
-        })
+/// `map` with a [`MapFunction`].
+pub(crate) struct Mapping<F>(pub(crate) F);
+
+impl<In, Out, F: MapFunction<In, Out>> StreamRecordFunction<In, Out> for Mapping<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
     }
-}
 
-impl<In, Out, F: MapFunction<In, Out>> ChainLink<In> for MapLink<In, Out, F> {
     #[inline]
-    fn process_element(&mut self, value: In, timestamp: Option<i64>) -> Result<(), WeirError> {
-        let mapped = self
-            .function
-            .map(value)
-            .map_err(|error| user_failure(&self.context, error))?;
-        self.output.process_element(mapped, timestamp)
+    fn apply(&mut self, value: In, out: &mut StreamCollector<'_, Out>) -> Result<(), UserError> {
+        out.collect(self.0.map(value)?);
+        Ok(())
     }
 
-    forward_control!(output);
-
-    fn finish(&mut self) -> Result<(), WeirError> {
-        self.function
-            .close()
-            .map_err(|error| user_failure(&self.context, error))?;
-        self.output.finish()
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
     }
 }
 
-/// `filter`.
-pub(crate) struct FilterLink<T, F: FilterFunction<T>> {
-    function: F,
-    context: RuntimeContext,
-    output: Box<dyn ChainLink<T>>,
-}
+/// `filter` with a [`FilterFunction`].
+pub(crate) struct Filtering<F>(pub(crate) F);
 
-impl<T, F: FilterFunction<T>> FilterLink<T, F> {
-    pub(crate) fn open(
-        mut function: F,
-        context: RuntimeContext,
-        output: Box<dyn ChainLink<T>>,
-    ) -> Result<Self, WeirError> {
-        function
-            .open(&context)
-            .map_err(|error| user_failure(&context, error))?;
-        Ok(FilterLink {
-            function,
-            context,
-            output,
-        })
+impl<T, F: FilterFunction<T>> StreamRecordFunction<T, T> for Filtering<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
     }
-}
 
-impl<T, F: FilterFunction<T>> ChainLink<T> for FilterLink<T, F> {
     #[inline]
-    fn process_element(&mut self, value: T, timestamp: Option<i64>) -> Result<(), WeirError> {
-        let keep = self
-            .function
-            .filter(&value)
-            .map_err(|error| user_failure(&self.context, error))?;
-        if keep {
-            self.output.process_element(value, timestamp)?;
+    fn apply(&mut self, value: T, out: &mut StreamCollector<'_, T>) -> Result<(), UserError> {
+        if self.0.filter(&value)? {
+            out.collect(value);
         }
         Ok(())
     }
 
-    forward_control!(output);
-
-    fn finish(&mut self) -> Result<(), WeirError> {
-        self.function
-            .close()
-            .map_err(|error| user_failure(&self.context, error))?;
-        self.output.finish()
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
     }
 }
 
-/// `flat_map`.
-pub(crate) struct FlatMapLink<In, Out, F: FlatMapFunction<In, Out>> {
+/// `flat_map` with a [`FlatMapFunction`].
+pub(crate) struct FlatMapping<F>(pub(crate) F);
+
+impl<In, Out, F: FlatMapFunction<In, Out>> StreamRecordFunction<In, Out> for FlatMapping<F> {
+    fn open(&mut self, context: &RuntimeContext) -> Result<(), UserError> {
+        self.0.open(context)
+    }
+
+    #[inline]
+    fn apply(&mut self, value: In, out: &mut StreamCollector<'_, Out>) -> Result<(), UserError> {
+        self.0.flat_map(value, out)
+    }
+
+    fn close(&mut self) -> Result<(), UserError> {
+        self.0.close()
+    }
+}
+
+/// The operator running a [`StreamRecordFunction`].
+pub(crate) struct RecordFunctionLink<In, Out, F: StreamRecordFunction<In, Out>> {
     function: F,
     context: RuntimeContext,
     output: Box<dyn ChainLink<Out>>,
     _in: std::marker::PhantomData<fn(In)>,
 }
 
-impl<In, Out, F: FlatMapFunction<In, Out>> FlatMapLink<In, Out, F> {
+impl<In, Out, F: StreamRecordFunction<In, Out>> RecordFunctionLink<In, Out, F> {
+    /// Opens `function` (its `open` hook runs here).
     pub(crate) fn open(
         mut function: F,
         context: RuntimeContext,
@@ -183,7 +156,7 @@ impl<In, Out, F: FlatMapFunction<In, Out>> FlatMapLink<In, Out, F> {
         function
             .open(&context)
             .map_err(|error| user_failure(&context, error))?;
-        Ok(FlatMapLink {
+        Ok(RecordFunctionLink {
             function,
             context,
             output,
@@ -192,11 +165,11 @@ impl<In, Out, F: FlatMapFunction<In, Out>> FlatMapLink<In, Out, F> {
     }
 }
 
-impl<In, Out, F: FlatMapFunction<In, Out>> ChainLink<In> for FlatMapLink<In, Out, F> {
+impl<In, Out, F: StreamRecordFunction<In, Out>> ChainLink<In> for RecordFunctionLink<In, Out, F> {
     #[inline]
     fn process_element(&mut self, value: In, timestamp: Option<i64>) -> Result<(), WeirError> {
         let mut out = StreamCollector::new(self.output.as_mut(), timestamp);
-        let applied = self.function.flat_map(value, &mut out);
+        let applied = self.function.apply(value, &mut out);
         out.into_result()?;
         applied.map_err(|error| user_failure(&self.context, error))
     }
