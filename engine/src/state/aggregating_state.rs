@@ -14,19 +14,16 @@
 
 use std::sync::Arc;
 
-use weir_memory::{PagedInputView, PagedOutputView, SegmentSource, SegmentTarget};
-
 use crate::api::Data;
 use crate::error::WeirError;
 use crate::state::aggregate_function::AggregateFunction;
 use crate::state::state_access::StateAccess;
 use crate::state::state_handle::{MergingStateHandle, state_handle};
-use crate::state::state_kind::{
-    MergingKind, StateKind, TtlValue, read_ttl_value, variable_heap_bytes, write_ttl_value,
-};
+use crate::state::state_kind::{MergingKind, SingleValueKind, StateKind, TtlValue};
 use crate::state::state_table::StateTable;
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::{StateKey, StateNamespace};
+use crate::types::DefaultSerializer;
 
 /// A shared aggregate function.
 pub type SharedAggregateFunction<In, Acc, Out> = Arc<dyn AggregateFunction<In, Acc, Out>>;
@@ -135,44 +132,20 @@ impl<In: 'static, Acc: Data, Out: 'static> AggregatingKind<In, Acc, Out> {
 
 impl<In: 'static, Acc: Data, Out: 'static> std::fmt::Debug for AggregatingKind<In, Acc, Out> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.type_description())
+        f.write_str(&self.kind_description())
     }
 }
 
-impl<In: 'static, Acc: Data, Out: 'static> StateKind for AggregatingKind<In, Acc, Out> {
-    type Entry = TtlValue<Acc>;
+impl<In: 'static, Acc: Data, Out: 'static> SingleValueKind for AggregatingKind<In, Acc, Out> {
+    type Value = Acc;
+    type Serializer = <Acc as DefaultSerializer>::Serializer;
 
-    fn type_description(&self) -> String {
+    fn serializer(&self) -> &Self::Serializer {
+        &self.serializer
+    }
+
+    fn kind_description(&self) -> String {
         format!("aggregating accumulator={}", std::any::type_name::<Acc>())
-    }
-
-    fn payload_heap_bytes(&self, entry: &TtlValue<Acc>) -> Result<u64, WeirError> {
-        variable_heap_bytes(&self.serializer, &entry.value)
-    }
-
-    fn has_live_part(&self, entry: &TtlValue<Acc>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        !ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn remove_expired(&self, entry: &mut TtlValue<Acc>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn write_entry<W: SegmentTarget>(
-        &self,
-        entry: &TtlValue<Acc>,
-        ttl: Option<(&StateTtlConfig, i64)>,
-        out: &mut PagedOutputView<W>,
-    ) -> Result<(), WeirError> {
-        write_ttl_value(&self.serializer, entry, ttl.is_some(), out)
-    }
-
-    fn read_entry<R: SegmentSource>(
-        &self,
-        with_ttl: bool,
-        input: &mut PagedInputView<R>,
-    ) -> Result<TtlValue<Acc>, WeirError> {
-        read_ttl_value(&self.serializer, with_ttl, input)
     }
 }
 

@@ -10,18 +10,15 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use weir_memory::{PagedInputView, PagedOutputView, SegmentSource, SegmentTarget};
-
 use crate::api::Data;
 use crate::error::WeirError;
 use crate::state::state_access::StateAccess;
 use crate::state::state_handle::{MergingStateHandle, state_handle};
-use crate::state::state_kind::{
-    MergingKind, StateKind, TtlValue, read_ttl_value, variable_heap_bytes, write_ttl_value,
-};
+use crate::state::state_kind::{MergingKind, SingleValueKind, StateKind, TtlValue};
 use crate::state::state_table::StateTable;
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::{StateKey, StateNamespace};
+use crate::types::DefaultSerializer;
 
 /// A reduce function: combines two values into one.
 pub type ReduceFn<T> = Arc<dyn Fn(&T, &T) -> T + Send + Sync>;
@@ -116,44 +113,20 @@ impl<T: Data> ReducingKind<T> {
 
 impl<T: Data> std::fmt::Debug for ReducingKind<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.type_description())
+        f.write_str(&self.kind_description())
     }
 }
 
-impl<T: Data> StateKind for ReducingKind<T> {
-    type Entry = TtlValue<T>;
+impl<T: Data> SingleValueKind for ReducingKind<T> {
+    type Value = T;
+    type Serializer = <T as DefaultSerializer>::Serializer;
 
-    fn type_description(&self) -> String {
+    fn serializer(&self) -> &Self::Serializer {
+        &self.serializer
+    }
+
+    fn kind_description(&self) -> String {
         format!("reducing={}", std::any::type_name::<T>())
-    }
-
-    fn payload_heap_bytes(&self, entry: &TtlValue<T>) -> Result<u64, WeirError> {
-        variable_heap_bytes(&self.serializer, &entry.value)
-    }
-
-    fn has_live_part(&self, entry: &TtlValue<T>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        !ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn remove_expired(&self, entry: &mut TtlValue<T>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn write_entry<W: SegmentTarget>(
-        &self,
-        entry: &TtlValue<T>,
-        ttl: Option<(&StateTtlConfig, i64)>,
-        out: &mut PagedOutputView<W>,
-    ) -> Result<(), WeirError> {
-        write_ttl_value(&self.serializer, entry, ttl.is_some(), out)
-    }
-
-    fn read_entry<R: SegmentSource>(
-        &self,
-        with_ttl: bool,
-        input: &mut PagedInputView<R>,
-    ) -> Result<TtlValue<T>, WeirError> {
-        read_ttl_value(&self.serializer, with_ttl, input)
     }
 }
 

@@ -65,6 +65,55 @@ pub trait MergingKind: StateKind {
 
 /// A value with the processing time of its last write (or read, see
 /// [`crate::state::UpdateType`]); the time is unused for states without TTL.
+/// A kind whose entry is one [`TtlValue`] (value, reducing, aggregating state): everything
+/// [`StateKind`] asks follows from the value's serializer and the kind's name.
+pub trait SingleValueKind: Send + 'static {
+    type Value: Send + 'static;
+    type Serializer: TypeSerializer<Value = Self::Value>;
+
+    fn serializer(&self) -> &Self::Serializer;
+
+    /// The kind and its value type, e.g. `value=i64`.
+    fn kind_description(&self) -> String;
+}
+
+impl<S: SingleValueKind> StateKind for S {
+    type Entry = TtlValue<S::Value>;
+
+    fn type_description(&self) -> String {
+        self.kind_description()
+    }
+
+    fn payload_heap_bytes(&self, entry: &Self::Entry) -> Result<u64, WeirError> {
+        variable_heap_bytes(self.serializer(), &entry.value)
+    }
+
+    fn has_live_part(&self, entry: &Self::Entry, ttl: &StateTtlConfig, now_ms: i64) -> bool {
+        !ttl.is_expired(entry.timestamp_ms, now_ms)
+    }
+
+    fn remove_expired(&self, entry: &mut Self::Entry, ttl: &StateTtlConfig, now_ms: i64) -> bool {
+        ttl.is_expired(entry.timestamp_ms, now_ms)
+    }
+
+    fn write_entry<W: SegmentTarget>(
+        &self,
+        entry: &Self::Entry,
+        ttl: Option<(&StateTtlConfig, i64)>,
+        out: &mut PagedOutputView<W>,
+    ) -> Result<(), WeirError> {
+        write_ttl_value(self.serializer(), entry, ttl.is_some(), out)
+    }
+
+    fn read_entry<R: SegmentSource>(
+        &self,
+        with_ttl: bool,
+        input: &mut PagedInputView<R>,
+    ) -> Result<Self::Entry, WeirError> {
+        read_ttl_value(self.serializer(), with_ttl, input)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TtlValue<V> {
     pub value: V,

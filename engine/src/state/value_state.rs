@@ -6,18 +6,15 @@
 
 use std::marker::PhantomData;
 
-use weir_memory::{PagedInputView, PagedOutputView, SegmentSource, SegmentTarget};
-
 use crate::api::Data;
 use crate::error::WeirError;
 use crate::state::state_access::StateAccess;
 use crate::state::state_handle::state_handle;
-use crate::state::state_kind::{
-    StateKind, TtlValue, read_ttl_value, variable_heap_bytes, write_ttl_value,
-};
+use crate::state::state_kind::{SingleValueKind, StateKind, TtlValue};
 use crate::state::state_table::StateTable;
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::{StateKey, StateNamespace};
+use crate::types::DefaultSerializer;
 
 /// Describes a value state: its name (unique in the operator) and TTL.
 pub struct ValueStateDescriptor<T> {
@@ -90,44 +87,20 @@ impl<T: Data> ValueKind<T> {
 
 impl<T: Data> std::fmt::Debug for ValueKind<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.type_description())
+        f.write_str(&self.kind_description())
     }
 }
 
-impl<T: Data> StateKind for ValueKind<T> {
-    type Entry = TtlValue<T>;
+impl<T: Data> SingleValueKind for ValueKind<T> {
+    type Value = T;
+    type Serializer = <T as DefaultSerializer>::Serializer;
 
-    fn type_description(&self) -> String {
+    fn serializer(&self) -> &Self::Serializer {
+        &self.serializer
+    }
+
+    fn kind_description(&self) -> String {
         format!("value={}", std::any::type_name::<T>())
-    }
-
-    fn payload_heap_bytes(&self, entry: &TtlValue<T>) -> Result<u64, WeirError> {
-        variable_heap_bytes(&self.serializer, &entry.value)
-    }
-
-    fn has_live_part(&self, entry: &TtlValue<T>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        !ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn remove_expired(&self, entry: &mut TtlValue<T>, ttl: &StateTtlConfig, now_ms: i64) -> bool {
-        ttl.is_expired(entry.timestamp_ms, now_ms)
-    }
-
-    fn write_entry<W: SegmentTarget>(
-        &self,
-        entry: &TtlValue<T>,
-        ttl: Option<(&StateTtlConfig, i64)>,
-        out: &mut PagedOutputView<W>,
-    ) -> Result<(), WeirError> {
-        write_ttl_value(&self.serializer, entry, ttl.is_some(), out)
-    }
-
-    fn read_entry<R: SegmentSource>(
-        &self,
-        with_ttl: bool,
-        input: &mut PagedInputView<R>,
-    ) -> Result<TtlValue<T>, WeirError> {
-        read_ttl_value(&self.serializer, with_ttl, input)
     }
 }
 
