@@ -1,5 +1,7 @@
 //! The typed implementations of the stream graph's erased factories: fan-out of an output
-//! type ([`TypedOutput`]) and both ends of an exchange ([`TypedExchange`]).
+//! type ([`TypedOutput`]) and both ends of an exchange ([`TypedExchange`], and
+//! [`TwoInputExchange`] for an input of a two-input operator: its producers write their side's
+//! records in the [`TaggedUnion`] format and the consumer reads the union).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use crate::runtime::stream::stream_record::StreamRecordSerializer;
 use crate::runtime::stream::task_input::{InputProcessor, TaskInput};
 use crate::runtime::stream::tee_link::{DiscardLink, TeeLink};
 use crate::runtime::stream::writer_link::{WriterContext, WriterLink};
+use crate::types::{InputTagSerializer, TaggedUnion, TypeSerializer};
 
 /// A `Box<dyn ChainLink<T>>` as a [`LinkBox`].
 pub(crate) fn link_box<T: 'static>(link: Box<dyn ChainLink<T>>) -> LinkBox {
@@ -75,26 +78,89 @@ impl<T: Data> StreamExchangeFactory for TypedExchange<T> {
         partition: Arc<ResultPartition>,
         context: WriterContext,
     ) -> Result<LinkBox, WeirError> {
-        let writer = RecordWriter::new(partition, StreamRecordSerializer::new(T::serializer()))?;
-        let selector = ChannelSelector::new(
-            self.partitioner.clone(),
-            context.producers,
-            context.subtask,
-            context.consumers,
-            context.max_parallelism,
-            &context.operator,
-        );
-        Ok(link_box(Box::new(WriterLink::new(
-            writer, selector, &context,
-        ))))
+        writer_link(T::serializer(), self.partitioner.clone(), partition, context)
     }
 
     fn input(&self, gate: InputGate, head: LinkBox, exactly_once: bool) -> Box<dyn TaskInput> {
-        let reader = RecordReader::new(gate, StreamRecordSerializer::new(T::serializer()));
-        Box::new(InputProcessor::new(
-            reader,
-            unbox_link::<T>(head),
-            exactly_once,
-        ))
+        typed_input::<T>(gate, head, exactly_once)
+    }
+}
+
+/// The task input reading records of `T` from `gate` into `head` (a `Box<dyn ChainLink<T>>`).
+fn typed_input<T: Data>(gate: InputGate, head: LinkBox, exactly_once: bool) -> Box<dyn TaskInput> {
+    let reader = RecordReader::new(gate, StreamRecordSerializer::new(T::serializer()));
+    Box::new(InputProcessor::new(
+        reader,
+        unbox_link::<T>(head),
+        exactly_once,
+    ))
+}
+
+/// A writer link serializing `T` through `serializer` into `partition`.
+fn writer_link<T: Data, S: TypeSerializer<Value = T>>(
+    serializer: S,
+    partitioner: StreamPartitioner<T>,
+    partition: Arc<ResultPartition>,
+    context: WriterContext,
+) -> Result<LinkBox, WeirError> {
+    let writer = RecordWriter::new(partition, StreamRecordSerializer::new(serializer))?;
+    let selector = ChannelSelector::new(
+        partitioner,
+        context.producers,
+        context.subtask,
+        context.consumers,
+        context.max_parallelism,
+        &context.operator,
+    );
+    Ok(link_box::<T>(Box::new(WriterLink::new(
+        writer, selector, &context,
+    ))))
+}
+
+/// The exchange of one input (records `T`, the first input's `A` or the second's `B`) of a
+/// two-input operator reading `TaggedUnion<A, B>`.
+pub(crate) struct TwoInputExchange<T, A, B> {
+    partitioner: StreamPartitioner<T>,
+    second: bool,
+    _inputs: PhantomData<fn() -> (A, B)>,
+}
+
+impl<A: Data, B: Data> TwoInputExchange<A, A, B> {
+    /// The exchange of the first input.
+    pub(crate) fn first(partitioner: StreamPartitioner<A>) -> Arc<TwoInputExchange<A, A, B>> {
+        Arc::new(TwoInputExchange {
+            partitioner,
+            second: false,
+            _inputs: PhantomData,
+        })
+    }
+}
+
+impl<A: Data, B: Data> TwoInputExchange<B, A, B> {
+    /// The exchange of the second input.
+    pub(crate) fn second(partitioner: StreamPartitioner<B>) -> Arc<TwoInputExchange<B, A, B>> {
+        Arc::new(TwoInputExchange {
+            partitioner,
+            second: true,
+            _inputs: PhantomData,
+        })
+    }
+}
+
+impl<T: Data, A: Data, B: Data> StreamExchangeFactory for TwoInputExchange<T, A, B> {
+    fn writer(
+        &self,
+        partition: Arc<ResultPartition>,
+        context: WriterContext,
+    ) -> Result<LinkBox, WeirError> {
+        let serializer = match self.second {
+            false => InputTagSerializer::first(T::serializer()),
+            true => InputTagSerializer::second(T::serializer()),
+        };
+        writer_link(serializer, self.partitioner.clone(), partition, context)
+    }
+
+    fn input(&self, gate: InputGate, head: LinkBox, exactly_once: bool) -> Box<dyn TaskInput> {
+        typed_input::<TaggedUnion<A, B>>(gate, head, exactly_once)
     }
 }
