@@ -18,11 +18,12 @@ use std::sync::Arc;
 use crate::api::Data;
 use crate::api::functions::{RuntimeContext, UserError};
 use crate::api::stream::output_tag::OutputTag;
-use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
+use crate::api::stream::keyed_operator_state::KeyedOperatorState;
 use crate::runtime::stream::chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
+use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
@@ -95,7 +96,14 @@ impl<K: StateKey> std::fmt::Debug for KeyedStateContext<'_, K> {
     }
 }
 
-impl<K: StateKey> KeyedStateContext<'_, K> {
+impl<'a, K: StateKey> KeyedStateContext<'a, K> {
+    pub(crate) fn new(
+        runtime: &'a RuntimeContext,
+        backend: &'a mut KeyedStateBackend<K>,
+    ) -> KeyedStateContext<'a, K> {
+        KeyedStateContext { runtime, backend }
+    }
+
     pub fn runtime_context(&self) -> &RuntimeContext {
         self.runtime
     }
@@ -153,6 +161,30 @@ impl<K: StateKey> std::fmt::Debug for KeyedContext<'_, K> {
             .field("timestamp", &self.timestamp)
             .field("time_domain", &self.time_domain)
             .finish()
+    }
+}
+
+impl<'a, K: StateKey> KeyedContext<'a, K> {
+    pub(crate) fn new(
+        backend: &'a mut KeyedStateBackend<K>,
+        timers: &'a mut InternalTimerService<K, VoidNamespace>,
+        side: &'a mut SideOutputLinks,
+        timestamp: Option<i64>,
+        time_domain: Option<TimeDomain>,
+    ) -> KeyedContext<'a, K> {
+        KeyedContext {
+            backend,
+            timers,
+            side,
+            timestamp,
+            time_domain,
+            error: None,
+        }
+    }
+
+    /// The first failure of a side output emit, if any.
+    pub(crate) fn take_error(&mut self) -> Option<WeirError> {
+        self.error.take()
     }
 }
 
@@ -320,12 +352,9 @@ impl<K: StateKey + Clone> KeyedContext<'_, K> {
 pub(crate) struct KeyedProcessLink<K: StateKey, I, O, F: KeyedProcessFunction<K, I, O>> {
     function: F,
     context: RuntimeContext,
-    uid: String,
     key_selector: Arc<dyn Fn(&I) -> K + Send + Sync>,
-    backend: KeyedStateBackend<K>,
-    timers: InternalTimerService<K, VoidNamespace>,
-    output: Box<dyn ChainLink<O>>,
-    side: SideOutputLinks,
+    keyed: KeyedOperatorState<K>,
+    downstream: Downstream<O>,
 }
 
 impl<K, I, O, F> KeyedProcessLink<K, I, O, F>
@@ -341,56 +370,33 @@ where
         output: Box<dyn ChainLink<O>>,
         side: SideOutputLinks,
     ) -> Result<Self, WeirError> {
-        let mut backend = KeyedStateBackend::new(
-            &setup.name,
-            setup.max_parallelism,
-            setup.key_groups,
-            setup.state_heap_budget_bytes,
-        );
-        let mut timers =
-            InternalTimerService::new("user-timers", setup.max_parallelism, setup.key_groups);
-        if let Some(restored) = &setup.restored {
-            backend.restore_from(restored)?;
-            timers.restore_from(restored)?;
-        }
+        let mut keyed = KeyedOperatorState::open(setup)?;
         function
-            .open(&mut KeyedStateContext {
-                runtime: &context,
-                backend: &mut backend,
-            })
+            .open(&mut keyed.state_context(&context))
             .map_err(|error| user_failure(&context, error))?;
         Ok(KeyedProcessLink {
             function,
             context,
-            uid: setup.uid.clone(),
             key_selector,
-            backend,
-            timers,
-            output,
-            side,
+            keyed,
+            downstream: Downstream::new(output, side),
         })
     }
 
     fn fire(&mut self, key: K, time: i64, domain: TimeDomain) -> Result<(), WeirError> {
-        self.backend.set_current_key(key);
         let timestamp = match domain {
             TimeDomain::EventTime => Some(time),
             TimeDomain::ProcessingTime => None,
         };
-        let mut out = StreamCollector::new(self.output.as_mut(), timestamp);
-        let mut context = KeyedContext {
-            backend: &mut self.backend,
-            timers: &mut self.timers,
-            side: &mut self.side,
+        let function = &mut self.function;
+        self.keyed.call(
+            key,
             timestamp,
-            time_domain: Some(domain),
-            error: None,
-        };
-        let fired = self.function.on_timer(time, &mut context, &mut out);
-        let side_error = context.error.take();
-        out.into_result()?;
-        side_error.map_or(Ok(()), Err)?;
-        fired.map_err(|error| user_failure(&self.context, error))
+            Some(domain),
+            &mut self.downstream,
+            &self.context,
+            |context, out| function.on_timer(time, context, out),
+        )
     }
 }
 
@@ -400,53 +406,39 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn process_element(&mut self, value: I, timestamp: Option<i64>) -> Result<(), WeirError> {
-        self.backend.set_current_key((self.key_selector)(&value));
-        let mut out = StreamCollector::new(self.output.as_mut(), timestamp);
-        let mut context = KeyedContext {
-            backend: &mut self.backend,
-            timers: &mut self.timers,
-            side: &mut self.side,
+        let key = (self.key_selector)(&value);
+        let function = &mut self.function;
+        self.keyed.call(
+            key,
             timestamp,
-            time_domain: None,
-            error: None,
-        };
-        let applied = self.function.process_element(value, &mut context, &mut out);
-        let side_error = context.error.take();
-        out.into_result()?;
-        side_error.map_or(Ok(()), Err)?;
-        applied.map_err(|error| user_failure(&self.context, error))
+            None,
+            &mut self.downstream,
+            &self.context,
+            |context, out| function.process_element(value, context, out),
+        )
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.timers.pop_event_timer(watermark) {
+        while let Some(timer) = self.keyed.timers.pop_event_timer(watermark) {
             self.fire(timer.key, timer.timestamp, TimeDomain::EventTime)?;
         }
-        self.side.process_watermark(watermark)?;
-        self.output.process_watermark(watermark)
+        self.downstream.process_watermark(watermark)
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
-        self.side.process_watermark_status(idle)?;
-        self.output.process_watermark_status(idle)
+        self.downstream.process_watermark_status(idle)
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.timers.pop_processing_timer(now_ms) {
+        while let Some(timer) = self.keyed.timers.pop_processing_timer(now_ms) {
             self.fire(timer.key, timer.timestamp, TimeDomain::ProcessingTime)?;
         }
-        self.side.on_processing_time(now_ms)?;
-        self.output.on_processing_time(now_ms)
+        self.downstream.on_processing_time(now_ms)
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        [
-            self.timers.next_processing_time(),
-            self.side.next_processing_time(),
-            self.output.next_processing_time(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.downstream
+            .next_processing_time(self.keyed.timers.next_processing_time())
     }
 
     fn snapshot_state(
@@ -454,24 +446,18 @@ where
         barrier: &CheckpointBarrier,
         snapshot: &mut TaskSnapshot,
     ) -> Result<(), WeirError> {
-        let mut state = OperatorSnapshot::default();
-        self.backend.snapshot_into(&mut state)?;
-        self.timers.snapshot_into(&mut state)?;
-        snapshot.insert(self.uid.clone(), state);
-        self.side.snapshot_state(barrier, snapshot)?;
-        self.output.snapshot_state(barrier, snapshot)
+        self.keyed.snapshot_into(snapshot)?;
+        self.downstream.snapshot_state(barrier, snapshot)
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), WeirError> {
-        self.side.notify_checkpoint_complete(checkpoint_id)?;
-        self.output.notify_checkpoint_complete(checkpoint_id)
+        self.downstream.notify_checkpoint_complete(checkpoint_id)
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
         self.function
             .close()
             .map_err(|error| user_failure(&self.context, error))?;
-        self.side.finish()?;
-        self.output.finish()
+        self.downstream.finish()
     }
 }

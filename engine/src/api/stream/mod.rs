@@ -5,11 +5,16 @@
 //!   StreamExecutionEnvironment ── from_source / read_text_file / from_collection / socket ──▶ DataStream<T>
 //!   DataStream<T> ── map / flat_map / filter / process / union / rebalance / … ──▶ DataStream<U>
 //!                 ── key_by(key) ──▶ KeyedStream<K, T> ── reduce / sum / process / window ──▶ …
+//!                 ── connect(other) ──▶ ConnectedStreams<T, U> ── map / flat_map / process / key_by ──▶ …
 //!                 ── print / collect_sink / sink_to_files ──▶ sink
 //!   env.execute("name") runs every sink and what it depends on
 //! ```
 
+pub mod co_process_function;
+pub mod connected_streams;
 pub mod data_stream;
+pub mod keyed_co_process_function;
+pub(crate) mod keyed_operator_state;
 pub mod keyed_process_function;
 pub mod keyed_stream;
 pub(crate) mod node_factories;
@@ -20,7 +25,10 @@ pub mod windowed_stream;
 
 pub use crate::runtime::stream::operators::record_function_link::FlatMapFunction;
 pub use crate::runtime::stream::stream_collector::StreamCollector;
+pub use co_process_function::CoProcessFunction;
+pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::{CollectedStream, DataStream};
+pub use keyed_co_process_function::KeyedCoProcessFunction;
 pub use keyed_process_function::{
     AggregatingState, KeyedContext, KeyedProcessFunction, KeyedStateContext, ListState, MapState,
     ReducingState, TimeDomain, ValueState,

@@ -17,6 +17,7 @@
 
 pub(crate) mod barrier_alignment;
 pub(crate) mod chain_control;
+pub(crate) mod downstream;
 pub mod chain_link;
 pub(crate) mod operators;
 pub mod processing_time;

@@ -1,0 +1,96 @@
+//! [`KeyedOperatorState`]: the keyed state and user timers of one keyed operator subtask, and
+//! the calls of its user function with a [`KeyedContext`] — shared by the one-input
+//! ([`crate::api::stream::KeyedProcessFunction`]) and two-input
+//! ([`crate::api::stream::KeyedCoProcessFunction`], keyed broadcast, interval join) operators.
+//!
+//! ```text
+//!   open(setup) ─▶ backend + timer service, restored from setup.restored
+//!   call(key, timestamp, body) ─▶ set_current_key ─▶ body(KeyedContext, StreamCollector)
+//!                                 ─▶ errors: collector, side output, then the user's
+//!   fire_event_timers(watermark, on_timer) ─▶ every timer <= watermark, in time order
+//!   snapshot_into ─▶ "state:*" and "timers:user-timers" sections under the operator's uid
+//! ```
+
+use crate::api::functions::{RuntimeContext, UserError};
+use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext, TimeDomain};
+use crate::checkpoint::OperatorSnapshot;
+use crate::error::WeirError;
+use crate::runtime::drivers::record_functions::user_failure;
+use crate::runtime::stream::chain_link::{OperatorSetup, TaskSnapshot};
+use crate::runtime::stream::downstream::Downstream;
+use crate::runtime::stream::stream_collector::StreamCollector;
+use crate::state::{KeyedStateBackend, StateKey, VoidNamespace};
+use crate::windowing::InternalTimerService;
+
+/// See the module docs.
+pub(crate) struct KeyedOperatorState<K: StateKey> {
+    pub(crate) backend: KeyedStateBackend<K>,
+    pub(crate) timers: InternalTimerService<K, VoidNamespace>,
+    uid: String,
+}
+
+impl<K: StateKey + Clone> KeyedOperatorState<K> {
+    pub(crate) fn open(setup: &OperatorSetup) -> Result<KeyedOperatorState<K>, WeirError> {
+        let mut backend = KeyedStateBackend::new(
+            &setup.name,
+            setup.max_parallelism,
+            setup.key_groups,
+            setup.state_heap_budget_bytes,
+        );
+        let mut timers =
+            InternalTimerService::new("user-timers", setup.max_parallelism, setup.key_groups);
+        if let Some(restored) = &setup.restored {
+            backend.restore_from(restored)?;
+            timers.restore_from(restored)?;
+        }
+        Ok(KeyedOperatorState {
+            backend,
+            timers,
+            uid: setup.uid.clone(),
+        })
+    }
+
+    /// What the user function's `open` sees to register its state.
+    pub(crate) fn state_context<'a>(
+        &'a mut self,
+        runtime: &'a RuntimeContext,
+    ) -> KeyedStateContext<'a, K> {
+        KeyedStateContext::new(runtime, &mut self.backend)
+    }
+
+    /// Runs `body` for `key` with the key's context and a collector stamping `timestamp`;
+    /// `domain` is the clock of a firing timer (`None` for a record).
+    pub(crate) fn call<O>(
+        &mut self,
+        key: K,
+        timestamp: Option<i64>,
+        domain: Option<TimeDomain>,
+        downstream: &mut Downstream<O>,
+        runtime: &RuntimeContext,
+        body: impl FnOnce(&mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+    ) -> Result<(), WeirError> {
+        self.backend.set_current_key(key);
+        let mut out = StreamCollector::new(downstream.output.as_mut(), timestamp);
+        let mut context = KeyedContext::new(
+            &mut self.backend,
+            &mut self.timers,
+            &mut downstream.side,
+            timestamp,
+            domain,
+        );
+        let applied = body(&mut context, &mut out);
+        let side_error = context.take_error();
+        out.into_result()?;
+        side_error.map_or(Ok(()), Err)?;
+        applied.map_err(|error| user_failure(runtime, error))
+    }
+
+    /// Writes the keyed state and timers into `snapshot` under the operator's uid.
+    pub(crate) fn snapshot_into(&self, snapshot: &mut TaskSnapshot) -> Result<(), WeirError> {
+        let mut state = OperatorSnapshot::default();
+        self.backend.snapshot_into(&mut state)?;
+        self.timers.snapshot_into(&mut state)?;
+        snapshot.insert(self.uid.clone(), state);
+        Ok(())
+    }
+}

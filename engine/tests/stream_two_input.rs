@@ -1,0 +1,242 @@
+//! Two-input operators end to end through the DataStream API: connect with co-map and
+//! co-flat-map, keyed co-process functions with shared state and timers, the broadcast state
+//! pattern, interval joins and window joins — each against an oracle computed in the test,
+//! at several parallelisms, and exactly-once through a failure and restart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use weir::api::functions::UserError;
+use weir::api::stream::{
+    KeyedCoProcessFunction, KeyedContext, KeyedStateContext, StreamCollector,
+    StreamExecutionEnvironment, ValueState,
+};
+use weir::config::Configuration;
+use weir::eventtime::WatermarkStrategy;
+use weir::state::ValueStateDescriptor;
+
+fn env(parallelism: usize, pairs: &[(&str, &str)]) -> StreamExecutionEnvironment {
+    let mut all: Vec<(&str, &str)> = vec![
+        ("taskmanager.memory.process.size", "512m"),
+        ("execution.buffer-timeout", "5 ms"),
+    ];
+    all.extend_from_slice(pairs);
+    let env = StreamExecutionEnvironment::new(Configuration::from_pairs(all).unwrap());
+    env.set_parallelism(parallelism);
+    env
+}
+
+fn sorted<T: Ord>(mut values: Vec<T>) -> Vec<T> {
+    values.sort();
+    values
+}
+
+#[test]
+fn co_map_and_co_flat_map_merge_both_inputs_at_several_parallelisms() {
+    let numbers: Vec<u64> = (0..3000).collect();
+    let words: Vec<String> = (0..2000).map(|i| "x".repeat(i % 17)).collect();
+    let mut expected_map: Vec<u64> = numbers.iter().map(|n| n * 2).collect();
+    expected_map.extend(words.iter().map(|w| w.len() as u64 + 1_000_000));
+    let mut expected_flat: Vec<u64> = numbers.iter().flat_map(|n| [*n, *n]).collect();
+    expected_flat.extend(words.iter().filter(|w| !w.is_empty()).map(|w| w.len() as u64));
+    for parallelism in 1..=3 {
+        let env = env(parallelism, &[]);
+        let a = env.from_collection(numbers.clone());
+        let b = env.from_collection(words.clone());
+        let mapped = a
+            .connect(&b.clone().rebalance())
+            .map(|n| n * 2, |w: String| w.len() as u64 + 1_000_000)
+            .collect_sink();
+        let flat = a
+            .connect(&b)
+            .flat_map(
+                |n, out: &mut StreamCollector<'_, u64>| {
+                    out.collect(n);
+                    out.collect(n);
+                },
+                |w: String, out: &mut StreamCollector<'_, u64>| {
+                    if !w.is_empty() {
+                        out.collect(w.len() as u64);
+                    }
+                },
+            )
+            .collect_sink();
+        env.execute("co-map").unwrap();
+        assert_eq!(sorted(mapped.records()), sorted(expected_map.clone()));
+        assert_eq!(sorted(flat.records()), sorted(expected_flat.clone()));
+    }
+}
+
+/// Pairs each order `(id, order_ms)` with its payment `(id, payment_ms)`, in whichever order
+/// they arrive: `(id, payment_ms - order_ms)`; an order without a payment by `order_ms + 10`
+/// (event time) expires as `(id, -1)`.
+#[derive(Clone, Default)]
+struct PairPayments {
+    order: Option<ValueState<i64>>,
+    payment: Option<ValueState<i64>>,
+}
+
+impl KeyedCoProcessFunction<u64, (u64, i64), (u64, i64), (u64, i64)> for PairPayments {
+    fn open(&mut self, context: &mut KeyedStateContext<'_, u64>) -> Result<(), UserError> {
+        self.order = Some(context.value_state(&ValueStateDescriptor::new("order"))?);
+        self.payment = Some(context.value_state(&ValueStateDescriptor::new("payment"))?);
+        Ok(())
+    }
+
+    fn process_element1(
+        &mut self,
+        (id, order_ms): (u64, i64),
+        context: &mut KeyedContext<'_, u64>,
+        out: &mut StreamCollector<'_, (u64, i64)>,
+    ) -> Result<(), UserError> {
+        let payment = self.payment.unwrap();
+        match context.value(payment) {
+            Some(payment_ms) => {
+                context.clear(payment);
+                out.collect((id, payment_ms - order_ms));
+            }
+            None => {
+                context.update(self.order.unwrap(), order_ms)?;
+                context.register_event_time_timer(order_ms + 10);
+            }
+        }
+        Ok(())
+    }
+
+    fn process_element2(
+        &mut self,
+        (id, payment_ms): (u64, i64),
+        context: &mut KeyedContext<'_, u64>,
+        out: &mut StreamCollector<'_, (u64, i64)>,
+    ) -> Result<(), UserError> {
+        let order = self.order.unwrap();
+        match context.value(order) {
+            Some(order_ms) => {
+                context.clear(order);
+                out.collect((id, payment_ms - order_ms));
+            }
+            None => context.update(self.payment.unwrap(), payment_ms)?,
+        }
+        Ok(())
+    }
+
+    fn on_timer(
+        &mut self,
+        _timestamp: i64,
+        context: &mut KeyedContext<'_, u64>,
+        out: &mut StreamCollector<'_, (u64, i64)>,
+    ) -> Result<(), UserError> {
+        let order = self.order.unwrap();
+        if context.value(order).is_some() {
+            context.clear(order);
+            out.collect((*context.current_key(), -1));
+        }
+        Ok(())
+    }
+}
+
+/// Orders every 2 ms; ids divisible by 3 are never paid, the others within 0..=9 ms.
+fn orders_and_payments(count: u64) -> (Vec<(u64, i64)>, Vec<(u64, i64)>, Vec<(u64, i64)>) {
+    let orders: Vec<(u64, i64)> = (0..count).map(|id| (id, id as i64 * 2)).collect();
+    let mut payments: Vec<(u64, i64)> = (0..count)
+        .filter(|id| id % 3 != 0)
+        .map(|id| (id, id as i64 * 2 + (id % 10) as i64))
+        .collect();
+    payments.sort_by_key(|(_, ms)| *ms);
+    let expected = (0..count)
+        .map(|id| match id % 3 {
+            0 => (id, -1),
+            _ => (id, (id % 10) as i64),
+        })
+        .collect();
+    (orders, payments, expected)
+}
+
+fn timestamps_of_second() -> WatermarkStrategy<(u64, i64)> {
+    WatermarkStrategy::for_monotonous_timestamps()
+        .with_timestamp_assigner(|record: &(u64, i64), _| record.1)
+}
+
+#[test]
+fn keyed_co_process_shares_state_and_timers_between_both_inputs() {
+    let (orders, payments, expected) = orders_and_payments(4000);
+    for parallelism in 1..=3 {
+        let env = env(parallelism, &[]);
+        let orders = env
+            .from_collection(orders.clone())
+            .assign_timestamps_and_watermarks(timestamps_of_second());
+        let payments = env
+            .from_collection(payments.clone())
+            .assign_timestamps_and_watermarks(timestamps_of_second());
+        let result = orders
+            .connect(&payments)
+            .key_by(|order| order.0, |payment| payment.0)
+            .process(PairPayments::default())
+            .collect_sink();
+        env.execute("pair-payments").unwrap();
+        assert_eq!(sorted(result.records()), expected, "p = {parallelism}");
+    }
+}
+
+/// Fails the job once, after `after` records went through it in the first attempt.
+fn fail_once<T>(after: u64) -> impl FnMut(T) -> T + Clone + Send + Sync + 'static {
+    let seen = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    move |value| {
+        if failed.load(Ordering::SeqCst) == 0 && seen.fetch_add(1, Ordering::SeqCst) == after {
+            failed.store(1, Ordering::SeqCst);
+            panic!("failing on purpose after {after} records");
+        }
+        value
+    }
+}
+
+#[test]
+fn a_two_input_job_restarts_from_its_checkpoint_exactly_once() {
+    let checkpoints = tempfile::tempdir().unwrap();
+    let dir = checkpoints.path().to_str().unwrap().to_owned();
+    let count = 12_000u64;
+    let (_, _, expected) = orders_and_payments(count);
+    let env = env(
+        2,
+        &[
+            ("execution.checkpointing.interval", "40 ms"),
+            ("state.checkpoints.dir", &dir),
+            ("restart-strategy.type", "fixed-delay"),
+            ("restart-strategy.fixed-delay.attempts", "3"),
+            ("restart-strategy.fixed-delay.delay", "10 ms"),
+        ],
+    );
+    // Generated at a limited rate so checkpoints complete before the failure.
+    let orders = env
+        .generate(Some(count), Some(30_000.0), |id| (id, id as i64 * 2))
+        .assign_timestamps_and_watermarks(timestamps_of_second());
+    let payments = env
+        .generate(Some(count), Some(30_000.0), |id| {
+            (id, id as i64 * 2 + (id % 10) as i64)
+        })
+        .filter(|(id, _)| id % 3 != 0)
+        .map(fail_once(count / 3))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(10))
+                .with_timestamp_assigner(|record: &(u64, i64), _| record.1),
+        );
+    let result = orders
+        .connect(&payments)
+        .key_by(|order| order.0, |payment| payment.0)
+        .process(PairPayments::default())
+        .collect_sink();
+    let outcome = env.execute("pair-payments-exactly-once").unwrap();
+    let summary = outcome.streaming.unwrap();
+    assert_eq!(summary.restarts, 1, "{summary:?}");
+    assert!(summary.checkpoints.completed >= 1, "{summary:?}");
+    let records = sorted(result.records());
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    for (id, _) in &records {
+        *seen.entry(*id).or_default() += 1;
+    }
+    assert!(seen.values().all(|n| *n == 1), "a record twice");
+    assert_eq!(records, expected);
+}
