@@ -639,6 +639,38 @@ pub enum WeirError {
     EventOnBlockingPartition { partition: String },
 
     #[error(
+        "{operator} asked for broadcast state '{name}', which its broadcast stream does not \
+         declare (declared: {declared}); pass the state's MapStateDescriptor to \
+         broadcast_state(..) or and_state(..)"
+    )]
+    UnknownBroadcastState {
+        operator: String,
+        name: String,
+        declared: String,
+    },
+
+    #[error(
+        "{operator} asked for broadcast state '{name}' with key and value types {asked}, but it \
+         is declared with {declared}"
+    )]
+    BroadcastStateType {
+        operator: String,
+        name: String,
+        asked: &'static str,
+        declared: &'static str,
+    },
+
+    #[error(
+        "{operator} got a record without a timestamp on its {input} input; it works in event \
+         time: assign timestamps with assign_timestamps_and_watermarks(..) or the source's \
+         WatermarkStrategy"
+    )]
+    MissingTimestamp {
+        operator: String,
+        input: &'static str,
+    },
+
+    #[error(
         "input gate {gate} would announce no credit to its pipelined channels and never receive \
          a buffer; taskmanager.network.memory.buffers-per-channel must be at least 1"
     )]

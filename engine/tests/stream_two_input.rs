@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use weir::api::functions::UserError;
 use weir::api::stream::{
-    KeyedCoProcessFunction, KeyedContext, KeyedStateContext, StreamCollector,
-    StreamExecutionEnvironment, ValueState,
+    BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction, KeyedContext,
+    KeyedStateContext, ListState, StreamCollector, StreamExecutionEnvironment, ValueState,
 };
 use weir::config::Configuration;
 use weir::eventtime::WatermarkStrategy;
-use weir::state::ValueStateDescriptor;
+use weir::state::{
+    BroadcastStates, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor,
+};
 
 fn env(parallelism: usize, pairs: &[(&str, &str)]) -> StreamExecutionEnvironment {
     let mut all: Vec<(&str, &str)> = vec![
@@ -239,4 +241,116 @@ fn a_two_input_job_restarts_from_its_checkpoint_exactly_once() {
     }
     assert!(seen.values().all(|n| *n == 1), "a record twice");
     assert_eq!(records, expected);
+}
+
+fn prices() -> MapStateDescriptor<String, u64> {
+    MapStateDescriptor::new("prices")
+}
+
+/// Prices every order `(customer, product, ms)` with the broadcast price list once event time
+/// passed the order (so every price published before it is in): `(customer, product, price)`,
+/// price 0 for an unknown product.
+#[derive(Clone, Default)]
+struct PriceOrders {
+    pending: Option<ListState<(u32, String, i64)>>,
+}
+
+impl KeyedBroadcastProcessFunction<u32, (u32, String, i64), (String, u64, i64), (u32, String, u64)>
+    for PriceOrders
+{
+    fn open(&mut self, context: &mut KeyedStateContext<'_, u32>) -> Result<(), UserError> {
+        self.pending = Some(context.list_state(&ListStateDescriptor::new("pending"))?);
+        Ok(())
+    }
+
+    fn process_element(
+        &mut self,
+        order: (u32, String, i64),
+        _broadcast: &BroadcastStates,
+        context: &mut KeyedContext<'_, u32>,
+        _out: &mut StreamCollector<'_, (u32, String, u64)>,
+    ) -> Result<(), UserError> {
+        context.register_event_time_timer(order.2);
+        context.list_add(self.pending.unwrap(), order)?;
+        Ok(())
+    }
+
+    fn process_broadcast_element(
+        &mut self,
+        (product, price, _): (String, u64, i64),
+        context: &mut BroadcastContext<'_, u32>,
+        _out: &mut StreamCollector<'_, (u32, String, u64)>,
+    ) -> Result<(), UserError> {
+        context.broadcast_state(&prices())?.put(product, price);
+        Ok(())
+    }
+
+    fn on_timer(
+        &mut self,
+        timestamp: i64,
+        broadcast: &BroadcastStates,
+        context: &mut KeyedContext<'_, u32>,
+        out: &mut StreamCollector<'_, (u32, String, u64)>,
+    ) -> Result<(), UserError> {
+        let pending = self.pending.unwrap();
+        let prices = broadcast.get(&prices())?;
+        let (due, later): (Vec<_>, Vec<_>) = context
+            .list(pending)
+            .into_iter()
+            .partition(|order| order.2 <= timestamp);
+        for (customer, product, _) in due {
+            let price = prices.get(&product).copied().unwrap_or(0);
+            out.collect((customer, product, price));
+        }
+        context.list_update(pending, later)?;
+        Ok(())
+    }
+}
+
+#[test]
+fn keyed_broadcast_state_reaches_every_subtask_and_prices_every_order() {
+    let products = ["apple", "pear", "plum", "fig", "kiwi"];
+    // Prices published at 0..5 ms; "kiwi" has none.
+    let price_list: Vec<(String, u64, i64)> = products[..4]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_string(), 10 * (i as u64 + 1), i as i64))
+        .collect();
+    let orders: Vec<(u32, String, i64)> = (0..3000u32)
+        .map(|i| (i % 97, products[i as usize % 5].to_owned(), 1000 + i as i64))
+        .collect();
+    let expected: Vec<(u32, String, u64)> = sorted(
+        orders
+            .iter()
+            .map(|(customer, product, _)| {
+                let price = price_list
+                    .iter()
+                    .find(|(p, _, _)| p == product)
+                    .map_or(0, |(_, price, _)| *price);
+                (*customer, product.clone(), price)
+            })
+            .collect(),
+    );
+    for parallelism in 1..=3 {
+        let env = env(parallelism, &[]);
+        let rules = env
+            .from_collection(price_list.clone())
+            .assign_timestamps_and_watermarks(
+                WatermarkStrategy::for_monotonous_timestamps()
+                    .with_timestamp_assigner(|rule: &(String, u64, i64), _| rule.2),
+            )
+            .broadcast_state(&prices());
+        let result = env
+            .from_collection(orders.clone())
+            .assign_timestamps_and_watermarks(
+                WatermarkStrategy::for_monotonous_timestamps()
+                    .with_timestamp_assigner(|order: &(u32, String, i64), _| order.2),
+            )
+            .key_by(|order| order.0)
+            .connect_broadcast(&rules)
+            .process(PriceOrders::default())
+            .collect_sink();
+        env.execute("broadcast-prices").unwrap();
+        assert_eq!(sorted(result.records()), expected, "p = {parallelism}");
+    }
 }

@@ -14,7 +14,8 @@
 //! * Operator list state (Flink's `ListState` of an `OperatorStateStore`): `Split` entries are
 //!   concatenated over the old subtasks and dealt out again in contiguous, even slices (Flink's
 //!   round-robin redistribution of operator list state); `Union` entries go, all of them, to
-//!   every new subtask (Flink's `UnionListState`).
+//!   every new subtask (Flink's `UnionListState`); `Broadcast` entries are the same on every
+//!   old subtask (broadcast state) and each new subtask gets one copy.
 //!
 //! The encoding on disk is postcard, with a version byte in front.
 
@@ -35,6 +36,9 @@ pub enum RedistributeMode {
     Split,
     /// Every new subtask gets every entry.
     Union,
+    /// Every subtask wrote the same entries (broadcast state): new subtask `i` gets the copy
+    /// of old subtask `i mod old parallelism` (Flink's `BROADCAST` mode).
+    Broadcast,
 }
 
 /// One operator list state of a subtask.
@@ -153,6 +157,8 @@ pub fn redistribute(
         .map(|subtask| KeyGroupRange::for_subtask(max_parallelism, new_parallelism, subtask))
         .collect();
     let mut split: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    // Broadcast state name ──▶ the copy of each old subtask that wrote one.
+    let mut broadcast: BTreeMap<String, Vec<Vec<Vec<u8>>>> = BTreeMap::new();
     for snapshot in old {
         for (key_group, sections) in snapshot.keyed {
             let Some(owner) = ranges.iter().position(|range| range.contains(key_group)) else {
@@ -174,6 +180,9 @@ pub fn redistribute(
         for (name, list) in snapshot.operator {
             match list.mode {
                 RedistributeMode::Split => split.entry(name).or_default().extend(list.entries),
+                RedistributeMode::Broadcast => {
+                    broadcast.entry(name).or_default().push(list.entries);
+                }
                 RedistributeMode::Union => {
                     for target in &mut new {
                         let entry = target.operator.entry(name.clone()).or_insert_with(|| {
@@ -186,6 +195,17 @@ pub fn redistribute(
                     }
                 }
             }
+        }
+    }
+    for (name, copies) in broadcast {
+        for (subtask, target) in new.iter_mut().enumerate() {
+            target.operator.insert(
+                name.clone(),
+                OperatorListState {
+                    mode: RedistributeMode::Broadcast,
+                    entries: copies[subtask % copies.len()].clone(),
+                },
+            );
         }
     }
     for (name, entries) in split {
@@ -269,6 +289,32 @@ mod tests {
             assert_eq!(subtask.operator["pending"].entries.len(), 2);
         }
         assert_eq!(new[2].keyed_section(3, "state:count"), Some(&[3u8][..]));
+    }
+
+    #[test]
+    fn broadcast_state_gives_every_new_subtask_one_copy() {
+        let copy = |tag: &str| {
+            let mut snapshot = OperatorSnapshot::default();
+            snapshot.operator.insert(
+                "rules".into(),
+                OperatorListState {
+                    mode: RedistributeMode::Broadcast,
+                    entries: vec![b"r1".to_vec(), tag.as_bytes().to_vec()],
+                },
+            );
+            snapshot
+        };
+        for new_parallelism in [1, 2, 5] {
+            let new =
+                redistribute("op", vec![copy("a"), copy("b"), copy("c")], new_parallelism, 8)
+                    .unwrap();
+            for (subtask, snapshot) in new.iter().enumerate() {
+                let list = &snapshot.operator["rules"];
+                assert_eq!(list.mode, RedistributeMode::Broadcast);
+                let tag = ["a", "b", "c"][subtask % 3].as_bytes().to_vec();
+                assert_eq!(list.entries, vec![b"r1".to_vec(), tag]);
+            }
+        }
     }
 
     #[test]

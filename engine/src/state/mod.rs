@@ -25,6 +25,7 @@ use crate::api::{Data, Key};
 
 pub mod aggregate_function;
 pub mod aggregating_state;
+pub mod broadcast_state;
 pub mod heap_budget;
 pub mod key_group;
 pub mod keyed_state_backend;
@@ -44,6 +45,7 @@ pub mod void_namespace;
 
 pub use aggregate_function::AggregateFunction;
 pub use aggregating_state::{AggregatingStateDescriptor, AggregatingStateHandle};
+pub use broadcast_state::{BroadcastState, BroadcastStates};
 pub use heap_budget::HeapBudget;
 pub use key_group::KeyGroupRange;
 pub use keyed_state_backend::KeyedStateBackend;

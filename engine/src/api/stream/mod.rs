@@ -10,6 +10,7 @@
 //!   env.execute("name") runs every sink and what it depends on
 //! ```
 
+pub mod broadcast_process_function;
 pub mod co_process_function;
 pub mod connected_streams;
 pub mod data_stream;
@@ -25,6 +26,10 @@ pub mod windowed_stream;
 
 pub use crate::runtime::stream::operators::record_function_link::FlatMapFunction;
 pub use crate::runtime::stream::stream_collector::StreamCollector;
+pub use broadcast_process_function::{
+    BroadcastConnectedStream, BroadcastContext, BroadcastProcessFunction, BroadcastStream,
+    KeyedBroadcastConnectedStream, KeyedBroadcastProcessFunction,
+};
 pub use co_process_function::CoProcessFunction;
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::{CollectedStream, DataStream};

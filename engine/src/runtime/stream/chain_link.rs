@@ -123,3 +123,21 @@ pub struct OperatorSetup {
     pub state_heap_budget_bytes: u64,
     pub config: Configuration,
 }
+
+#[cfg(test)]
+impl OperatorSetup {
+    /// The setup of subtask 0 of 1 owning every key group, for unit tests of operators.
+    pub(crate) fn for_test(name: &str, restored: Option<OperatorSnapshot>) -> OperatorSetup {
+        OperatorSetup {
+            name: name.to_owned(),
+            uid: name.to_owned(),
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            key_groups: KeyGroupRange::all(128),
+            restored,
+            state_heap_budget_bytes: u64::MAX,
+            config: Configuration::defaults(),
+        }
+    }
+}
