@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use weir::api::functions::UserError;
 use weir::api::stream::{
-    BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction, KeyedContext,
+    BroadcastContext, JoinContext, ProcessJoinFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction, KeyedContext,
     KeyedStateContext, ListState, StreamCollector, StreamExecutionEnvironment, ValueState,
 };
 use weir::config::Configuration;
@@ -353,4 +353,127 @@ fn keyed_broadcast_state_reaches_every_subtask_and_prices_every_order() {
         env.execute("broadcast-prices").unwrap();
         assert_eq!(sorted(result.records()), expected, "p = {parallelism}");
     }
+}
+
+/// Deterministic pseudo-random numbers (a 64-bit LCG) for generated inputs.
+fn lcg(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |bound| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % bound
+    }
+}
+
+/// `(key, ts, id)` records sorted by time, `count` of them over `keys` keys.
+fn timed_records(seed: u64, count: usize, keys: u64, id_base: u64) -> Vec<(u64, i64, u64)> {
+    let mut next = lcg(seed);
+    let mut ts = 0i64;
+    (0..count as u64)
+        .map(|i| {
+            ts += next(4) as i64; // several records per millisecond, gaps up to 3 ms
+            (next(keys), ts, id_base + i)
+        })
+        .collect()
+}
+
+fn by_ts() -> WatermarkStrategy<(u64, i64, u64)> {
+    WatermarkStrategy::for_monotonous_timestamps()
+        .with_timestamp_assigner(|record: &(u64, i64, u64), _| record.1)
+}
+
+#[test]
+fn interval_joins_match_a_nested_loop_oracle() {
+    type Pair = (u64, u64, u64, i64);
+    // (lower, upper, lower exclusive, upper exclusive, parallelism)
+    let cases = [
+        (-5i64, 10i64, false, false, 2usize),
+        (0, 0, false, false, 1),
+        (3, 7, true, true, 3),
+        (-20, -2, false, true, 2),
+    ];
+    for (case, (lower, upper, lower_exclusive, upper_exclusive, parallelism)) in
+        cases.into_iter().enumerate()
+    {
+        let left = timed_records(case as u64 + 1, 1500, 13, 0);
+        let right = timed_records(case as u64 + 100, 1200, 13, 1_000_000);
+        let (low, high) = (
+            lower + i64::from(lower_exclusive),
+            upper - i64::from(upper_exclusive),
+        );
+        let mut expected: Vec<Pair> = Vec::new();
+        for a in &left {
+            for b in &right {
+                if a.0 == b.0 && b.1 - a.1 >= low && b.1 - a.1 <= high {
+                    expected.push((a.0, a.2, b.2, a.1.max(b.1)));
+                }
+            }
+        }
+        let env = env(parallelism, &[]);
+        let lefts = env
+            .from_collection(left)
+            .assign_timestamps_and_watermarks(by_ts())
+            .key_by(|record| record.0);
+        let rights = env
+            .from_collection(right)
+            .assign_timestamps_and_watermarks(by_ts())
+            .key_by(|record| record.0);
+        let mut joined = lefts.interval_join(&rights).between(lower, upper).unwrap();
+        if lower_exclusive {
+            joined = joined.lower_bound_exclusive();
+        }
+        if upper_exclusive {
+            joined = joined.upper_bound_exclusive();
+        }
+        let result = joined
+            .process(PairWithTimestamp)
+            .collect_sink();
+        env.execute("interval-join").unwrap();
+        assert!(!expected.is_empty());
+        assert_eq!(
+            sorted(result.records()),
+            sorted(expected),
+            "bounds {lower}..{upper} exclusive {lower_exclusive}/{upper_exclusive}"
+        );
+    }
+}
+
+/// Emits `(key, left id, right id, the pair's timestamp)`.
+#[derive(Clone)]
+struct PairWithTimestamp;
+
+impl ProcessJoinFunction<(u64, i64, u64), (u64, i64, u64), (u64, u64, u64, i64)>
+    for PairWithTimestamp
+{
+    fn process_element(
+        &mut self,
+        left: &(u64, i64, u64),
+        right: &(u64, i64, u64),
+        context: &mut JoinContext<'_>,
+        out: &mut StreamCollector<'_, (u64, u64, u64, i64)>,
+    ) -> Result<(), UserError> {
+        assert_eq!(context.left_timestamp(), left.1);
+        assert_eq!(context.right_timestamp(), right.1);
+        out.collect((left.0, left.2, right.2, context.timestamp()));
+        Ok(())
+    }
+}
+
+#[test]
+fn interval_join_bounds_in_the_wrong_order_are_an_error_and_records_need_timestamps() {
+    let env = env(1, &[]);
+    let a = env.from_collection(vec![(1u64, 5i64, 1u64)]).key_by(|r| r.0);
+    let b = env.from_collection(vec![(1u64, 5i64, 2u64)]).key_by(|r| r.0);
+    let error = a.interval_join(&b).between(10, -10).unwrap_err();
+    assert!(error.to_string().contains("lower bound 10 ms"), "{error}");
+    let _sink = a
+        .interval_join(&b)
+        .between(-1, 1)
+        .unwrap()
+        .apply(|x, y| (x.2, y.2))
+        .collect_sink();
+    let error = env.execute("no-timestamps").unwrap_err().to_string();
+    assert!(error.contains("without a timestamp"), "{error}");
+    assert!(error.contains("IntervalJoin"), "{error}");
 }

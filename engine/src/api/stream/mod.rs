@@ -14,6 +14,7 @@ pub mod broadcast_process_function;
 pub mod co_process_function;
 pub mod connected_streams;
 pub mod data_stream;
+pub mod interval_join;
 pub mod keyed_co_process_function;
 pub(crate) mod keyed_operator_state;
 pub mod keyed_process_function;
@@ -33,6 +34,7 @@ pub use broadcast_process_function::{
 pub use co_process_function::CoProcessFunction;
 pub use connected_streams::{ConnectedStreams, KeyedConnectedStreams};
 pub use data_stream::{CollectedStream, DataStream};
+pub use interval_join::{IntervalJoin, IntervalJoined, JoinContext, ProcessJoinFunction};
 pub use keyed_co_process_function::KeyedCoProcessFunction;
 pub use keyed_process_function::{
     AggregatingState, KeyedContext, KeyedProcessFunction, KeyedStateContext, ListState, MapState,
