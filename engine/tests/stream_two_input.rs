@@ -15,6 +15,7 @@ use weir::api::stream::{
 };
 use weir::config::Configuration;
 use weir::eventtime::WatermarkStrategy;
+use weir::windowing::TumblingEventTimeWindows;
 use weir::state::{
     BroadcastStates, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor,
 };
@@ -476,4 +477,58 @@ fn interval_join_bounds_in_the_wrong_order_are_an_error_and_records_need_timesta
     let error = env.execute("no-timestamps").unwrap_err().to_string();
     assert!(error.contains("without a timestamp"), "{error}");
     assert!(error.contains("IntervalJoin"), "{error}");
+}
+
+#[test]
+fn window_joins_and_co_groups_match_an_oracle_of_the_same_windows() {
+    let window_ms = 20i64;
+    let left = timed_records(7, 1500, 11, 0);
+    let right = timed_records(8, 1300, 11, 1_000_000);
+    let window_of = |ts: i64| ts.div_euclid(window_ms);
+    let mut expected_join: Vec<(u64, u64, u64)> = Vec::new();
+    let mut groups: BTreeMap<(u64, i64), (u64, u64)> = BTreeMap::new();
+    for a in &left {
+        groups.entry((a.0, window_of(a.1))).or_default().0 += 1;
+        for b in &right {
+            if a.0 == b.0 && window_of(a.1) == window_of(b.1) {
+                expected_join.push((a.0, a.2, b.2));
+            }
+        }
+    }
+    for b in &right {
+        groups.entry((b.0, window_of(b.1))).or_default().1 += 1;
+    }
+    let expected_groups: Vec<(u64, u64, u64)> = groups
+        .into_iter()
+        .map(|((key, _), (lefts, rights))| (key, lefts, rights))
+        .collect();
+    for parallelism in [1, 3] {
+        let env = env(parallelism, &[]);
+        let lefts = env
+            .from_collection(left.clone())
+            .assign_timestamps_and_watermarks(by_ts());
+        let rights = env
+            .from_collection(right.clone())
+            .assign_timestamps_and_watermarks(by_ts());
+        let joined = lefts
+            .join(&rights)
+            .where_key(|a: &(u64, i64, u64)| a.0)
+            .equal_to(|b: &(u64, i64, u64)| b.0)
+            .window(TumblingEventTimeWindows::of(window_ms).unwrap())
+            .apply(|a, b| (a.0, a.2, b.2))
+            .collect_sink();
+        let grouped = lefts
+            .co_group(&rights)
+            .where_key(|a: &(u64, i64, u64)| a.0)
+            .equal_to(|b: &(u64, i64, u64)| b.0)
+            .window(TumblingEventTimeWindows::of(window_ms).unwrap())
+            .co_group_apply(|firsts, seconds, out: &mut StreamCollector<'_, (u64, u64, u64)>| {
+                let key = firsts.first().map(|a| a.0).or(seconds.first().map(|b| b.0));
+                out.collect((key.unwrap(), firsts.len() as u64, seconds.len() as u64));
+            })
+            .collect_sink();
+        env.execute("window-join").unwrap();
+        assert_eq!(sorted(joined.records()), sorted(expected_join.clone()), "p = {parallelism}");
+        assert_eq!(sorted(grouped.records()), sorted(expected_groups.clone()), "p = {parallelism}");
+    }
 }

@@ -23,6 +23,7 @@ pub(crate) mod node_factories;
 pub mod output_tag;
 pub mod process_function;
 pub mod stream_execution_environment;
+pub mod window_join;
 pub mod windowed_stream;
 
 pub use crate::runtime::stream::operators::record_function_link::FlatMapFunction;
@@ -44,4 +45,5 @@ pub use keyed_stream::KeyedStream;
 pub use output_tag::OutputTag;
 pub use process_function::{ProcessContext, ProcessFunction};
 pub use stream_execution_environment::StreamExecutionEnvironment;
+pub use window_join::{JoinedStreams, JoinedStreamsKeyed, JoinedStreamsWhere, WindowJoin};
 pub use windowed_stream::WindowedStream;
