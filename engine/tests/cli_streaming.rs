@@ -181,6 +181,13 @@ fn window_aggregate_matches_the_oracle_with_late_records_dropped() {
         output.to_str().unwrap(),
     ]);
     assert!(run.status.success(), "{}", text(&run));
+    // The window task reports the lag of its input watermark behind processing time.
+    assert!(
+        text(&run).lines().any(|line| line.contains("task Window")
+            && line.contains("watermark lag ")),
+        "{}",
+        text(&run)
+    );
     let expected = tumbling_oracle(&events, 2_000, 1_000);
     let total: u64 = expected.iter().map(|row| row.3).sum();
     assert!(

@@ -93,8 +93,12 @@ impl StreamingSummary {
         for vertex in &self.vertices {
             let m = &vertex.metrics;
             let total = (m.busy + m.backpressured + m.idle).as_secs_f64().max(1e-9);
+            let lag = m
+                .watermark_lag_ms
+                .map(|lag| format!(", watermark lag {lag} ms"))
+                .unwrap_or_default();
             lines.push(format!(
-                "task {} (x{}): busy {:.0}%, backpressured {:.0}%, idle {:.0}%",
+                "task {} (x{}): busy {:.0}%, backpressured {:.0}%, idle {:.0}%{lag}",
                 vertex.name,
                 vertex.parallelism,
                 100.0 * m.busy.as_secs_f64() / total,
@@ -113,13 +117,15 @@ impl StreamingSummary {
             .map(|vertex| {
                 let m = &vertex.metrics;
                 format!(
-                    "{{\"name\":{},\"parallelism\":{},\"busy_ms\":{},\"backpressured_ms\":{},\"idle_ms\":{},\"records_in\":{}}}",
+                    "{{\"name\":{},\"parallelism\":{},\"busy_ms\":{},\"backpressured_ms\":{},\"idle_ms\":{},\"records_in\":{},\"watermark_lag_ms\":{}}}",
                     json_string(&vertex.name),
                     vertex.parallelism,
                     m.busy.as_millis(),
                     m.backpressured.as_millis(),
                     m.idle.as_millis(),
                     m.records_in,
+                    m.watermark_lag_ms
+                        .map_or("null".to_owned(), |lag| lag.to_string()),
                 )
             })
             .collect();

@@ -761,6 +761,7 @@ fn add_metrics(total: &mut TaskMetrics, metrics: &TaskMetrics) {
     total.backpressured += metrics.backpressured;
     total.idle += metrics.idle;
     total.records_in += metrics.records_in;
+    total.watermark_lag_ms = total.watermark_lag_ms.max(metrics.watermark_lag_ms);
 }
 
 /// Waits for every task thread; collects the metrics of tasks whose Ended report was not

@@ -83,9 +83,9 @@ impl StreamTask {
             .iter()
             .map(|partition| partition.backpressured_time())
             .sum();
-        let records_in = match &self.body {
-            TaskBody::Source(_) => 0,
-            TaskBody::Input(input) => input.records_in(),
+        let (records_in, watermark_lag_ms) = match &self.body {
+            TaskBody::Source(_) => (0, None),
+            TaskBody::Input(input) => (input.records_in(), input.watermark_lag_ms()),
         };
         let metrics = TaskMetrics {
             busy: started
@@ -95,6 +95,7 @@ impl StreamTask {
             backpressured,
             idle,
             records_in,
+            watermark_lag_ms,
         };
         (outcome, metrics)
     }

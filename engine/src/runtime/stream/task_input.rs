@@ -17,6 +17,7 @@ use crate::runtime::network::{ChannelEvent, CheckpointBarrier, ReaderItem, Recor
 use crate::runtime::stream::barrier_alignment::{AlignmentAction, BarrierAlignment};
 use crate::runtime::stream::chain_control::ChainControl;
 use crate::runtime::stream::chain_link::{ChainLink, TaskSnapshot};
+use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::stream_record::StreamRecordSerializer;
 use crate::runtime::stream::task_report::TaskReporter;
 use crate::runtime::stream::watermark_valve::{ValveOutput, WatermarkValve};
@@ -51,6 +52,9 @@ pub(crate) trait TaskInput {
 
     /// Time spent waiting for input.
     fn idle_time(&self) -> Duration;
+
+    /// The watermark lag when the last watermark (before the final one) passed the valve.
+    fn watermark_lag_ms(&self) -> Option<i64>;
 }
 
 /// The typed input processor. See the module docs.
@@ -59,6 +63,7 @@ pub(crate) struct InputProcessor<S: TypeSerializer> {
     head: Box<dyn ChainLink<S::Value>>,
     valve: WatermarkValve,
     alignment: BarrierAlignment,
+    watermark_lag_ms: Option<i64>,
 }
 
 impl<S: TypeSerializer> InputProcessor<S> {
@@ -73,6 +78,7 @@ impl<S: TypeSerializer> InputProcessor<S> {
             head,
             valve: WatermarkValve::new(channels),
             alignment: BarrierAlignment::new(channels, exactly_once),
+            watermark_lag_ms: None,
         }
     }
 
@@ -81,6 +87,10 @@ impl<S: TypeSerializer> InputProcessor<S> {
             self.head.as_mut().process_watermark_status(false)?;
         }
         if let Some(watermark) = output.watermark {
+            if watermark != i64::MAX {
+                // One clock read per watermark (watermarks come every auto-watermark interval).
+                self.watermark_lag_ms = Some(processing_time_now().saturating_sub(watermark));
+            }
             self.head.as_mut().process_watermark(watermark)?;
         }
         if output.idle == Some(true) {
@@ -182,5 +192,9 @@ impl<S: TypeSerializer> TaskInput for InputProcessor<S> {
 
     fn idle_time(&self) -> Duration {
         self.reader.idle_time()
+    }
+
+    fn watermark_lag_ms(&self) -> Option<i64> {
+        self.watermark_lag_ms
     }
 }

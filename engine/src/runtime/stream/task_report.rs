@@ -32,13 +32,17 @@ pub(crate) enum TaskReport {
 }
 
 /// Time a task spent busy, backpressured (waiting for output buffers) and idle (waiting for
-/// input), and the records it read from its input gate.
+/// input), the records it read from its input gate, and its watermark lag.
 #[derive(Debug, Clone, Default)]
 pub struct TaskMetrics {
     pub busy: Duration,
     pub backpressured: Duration,
     pub idle: Duration,
     pub records_in: u64,
+    /// Watermark lag (Flink's `watermarkLag`): processing time minus the task's input
+    /// watermark, in ms, when its last watermark before the end of input arrived; `None` for
+    /// sources and tasks that saw no watermark. Summed over subtasks it is their maximum.
+    pub watermark_lag_ms: Option<i64>,
 }
 
 /// A task's sending end.
