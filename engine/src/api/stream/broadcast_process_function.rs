@@ -24,7 +24,7 @@ use crate::api::stream::connected_streams::{downstream, two_input_head};
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::keyed_co_process_function::KeyOf;
 use crate::api::stream::keyed_operator_state::KeyedOperatorState;
-use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext, TimeDomain};
+use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext};
 use crate::api::stream::keyed_stream::KeyedStream;
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
 use crate::api::stream::output_tag::OutputTag;
@@ -512,19 +512,6 @@ where
             _rules: std::marker::PhantomData,
         })
     }
-
-    fn fire(&mut self, key: K, time: i64, domain: TimeDomain) -> Result<(), WeirError> {
-        let timestamp = (domain == TimeDomain::EventTime).then_some(time);
-        let (function, states) = (&mut self.function, &self.states);
-        self.keyed.call(
-            key,
-            timestamp,
-            Some(domain),
-            &mut self.downstream,
-            &self.context,
-            |context, out| function.on_timer(time, states, context, out),
-        )
-    }
 }
 
 impl<K, A, B, O, F> TwoInputLink<A, B> for KeyedBroadcastLink<K, A, B, O, F>
@@ -559,10 +546,13 @@ where
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_event_timer(watermark) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::EventTime)?;
-        }
-        self.downstream.process_watermark(watermark)
+        let (function, states) = (&mut self.function, &self.states);
+        self.keyed.advance_watermark(
+            watermark,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, states, context, out),
+        )
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
@@ -570,15 +560,17 @@ where
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_processing_timer(now_ms) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::ProcessingTime)?;
-        }
-        self.downstream.on_processing_time(now_ms)
+        let (function, states) = (&mut self.function, &self.states);
+        self.keyed.advance_processing_time(
+            now_ms,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, states, context, out),
+        )
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        self.downstream
-            .next_processing_time(self.keyed.timers.next_processing_time())
+        self.keyed.next_processing_time(&self.downstream)
     }
 
     fn snapshot_state(

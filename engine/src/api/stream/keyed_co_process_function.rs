@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::api::functions::{RuntimeContext, UserError};
 use crate::api::stream::keyed_operator_state::KeyedOperatorState;
-use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext, TimeDomain};
+use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext};
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
@@ -100,19 +100,6 @@ where
             downstream,
         })
     }
-
-    fn fire(&mut self, key: K, time: i64, domain: TimeDomain) -> Result<(), WeirError> {
-        let timestamp = (domain == TimeDomain::EventTime).then_some(time);
-        let function = &mut self.function;
-        self.keyed.call(
-            key,
-            timestamp,
-            Some(domain),
-            &mut self.downstream,
-            &self.context,
-            |context, out| function.on_timer(time, context, out),
-        )
-    }
 }
 
 impl<K, A, B, O, F> TwoInputLink<A, B> for KeyedCoProcessLink<K, A, B, O, F>
@@ -147,10 +134,13 @@ where
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_event_timer(watermark) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::EventTime)?;
-        }
-        self.downstream.process_watermark(watermark)
+        let function = &mut self.function;
+        self.keyed.advance_watermark(
+            watermark,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, context, out),
+        )
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
@@ -158,15 +148,17 @@ where
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_processing_timer(now_ms) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::ProcessingTime)?;
-        }
-        self.downstream.on_processing_time(now_ms)
+        let function = &mut self.function;
+        self.keyed.advance_processing_time(
+            now_ms,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, context, out),
+        )
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        self.downstream
-            .next_processing_time(self.keyed.timers.next_processing_time())
+        self.keyed.next_processing_time(&self.downstream)
     }
 
     fn snapshot_state(

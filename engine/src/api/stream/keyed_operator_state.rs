@@ -7,7 +7,8 @@
 //!   open(setup) ─▶ backend + timer service, restored from setup.restored
 //!   call(key, timestamp, body) ─▶ set_current_key ─▶ body(KeyedContext, StreamCollector)
 //!                                 ─▶ errors: collector, side output, then the user's
-//!   fire_event_timers(watermark, on_timer) ─▶ every timer <= watermark, in time order
+//!   advance_watermark(w, on_timer) ─▶ every event-time timer <= w, in time order, then w on
+//!   advance_processing_time(now, on_timer) ─▶ every processing-time timer <= now
 //!   snapshot_into ─▶ "state:*" and "timers:user-timers" sections under the operator's uid
 //! ```
 
@@ -83,6 +84,58 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
         out.into_result()?;
         side_error.map_or(Ok(()), Err)?;
         applied.map_err(|error| user_failure(runtime, error))
+    }
+
+    /// Fires every event-time timer `<= watermark` in time order through `on_timer(time,
+    /// context, out)` (the context set to the timer's key, the output stamped with its time),
+    /// then passes the watermark on.
+    pub(crate) fn advance_watermark<O>(
+        &mut self,
+        watermark: i64,
+        downstream: &mut Downstream<O>,
+        runtime: &RuntimeContext,
+        mut on_timer: impl FnMut(i64, &mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+    ) -> Result<(), WeirError> {
+        while let Some(timer) = self.timers.pop_event_timer(watermark) {
+            let time = timer.timestamp;
+            self.call(
+                timer.key,
+                Some(time),
+                Some(TimeDomain::EventTime),
+                downstream,
+                runtime,
+                |context, out| on_timer(time, context, out),
+            )?;
+        }
+        downstream.process_watermark(watermark)
+    }
+
+    /// Fires every processing-time timer `<= now_ms` through `on_timer` (outputs without a
+    /// timestamp), then passes the call on.
+    pub(crate) fn advance_processing_time<O>(
+        &mut self,
+        now_ms: i64,
+        downstream: &mut Downstream<O>,
+        runtime: &RuntimeContext,
+        mut on_timer: impl FnMut(i64, &mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+    ) -> Result<(), WeirError> {
+        while let Some(timer) = self.timers.pop_processing_timer(now_ms) {
+            let time = timer.timestamp;
+            self.call(
+                timer.key,
+                None,
+                Some(TimeDomain::ProcessingTime),
+                downstream,
+                runtime,
+                |context, out| on_timer(time, context, out),
+            )?;
+        }
+        downstream.on_processing_time(now_ms)
+    }
+
+    /// The earliest processing-time timer of this operator and downstream.
+    pub(crate) fn next_processing_time<O>(&self, downstream: &Downstream<O>) -> Option<i64> {
+        downstream.next_processing_time(self.timers.next_processing_time())
     }
 
     /// Writes the keyed state and timers into `snapshot` under the operator's uid.

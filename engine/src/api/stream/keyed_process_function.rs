@@ -382,22 +382,6 @@ where
             downstream: Downstream::new(output, side),
         })
     }
-
-    fn fire(&mut self, key: K, time: i64, domain: TimeDomain) -> Result<(), WeirError> {
-        let timestamp = match domain {
-            TimeDomain::EventTime => Some(time),
-            TimeDomain::ProcessingTime => None,
-        };
-        let function = &mut self.function;
-        self.keyed.call(
-            key,
-            timestamp,
-            Some(domain),
-            &mut self.downstream,
-            &self.context,
-            |context, out| function.on_timer(time, context, out),
-        )
-    }
 }
 
 impl<K, I, O, F> ChainLink<I> for KeyedProcessLink<K, I, O, F>
@@ -419,10 +403,13 @@ where
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_event_timer(watermark) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::EventTime)?;
-        }
-        self.downstream.process_watermark(watermark)
+        let function = &mut self.function;
+        self.keyed.advance_watermark(
+            watermark,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, context, out),
+        )
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
@@ -430,15 +417,17 @@ where
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.keyed.timers.pop_processing_timer(now_ms) {
-            self.fire(timer.key, timer.timestamp, TimeDomain::ProcessingTime)?;
-        }
-        self.downstream.on_processing_time(now_ms)
+        let function = &mut self.function;
+        self.keyed.advance_processing_time(
+            now_ms,
+            &mut self.downstream,
+            &self.context,
+            |time, context, out| function.on_timer(time, context, out),
+        )
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        self.downstream
-            .next_processing_time(self.keyed.timers.next_processing_time())
+        self.keyed.next_processing_time(&self.downstream)
     }
 
     fn snapshot_state(
