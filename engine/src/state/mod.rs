@@ -29,6 +29,7 @@ pub mod heap_budget;
 pub mod key_group;
 pub mod keyed_state_backend;
 pub mod list_state;
+pub mod managed;
 pub mod map_state;
 pub mod namespace_map;
 pub mod operator_state_store;
