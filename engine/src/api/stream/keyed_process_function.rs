@@ -341,12 +341,7 @@ where
         output: Box<dyn ChainLink<O>>,
         side: SideOutputLinks,
     ) -> Result<Self, WeirError> {
-        let mut backend = KeyedStateBackend::new(
-            &setup.name,
-            setup.max_parallelism,
-            setup.key_groups,
-            setup.state_heap_budget_bytes,
-        );
+        let mut backend = KeyedStateBackend::from_setup(setup)?;
         let mut timers =
             InternalTimerService::new("user-timers", setup.max_parallelism, setup.key_groups);
         if let Some(restored) = &setup.restored {
@@ -414,6 +409,7 @@ where
         let side_error = context.error.take();
         out.into_result()?;
         side_error.map_or(Ok(()), Err)?;
+        self.backend.check_failure()?;
         applied.map_err(|error| user_failure(&self.context, error))
     }
 
@@ -421,6 +417,7 @@ where
         while let Some(timer) = self.timers.pop_event_timer(watermark) {
             self.fire(timer.key, timer.timestamp, TimeDomain::EventTime)?;
         }
+        self.backend.check_failure()?;
         self.side.process_watermark(watermark)?;
         self.output.process_watermark(watermark)
     }
@@ -434,6 +431,7 @@ where
         while let Some(timer) = self.timers.pop_processing_timer(now_ms) {
             self.fire(timer.key, timer.timestamp, TimeDomain::ProcessingTime)?;
         }
+        self.backend.check_failure()?;
         self.side.on_processing_time(now_ms)?;
         self.output.on_processing_time(now_ms)
     }
@@ -468,6 +466,7 @@ where
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
+        self.backend.check_failure()?;
         self.function
             .close()
             .map_err(|error| user_failure(&self.context, error))?;
