@@ -52,7 +52,11 @@ fn committed_lines(dir: &Path) -> Vec<String> {
     lines
 }
 
-fn run_window_aggregate(input: &Path, output: &Path, properties: &[String]) -> std::process::Output {
+fn run_window_aggregate(
+    input: &Path,
+    output: &Path,
+    properties: &[String],
+) -> std::process::Output {
     let mut command = Command::new(WEIR);
     command.args(["run", "-p", "1"]);
     for property in properties {
@@ -106,7 +110,10 @@ fn window_state_larger_than_its_share_spills_and_gives_the_hashmap_output() {
         .lines()
         .find(|line| line.contains("spilled"))
         .unwrap_or_else(|| panic!("no spill line in {summary}"));
-    assert!(!spilled_line.contains("spilled 0 B in 0 files"), "{summary}");
+    assert!(
+        !spilled_line.contains("spilled 0 B in 0 files"),
+        "{summary}"
+    );
     assert_eq!(count_files(&spill_dir), 0, "spill files left behind");
 
     let heap_out = dir.path().join("hashmap");

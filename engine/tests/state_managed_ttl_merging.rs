@@ -88,7 +88,9 @@ fn expired_spilled_entries_are_not_read_snapshotted_or_kept_by_cleanup() {
     restored.set_ttl_clock(Arc::new(move || restored_clock.load(Ordering::SeqCst)));
     restored.restore_from(&snapshot).unwrap();
     restored
-        .value_state::<VoidNamespace, String>(&ValueStateDescriptor::new("v").enable_time_to_live(ttl))
+        .value_state::<VoidNamespace, String>(
+            &ValueStateDescriptor::new("v").enable_time_to_live(ttl),
+        )
         .unwrap();
     restored
         .list_state::<VoidNamespace, i64>(&ListStateDescriptor::new("l").enable_time_to_live(ttl))
@@ -118,7 +120,9 @@ fn merging_namespaces_of_spilled_sessions_and_iterating_keys() {
             state
                 .aggregating_add(aggregating, &round, &(key + i64::from(round)))
                 .unwrap();
-            state.list_add(list, &round, key * 10 + i64::from(round)).unwrap();
+            state
+                .list_add(list, &round, key * 10 + i64::from(round))
+                .unwrap();
         }
     }
     assert!(state.evictions() > KEYS as u64);

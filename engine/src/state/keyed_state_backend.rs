@@ -1,4 +1,10 @@
-//! [`KeyedStateBackend`]: the heap ("hashmap") keyed state of one operator subtask.
+//! [`KeyedStateBackend`]: the keyed state of one operator subtask — the heap ("hashmap")
+//! backend, or the managed one ([`KeyedStateBackend::new_managed`], see
+//! [`crate::state::managed`]): the same tables as a bounded working set; before each access
+//! the backend evicts when the working set is over its limit and loads the accessed entry back
+//! from the spill store. Reads that cannot return an error (`value`, `list_get`, …) record a
+//! spill-store failure for [`KeyedStateBackend::check_failure`] and return nothing; every
+//! fallible method returns it.
 //!
 //! ```text
 //!   set_current_key(k) ──▶ key group g = xxh3(k) mod max_parallelism   (must be in the range)
@@ -949,10 +955,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 .compact(&mut |record, _| {
                     states[record.state_id() as usize].filter_spilled(record.value, now_ms)
                 })
-                .map_err(|error| {
-                    self.failed.store(true, Ordering::Relaxed);
-                    error
-                })?;
+                .inspect_err(|_| self.failed.store(true, Ordering::Relaxed))?;
         }
         Ok(())
     }

@@ -411,6 +411,9 @@ fn live_part<S: StateKind>(
     }
 }
 
+/// Takes an evicted entry: (lookup key, spilled value).
+pub type EvictionSink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), WeirError> + 'a;
+
 /// What restoring a section needs to know about the backend.
 #[derive(Debug, Clone, Copy)]
 pub struct RestoreContext<'a> {
@@ -455,7 +458,7 @@ pub trait KeyedTable<K>: Any + Send {
         lookup_prefix: &[u8],
         keep: Option<&K>,
         budget: &mut HeapBudget,
-        sink: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), WeirError>,
+        sink: &mut EvictionSink<'_>,
     ) -> Result<(), WeirError>;
 
     /// What TTL cleanup does with a spilled entry at `now_ms`.
@@ -557,7 +560,7 @@ impl<K: StateKey, N: StateNamespace, S: StateKind> KeyedTable<K> for StateTable<
         lookup_prefix: &[u8],
         keep: Option<&K>,
         budget: &mut HeapBudget,
-        sink: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), WeirError>,
+        sink: &mut EvictionSink<'_>,
     ) -> Result<(), WeirError> {
         if self.groups[group].is_empty() {
             return Ok(());

@@ -64,6 +64,10 @@ pub enum SpilledFate {
     Replace(Vec<u8>),
 }
 
+/// Decides the fate of one live put during a merge, given its parsed record and its bytes.
+pub type SpilledFilter<'a> =
+    dyn FnMut(&StoreRecord<'_>, &[u8]) -> Result<SpilledFate, WeirError> + 'a;
+
 /// Counters of the store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpillStoreMetrics {
@@ -336,10 +340,7 @@ impl SpillStore {
 
     /// Merges every run into one, dropping tombstones and dead copies; `filter` decides for
     /// each live put (e.g. TTL), with its record.
-    pub fn compact(
-        &mut self,
-        filter: &mut dyn FnMut(&StoreRecord<'_>, &[u8]) -> Result<SpilledFate, WeirError>,
-    ) -> Result<(), WeirError> {
+    pub fn compact(&mut self, filter: &mut SpilledFilter<'_>) -> Result<(), WeirError> {
         if self.runs.is_empty() {
             return Ok(());
         }
