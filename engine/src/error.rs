@@ -627,12 +627,6 @@ pub enum WeirError {
     WriteStdout { source: std::io::Error },
 
     #[error(
-        "state.backend.type: {backend} is not available yet; use state.backend.type: hashmap \
-         (keyed state on the heap, within the task heap budget)"
-    )]
-    StateBackendNotSupported { backend: &'static str },
-
-    #[error(
         "result partition {partition} is blocking and carries no channel events (watermarks, \
          idleness, checkpoint barriers); streaming exchanges use pipelined partitions"
     )]
@@ -675,6 +669,39 @@ pub enum WeirError {
          a buffer; taskmanager.network.memory.buffers-per-channel must be at least 1"
     )]
     NoCreditPerChannel { gate: String },
+
+    // ---- managed keyed state (session 2) ----
+    #[error(
+        "operator {operator}: its managed-memory share of {share_bytes} bytes is too small for \
+         state.backend.type: managed, which needs at least {required_bytes} bytes (pages of \
+         {page_bytes} bytes for the spill store and a working set); raise \
+         taskmanager.memory.managed.size or taskmanager.memory.managed.fraction, or lower the \
+         parallelism"
+    )]
+    ManagedStateShareTooSmall {
+        operator: String,
+        share_bytes: u64,
+        required_bytes: u64,
+        page_bytes: u64,
+    },
+
+    #[error(
+        "operator {operator}: the managed keyed state needs {used_bytes} bytes of working set \
+         (the current key's entries and the spill indexes, after evicting everything else), \
+         more than its {working_set_bytes} bytes; raise taskmanager.memory.managed.size or \
+         taskmanager.memory.managed.fraction"
+    )]
+    ManagedStateWorkingSetExceeded {
+        operator: String,
+        used_bytes: u64,
+        working_set_bytes: u64,
+    },
+
+    #[error(
+        "operator {operator}: the managed keyed state failed before (that error was reported) \
+         and cannot be used any more"
+    )]
+    ManagedStateUnusable { operator: String },
 }
 
 impl WeirError {

@@ -183,8 +183,9 @@ fn window_aggregate_matches_the_oracle_with_late_records_dropped() {
     assert!(run.status.success(), "{}", text(&run));
     // The window task reports the lag of its input watermark behind processing time.
     assert!(
-        text(&run).lines().any(|line| line.contains("task Window")
-            && line.contains("watermark lag ")),
+        text(&run)
+            .lines()
+            .any(|line| line.contains("task Window") && line.contains("watermark lag ")),
         "{}",
         text(&run)
     );

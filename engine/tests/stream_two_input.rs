@@ -10,15 +10,14 @@ use std::time::Duration;
 
 use weir::api::functions::UserError;
 use weir::api::stream::{
-    BroadcastContext, JoinContext, ProcessJoinFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction, KeyedContext,
-    KeyedStateContext, ListState, StreamCollector, StreamExecutionEnvironment, ValueState,
+    BroadcastContext, JoinContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction,
+    KeyedContext, KeyedStateContext, ListState, ProcessJoinFunction, StreamCollector,
+    StreamExecutionEnvironment, ValueState,
 };
 use weir::config::Configuration;
 use weir::eventtime::WatermarkStrategy;
+use weir::state::{BroadcastStates, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor};
 use weir::windowing::TumblingEventTimeWindows;
-use weir::state::{
-    BroadcastStates, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor,
-};
 
 fn env(parallelism: usize, pairs: &[(&str, &str)]) -> StreamExecutionEnvironment {
     let mut all: Vec<(&str, &str)> = vec![
@@ -43,7 +42,12 @@ fn co_map_and_co_flat_map_merge_both_inputs_at_several_parallelisms() {
     let mut expected_map: Vec<u64> = numbers.iter().map(|n| n * 2).collect();
     expected_map.extend(words.iter().map(|w| w.len() as u64 + 1_000_000));
     let mut expected_flat: Vec<u64> = numbers.iter().flat_map(|n| [*n, *n]).collect();
-    expected_flat.extend(words.iter().filter(|w| !w.is_empty()).map(|w| w.len() as u64));
+    expected_flat.extend(
+        words
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| w.len() as u64),
+    );
     for parallelism in 1..=3 {
         let env = env(parallelism, &[]);
         let a = env.from_collection(numbers.clone());
@@ -427,9 +431,7 @@ fn interval_joins_match_a_nested_loop_oracle() {
         if upper_exclusive {
             joined = joined.upper_bound_exclusive();
         }
-        let result = joined
-            .process(PairWithTimestamp)
-            .collect_sink();
+        let result = joined.process(PairWithTimestamp).collect_sink();
         env.execute("interval-join").unwrap();
         assert!(!expected.is_empty());
         assert_eq!(
@@ -464,8 +466,12 @@ impl ProcessJoinFunction<(u64, i64, u64), (u64, i64, u64), (u64, u64, u64, i64)>
 #[test]
 fn interval_join_bounds_in_the_wrong_order_are_an_error_and_records_need_timestamps() {
     let env = env(1, &[]);
-    let a = env.from_collection(vec![(1u64, 5i64, 1u64)]).key_by(|r| r.0);
-    let b = env.from_collection(vec![(1u64, 5i64, 2u64)]).key_by(|r| r.0);
+    let a = env
+        .from_collection(vec![(1u64, 5i64, 1u64)])
+        .key_by(|r| r.0);
+    let b = env
+        .from_collection(vec![(1u64, 5i64, 2u64)])
+        .key_by(|r| r.0);
     let error = a.interval_join(&b).between(10, -10).unwrap_err();
     assert!(error.to_string().contains("lower bound 10 ms"), "{error}");
     let _sink = a
@@ -522,13 +528,23 @@ fn window_joins_and_co_groups_match_an_oracle_of_the_same_windows() {
             .where_key(|a: &(u64, i64, u64)| a.0)
             .equal_to(|b: &(u64, i64, u64)| b.0)
             .window(TumblingEventTimeWindows::of(window_ms).unwrap())
-            .co_group_apply(|firsts, seconds, out: &mut StreamCollector<'_, (u64, u64, u64)>| {
-                let key = firsts.first().map(|a| a.0).or(seconds.first().map(|b| b.0));
-                out.collect((key.unwrap(), firsts.len() as u64, seconds.len() as u64));
-            })
+            .co_group_apply(
+                |firsts, seconds, out: &mut StreamCollector<'_, (u64, u64, u64)>| {
+                    let key = firsts.first().map(|a| a.0).or(seconds.first().map(|b| b.0));
+                    out.collect((key.unwrap(), firsts.len() as u64, seconds.len() as u64));
+                },
+            )
             .collect_sink();
         env.execute("window-join").unwrap();
-        assert_eq!(sorted(joined.records()), sorted(expected_join.clone()), "p = {parallelism}");
-        assert_eq!(sorted(grouped.records()), sorted(expected_groups.clone()), "p = {parallelism}");
+        assert_eq!(
+            sorted(joined.records()),
+            sorted(expected_join.clone()),
+            "p = {parallelism}"
+        );
+        assert_eq!(
+            sorted(grouped.records()),
+            sorted(expected_groups.clone()),
+            "p = {parallelism}"
+        );
     }
 }

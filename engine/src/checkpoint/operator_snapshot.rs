@@ -305,9 +305,13 @@ mod tests {
             snapshot
         };
         for new_parallelism in [1, 2, 5] {
-            let new =
-                redistribute("op", vec![copy("a"), copy("b"), copy("c")], new_parallelism, 8)
-                    .unwrap();
+            let new = redistribute(
+                "op",
+                vec![copy("a"), copy("b"), copy("c")],
+                new_parallelism,
+                8,
+            )
+            .unwrap();
             for (subtask, snapshot) in new.iter().enumerate() {
                 let list = &snapshot.operator["rules"];
                 assert_eq!(list.mode, RedistributeMode::Broadcast);

@@ -203,6 +203,7 @@ mod tests {
             key_groups: KeyGroupRange::all(128),
             restored: None,
             state_heap_budget_bytes: 1 << 20,
+            managed_state: None,
             config: Configuration::from_pairs(pairs.iter().copied()).unwrap(),
         }
     }

@@ -94,9 +94,7 @@ pub(crate) struct TypedDeclaration<K, V> {
 }
 
 impl<K: StateKey, V: Data> TypedDeclaration<K, V> {
-    pub(crate) fn new(
-        descriptor: &MapStateDescriptor<K, V>,
-    ) -> Arc<dyn BroadcastStateDeclaration> {
+    pub(crate) fn new(descriptor: &MapStateDescriptor<K, V>) -> Arc<dyn BroadcastStateDeclaration> {
         Arc::new(TypedDeclaration::<K, V> {
             name: descriptor.name().to_owned(),
             _types: std::marker::PhantomData,
@@ -213,14 +211,13 @@ impl BroadcastStates {
     }
 
     fn declared(&self, name: &str) -> Result<&dyn DeclaredState, WeirError> {
-        self.states
-            .get(name)
-            .map(|state| &**state)
-            .ok_or_else(|| WeirError::UnknownBroadcastState {
+        self.states.get(name).map(|state| &**state).ok_or_else(|| {
+            WeirError::UnknownBroadcastState {
                 operator: self.operator.clone(),
                 name: name.to_owned(),
                 declared: self.names(),
-            })
+            }
+        })
     }
 
     fn names(&self) -> String {
@@ -302,8 +299,7 @@ mod tests {
         assert_eq!(snapshot.operator["broadcast:rules"].entries.len(), 2);
         let restored = BroadcastStates::open("op", &declarations, Some(&snapshot)).unwrap();
         let state = restored.get(&rules()).unwrap();
-        let mut entries: Vec<(String, u64)> =
-            state.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut entries: Vec<(String, u64)> = state.iter().map(|(k, v)| (k.clone(), *v)).collect();
         entries.sort();
         assert_eq!(entries, vec![("a".into(), 1), ("b".into(), 2)]);
     }

@@ -21,6 +21,9 @@ pub struct HeapBudget {
     operator: String,
     used_bytes: u64,
     budget_bytes: u64,
+    /// Managed backend: the budget is a working-set limit the backend restores by evicting
+    /// entries, so passing it is not an error.
+    evicts: bool,
 }
 
 impl HeapBudget {
@@ -29,6 +32,16 @@ impl HeapBudget {
             operator: operator.to_owned(),
             used_bytes: 0,
             budget_bytes,
+            evicts: false,
+        }
+    }
+
+    /// A budget that counts the working set of the managed backend: passing `limit_bytes` is
+    /// allowed (the backend evicts before the next access).
+    pub fn evicting(operator: &str, limit_bytes: u64) -> HeapBudget {
+        HeapBudget {
+            evicts: true,
+            ..HeapBudget::new(operator, limit_bytes)
         }
     }
 
@@ -44,7 +57,7 @@ impl HeapBudget {
     #[inline]
     pub fn reserve(&mut self, state: &str, bytes: u64) -> Result<(), WeirError> {
         let used_bytes = self.used_bytes.saturating_add(bytes);
-        if used_bytes > self.budget_bytes {
+        if used_bytes > self.budget_bytes && !self.evicts {
             return Err(WeirError::StateHeapBudgetExceeded {
                 operator: self.operator.clone(),
                 state: state.to_owned(),

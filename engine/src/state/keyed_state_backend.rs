@@ -1,4 +1,10 @@
-//! [`KeyedStateBackend`]: the heap ("hashmap") keyed state of one operator subtask.
+//! [`KeyedStateBackend`]: the keyed state of one operator subtask — the heap ("hashmap")
+//! backend, or the managed one ([`KeyedStateBackend::new_managed`], see
+//! [`crate::state::managed`]): the same tables as a bounded working set; before each access
+//! the backend evicts when the working set is over its limit and loads the accessed entry back
+//! from the spill store. Reads that cannot return an error (`value`, `list_get`, …) record a
+//! spill-store failure for [`KeyedStateBackend::check_failure`] and return nothing; every
+//! fallible method returns it.
 //!
 //! ```text
 //!   set_current_key(k) ──▶ key group g = xxh3(k) mod max_parallelism   (must be in the range)
@@ -31,13 +37,15 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use foldhash::{HashMap, HashMapExt};
 
 use crate::api::Data;
 use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
+use crate::runtime::stream::chain_link::OperatorSetup;
 use crate::runtime::stream::processing_time::{ProcessingTimeClock, system_clock};
 use crate::state::aggregating_state::{
     AggregatingKind, AggregatingStateDescriptor, AggregatingStateHandle,
@@ -45,13 +53,17 @@ use crate::state::aggregating_state::{
 use crate::state::heap_budget::HeapBudget;
 use crate::state::key_group::{KeyGroupRange, key_group_of};
 use crate::state::list_state::{ListKind, ListStateDescriptor, ListStateHandle};
+use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics};
+use crate::state::managed::store_record::{LOOKUP_PREFIX_BYTES, start_lookup_key};
+use crate::state::managed::{ManagedStateBudget, ManagedStateSetup};
 use crate::state::map_state::{MapKind, MapStateDescriptor, MapStateHandle};
 use crate::state::reducing_state::{ReducingKind, ReducingStateDescriptor, ReducingStateHandle};
 use crate::state::state_access::StateAccess;
 use crate::state::state_handle::{MergingStateHandle, StateHandle};
 use crate::state::state_kind::StateKind;
 use crate::state::state_table::{
-    KeyedTable, RestoreContext, StateTable, downcast_table, downcast_table_ref, fingerprint,
+    KeyedTable, RestoreContext, SECTION_END_MARKER, StateTable, downcast_table, downcast_table_ref,
+    fingerprint,
 };
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
@@ -85,6 +97,24 @@ pub struct KeyedStateBackend<K: StateKey> {
     ttl_clock: ProcessingTimeClock,
     /// An expired value a read returns once after removing it (TTL visibility).
     returned_expired: Option<Box<dyn Any + Send>>,
+    /// The managed backend's spill store and eviction state; `None`: hashmap backend.
+    managed: Option<ManagedState>,
+    /// Set when an access failed (managed backend: a spill file could not be read or
+    /// written); see [`KeyedStateBackend::check_failure`].
+    failed: AtomicBool,
+    /// The failure of an access that could not return it (not reported yet).
+    failure: Mutex<Option<WeirError>>,
+}
+
+/// What the managed backend adds to the working set (the tables). See
+/// [`crate::state::managed`].
+struct ManagedState {
+    store: SpillStore,
+    working_set_bytes: u64,
+    /// Clock hand over (state, key group index) for eviction.
+    hand: usize,
+    lookup_key: Vec<u8>,
+    evictions: u64,
 }
 
 impl<K: StateKey> std::fmt::Debug for KeyedStateBackend<K> {
@@ -127,7 +157,253 @@ impl<K: StateKey> KeyedStateBackend<K> {
             budget: HeapBudget::new(operator, heap_budget_bytes),
             ttl_clock: system_clock(),
             returned_expired: None,
+            managed: None,
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
         }
+    }
+
+    /// A managed backend (`state.backend.type: managed`): its working set and spill store
+    /// split `managed.share_bytes` (see [`crate::state::managed`]); pages come from a
+    /// reservation of `managed.memory` named after the operator, spill files go through
+    /// `managed.io`. Too small a share fails here, naming the operator.
+    pub fn new_managed(
+        operator: &str,
+        max_parallelism: u32,
+        key_groups: KeyGroupRange,
+        managed: &ManagedStateSetup,
+    ) -> Result<KeyedStateBackend<K>, WeirError> {
+        let page_bytes = managed.memory.page_size().bytes();
+        let budget = ManagedStateBudget::split(operator, managed.share_bytes, page_bytes)?;
+        let reservation = managed
+            .memory
+            .reservation_with_limit(format!("keyed state of {operator}"), budget.store_pages);
+        let store = SpillStore::new(
+            Arc::clone(&managed.io),
+            reservation,
+            budget.buffer_pages,
+            Arc::clone(&managed.counters),
+        )?;
+        let mut backend = KeyedStateBackend::new(operator, max_parallelism, key_groups, 0);
+        backend.budget = HeapBudget::evicting(operator, budget.working_set_bytes);
+        backend.managed = Some(ManagedState {
+            store,
+            working_set_bytes: budget.working_set_bytes,
+            hand: 0,
+            lookup_key: Vec::new(),
+            evictions: 0,
+        });
+        Ok(backend)
+    }
+
+    /// The backend an operator's setup asks for: managed when the setup carries a managed
+    /// share (`state.backend.type: managed`), else the hashmap backend within the setup's heap
+    /// budget.
+    pub fn from_setup(setup: &OperatorSetup) -> Result<KeyedStateBackend<K>, WeirError> {
+        match &setup.managed_state {
+            Some(managed) => KeyedStateBackend::new_managed(
+                &setup.name,
+                setup.max_parallelism,
+                setup.key_groups,
+                managed,
+            ),
+            None => Ok(KeyedStateBackend::new(
+                &setup.name,
+                setup.max_parallelism,
+                setup.key_groups,
+                setup.state_heap_budget_bytes,
+            )),
+        }
+    }
+
+    /// True for the managed backend.
+    pub fn is_managed(&self) -> bool {
+        self.managed.is_some()
+    }
+
+    /// The spill store's counters (managed backend).
+    pub fn spill_metrics(&self) -> Option<SpillStoreMetrics> {
+        self.managed.as_ref().map(|managed| managed.store.metrics())
+    }
+
+    /// Entries evicted from the working set so far (managed backend).
+    pub fn evictions(&self) -> u64 {
+        self.managed.as_ref().map_or(0, |managed| managed.evictions)
+    }
+
+    /// Managed pages the backend holds now (write buffer and lookup page; 0 for hashmap).
+    pub fn managed_pages(&self) -> usize {
+        self.managed
+            .as_ref()
+            .map_or(0, |managed| managed.store.held_pages())
+    }
+
+    /// Fails with the failure of an earlier access that could not report it (a read of
+    /// managed state whose spill file could not be read returns nothing and records the
+    /// error here); operators call it after each record or timer. Every fallible method checks
+    /// it too.
+    pub fn check_failure(&self) -> Result<(), WeirError> {
+        if !self.failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let pending = self
+            .failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        Err(pending.unwrap_or_else(|| WeirError::ManagedStateUnusable {
+            operator: self.operator.clone(),
+        }))
+    }
+
+    /// Keeps `error` of an access that cannot return it.
+    fn record_failure(&self, error: WeirError) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        if failure.is_none() && !self.failed.load(Ordering::Relaxed) {
+            *failure = Some(error);
+        }
+        self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the backend failed by `error`, which the caller returns.
+    fn fail(&self, error: WeirError) -> WeirError {
+        if self.managed.is_some() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        error
+    }
+
+    // ---- managed backend: working set ----
+
+    /// Before an access of (current key, `namespace`) in state `handle` (managed backend):
+    /// evicts when the working set is over its limit, then loads the entry back from the
+    /// spill store when it is there.
+    #[inline]
+    fn prepare<H: StateHandle>(
+        &mut self,
+        handle: H,
+        namespace: &H::Namespace,
+    ) -> Result<(), WeirError> {
+        if self.managed.is_none() {
+            return Ok(());
+        }
+        self.check_failure()?;
+        self.make_room()
+            .and_then(|()| self.load_if_spilled(handle, namespace))
+            .map_err(|error| self.fail(error))
+    }
+
+    /// [`KeyedStateBackend::prepare`] for accesses that cannot return an error: false (and
+    /// the error recorded) when it failed.
+    #[inline]
+    fn prepare_or_record<H: StateHandle>(&mut self, handle: H, namespace: &H::Namespace) -> bool {
+        if self.managed.is_none() {
+            return true;
+        }
+        match self.prepare(handle, namespace) {
+            Ok(()) => true,
+            Err(error) => {
+                self.record_failure(error);
+                false
+            }
+        }
+    }
+
+    /// Runs an eviction round when the working set is over its limit.
+    fn make_room(&mut self) -> Result<(), WeirError> {
+        let Some(managed) = &self.managed else {
+            return Ok(());
+        };
+        if self.budget.used_bytes() + managed.store.heap_bytes() <= managed.working_set_bytes {
+            return Ok(());
+        }
+        self.evict_round()
+    }
+
+    /// Moves whole key groups of the states (clock order, the current key stays) into the
+    /// spill store until half the working set is free, then flushes.
+    fn evict_round(&mut self) -> Result<(), WeirError> {
+        let Some(managed) = self.managed.as_mut() else {
+            return Ok(());
+        };
+        let target_bytes = managed.working_set_bytes / 2;
+        let groups = self.key_groups.len();
+        let slots = self.states.len() * groups;
+        let mut prefix = Vec::with_capacity(LOOKUP_PREFIX_BYTES);
+        let mut steps = 0;
+        while steps < slots
+            && self.budget.used_bytes() + managed.store.index_heap_bytes() > target_bytes
+        {
+            let position = managed.hand % slots;
+            managed.hand = (position + 1) % slots;
+            steps += 1;
+            let (state, group) = (position % self.states.len(), position / self.states.len());
+            let keep = if group == self.current_group {
+                self.current_key.as_ref()
+            } else {
+                None
+            };
+            start_lookup_key(
+                state as u32,
+                self.key_groups.start + group as u32,
+                &mut prefix,
+            );
+            let store = &mut managed.store;
+            let evictions = &mut managed.evictions;
+            self.states[state].evict_group(
+                group,
+                &prefix,
+                keep,
+                &mut self.budget,
+                &mut |lookup_key, value| {
+                    *evictions += 1;
+                    store.evict(lookup_key, value)
+                },
+            )?;
+        }
+        managed.store.finish_round()?;
+        let used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        if used_bytes > managed.working_set_bytes {
+            return Err(WeirError::ManagedStateWorkingSetExceeded {
+                operator: self.operator.clone(),
+                used_bytes,
+                working_set_bytes: managed.working_set_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Loads (current key, `namespace`) of state `handle` from the spill store into the
+    /// working set when it is not there but spilled.
+    fn load_if_spilled<H: StateHandle>(
+        &mut self,
+        handle: H,
+        namespace: &H::Namespace,
+    ) -> Result<(), WeirError> {
+        let Some(managed) = self.managed.as_mut() else {
+            return Ok(());
+        };
+        let state_id = handle.state_index() as u32;
+        if !managed.store.has_state(state_id) {
+            return Ok(());
+        }
+        let key = self
+            .current_key
+            .as_ref()
+            .expect("keyed state is accessed only after set_current_key");
+        let table =
+            downcast_table::<K, H::Namespace, H::Kind>(&mut *self.states[handle.state_index()]);
+        if table.slot(self.current_group, key, namespace).is_some() {
+            return Ok(());
+        }
+        let key_group = self.key_groups.start + self.current_group as u32;
+        start_lookup_key(state_id, key_group, &mut managed.lookup_key);
+        table.append_key_and_namespace(key, namespace, &mut managed.lookup_key)?;
+        if let Some(value) = managed.store.take(&managed.lookup_key)? {
+            let entry = table.decode_spilled(&value)?;
+            table.insert(self.current_group, key, namespace, entry, &mut self.budget)?;
+        }
+        Ok(())
     }
 
     pub fn operator(&self) -> &str {
@@ -195,7 +471,15 @@ impl<K: StateKey> KeyedStateBackend<K> {
 
     /// Number of (key, namespace) entries of all states.
     pub fn entry_count(&self) -> usize {
-        self.states.iter().map(|table| table.entry_count()).sum()
+        let spilled = self
+            .managed
+            .as_ref()
+            .map_or(0, |managed| managed.store.spilled_entries() as usize);
+        self.states
+            .iter()
+            .map(|table| table.entry_count())
+            .sum::<usize>()
+            + spilled
     }
 
     // ---- registration ----
@@ -288,24 +572,46 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 ),
             });
         }
-        let mut table: StateTable<K, N, S> =
-            StateTable::new(name, kind, ttl, self.key_groups.len());
-        if let Some(sections) = self.pending_restore.remove(name) {
-            let context = RestoreContext {
-                operator: &self.operator,
-                max_parallelism: self.max_parallelism,
-            };
-            for (key_group, bytes) in sections {
-                let group = (key_group - self.key_groups.start) as usize;
-                table.restore_group(&context, group, key_group, &bytes, &mut self.budget)?;
-            }
-        }
+        self.check_failure()?;
+        let table: StateTable<K, N, S> = StateTable::new(name, kind, ttl, self.key_groups.len());
         let index = self.states.len();
         self.states.push(Box::new(table));
         self.section_names
             .push(format!("{STATE_SECTION_PREFIX}{name}"));
         self.state_indices.insert(name.to_owned(), index);
+        if let Some(sections) = self.pending_restore.remove(name) {
+            for (key_group, bytes) in sections {
+                if let Err(error) = self.restore_section(index, key_group, &bytes) {
+                    // Not registered after all (the managed store may hold some of its
+                    // entries: the backend is unusable then).
+                    self.states.pop();
+                    self.section_names.pop();
+                    self.state_indices.remove(name);
+                    if self.managed.is_some() {
+                        return Err(self.fail(error));
+                    }
+                    return Err(error);
+                }
+            }
+        }
         Ok(index)
+    }
+
+    /// Adds the entries of a restored section of key group `key_group` to state `index`; the
+    /// managed backend evicts afterwards when the working set is over its limit.
+    fn restore_section(
+        &mut self,
+        index: usize,
+        key_group: u32,
+        bytes: &[u8],
+    ) -> Result<(), WeirError> {
+        let context = RestoreContext {
+            operator: &self.operator,
+            max_parallelism: self.max_parallelism,
+        };
+        let group = (key_group - self.key_groups.start) as usize;
+        self.states[index].restore_group(&context, group, key_group, bytes, &mut self.budget)?;
+        self.make_room()
     }
 
     /// The typed table of `handle` and an access for the current key.
@@ -345,6 +651,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: ValueStateHandle<N, T>,
         namespace: &N,
     ) -> Option<&T> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         table.read_single(access, namespace)
     }
@@ -357,12 +666,16 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         value: T,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.write_single(access, namespace, value)
     }
 
     /// Removes what state `handle` holds for `namespace` (any kind of state).
     pub fn clear<H: StateHandle>(&mut self, handle: H, namespace: &H::Namespace) {
+        if !self.prepare_or_record(handle, namespace) {
+            return;
+        }
         let (table, access) = self.access(handle);
         table.remove(access.group, access.key, namespace, access.budget);
     }
@@ -373,6 +686,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: ListStateHandle<N, T>,
         namespace: &N,
     ) -> Option<&[T]> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         table.list_get(access, namespace)
     }
@@ -385,6 +701,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         value: T,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.list_add(access, namespace, value)
     }
@@ -396,6 +713,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         values: Vec<T>,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.list_update(access, namespace, values)
     }
@@ -407,6 +725,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         user_key: &UK,
     ) -> Option<&UV> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         table.map_get(access, namespace, user_key)
     }
@@ -419,6 +740,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         user_key: UK,
         user_value: UV,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.map_put(access, namespace, user_key, user_value)
     }
@@ -430,6 +752,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         user_key: &UK,
     ) -> Result<Option<UV>, WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.map_remove(access, namespace, user_key)
     }
@@ -441,6 +764,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         user_key: &UK,
     ) -> bool {
+        if !self.prepare_or_record(handle, namespace) {
+            return false;
+        }
         let (table, access) = self.access(handle);
         table.map_contains(access, namespace, user_key)
     }
@@ -451,6 +777,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: MapStateHandle<N, UK, UV>,
         namespace: &N,
     ) -> Vec<(UK, UV)> {
+        if !self.prepare_or_record(handle, namespace) {
+            return Vec::new();
+        }
         let (table, access) = self.access(handle);
         table.map_entries(access, namespace)
     }
@@ -463,6 +792,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         value: T,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.reducing_add(access, namespace, value)
     }
@@ -473,6 +803,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: ReducingStateHandle<N, T>,
         namespace: &N,
     ) -> Option<&T> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         table.read_single(access, namespace)
     }
@@ -485,6 +818,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
         namespace: &N,
         value: &In,
     ) -> Result<(), WeirError> {
+        self.prepare(handle, namespace)?;
         let (table, access) = self.access(handle);
         table.aggregating_add(access, namespace, value)
     }
@@ -495,6 +829,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: AggregatingStateHandle<N, In, Acc, Out>,
         namespace: &N,
     ) -> Option<Out> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         let function = Arc::clone(table.kind.function());
         table
@@ -508,6 +845,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
         handle: AggregatingStateHandle<N, In, Acc, Out>,
         namespace: &N,
     ) -> Option<&Acc> {
+        if !self.prepare_or_record(handle, namespace) {
+            return None;
+        }
         let (table, access) = self.access(handle);
         table.read_single(access, namespace)
     }
@@ -520,6 +860,14 @@ impl<K: StateKey> KeyedStateBackend<K> {
         target: &H::Namespace,
         sources: &[H::Namespace],
     ) -> Result<(), WeirError> {
+        if self.managed.is_some() {
+            self.check_failure()?;
+            self.make_room().map_err(|error| self.fail(error))?;
+            for namespace in std::iter::once(target).chain(sources) {
+                self.load_if_spilled(handle, namespace)
+                    .map_err(|error| self.fail(error))?;
+            }
+        }
         let (table, access) = self.access(handle);
         table.merge_namespaces(access, target, sources)
     }
@@ -529,8 +877,43 @@ impl<K: StateKey> KeyedStateBackend<K> {
     /// The keys (of every group of this subtask) that hold an entry of `namespace` in state
     /// `handle` (clones, in no particular order). Costs a walk over the state's keys.
     pub fn keys<H: StateHandle>(&self, handle: H, namespace: &H::Namespace) -> Vec<K> {
-        downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()])
-            .keys_with(namespace)
+        let table =
+            downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()]);
+        let mut keys = table.keys_with(namespace);
+        let state_id = handle.state_index() as u32;
+        self.for_each_spilled(state_id, |key_and_namespace| {
+            let (key, spilled_namespace) = table.decode_key_and_namespace(key_and_namespace)?;
+            if spilled_namespace == *namespace {
+                keys.push(key);
+            }
+            Ok(())
+        });
+        keys
+    }
+
+    /// Calls `visit` with the key ‖ namespace bytes of every spilled entry of state
+    /// `state_id` (managed backend); a failure is recorded for
+    /// [`KeyedStateBackend::check_failure`].
+    fn for_each_spilled(
+        &self,
+        state_id: u32,
+        mut visit: impl FnMut(&[u8]) -> Result<(), WeirError>,
+    ) {
+        let Some(managed) = &self.managed else {
+            return;
+        };
+        if !managed.store.has_state(state_id) {
+            return;
+        }
+        let result = managed.store.for_each_live(|record| {
+            if record.state_id() == state_id {
+                visit(record.key_and_namespace())?;
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            self.record_failure(error);
+        }
     }
 
     /// The namespaces the current key holds in state `handle`.
@@ -539,8 +922,17 @@ impl<K: StateKey> KeyedStateBackend<K> {
             .current_key
             .as_ref()
             .expect("keyed state is accessed only after set_current_key");
-        downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()])
-            .namespaces_of(self.current_group, key)
+        let table =
+            downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()]);
+        let mut namespaces = table.namespaces_of(self.current_group, key);
+        self.for_each_spilled(handle.state_index() as u32, |key_and_namespace| {
+            let (spilled_key, namespace) = table.decode_key_and_namespace(key_and_namespace)?;
+            if spilled_key == *key {
+                namespaces.push(namespace);
+            }
+            Ok(())
+        });
+        namespaces
     }
 
     // ---- TTL, snapshot, restore ----
@@ -550,9 +942,20 @@ impl<K: StateKey> KeyedStateBackend<K> {
         if !self.states.iter().any(|table| table.has_ttl()) {
             return Ok(());
         }
+        self.check_failure()?;
         let now_ms = (self.ttl_clock)();
         for table in &mut self.states {
             table.remove_expired(now_ms, &mut self.budget)?;
+        }
+        if let Some(managed) = self.managed.as_mut() {
+            // Spilled entries: one merge of every run that drops (or trims) expired entries.
+            let states = &self.states;
+            managed
+                .store
+                .compact(&mut |record, _| {
+                    states[record.state_id() as usize].filter_spilled(record.value, now_ms)
+                })
+                .inspect_err(|_| self.failed.store(true, Ordering::Relaxed))?;
         }
         Ok(())
     }
@@ -566,10 +969,42 @@ impl<K: StateKey> KeyedStateBackend<K> {
         } else {
             0
         };
-        for (table, section) in self.states.iter().zip(&self.section_names) {
-            for (group, key_group) in self.key_groups.iter().enumerate() {
+        self.check_failure()?;
+        let groups = self.key_groups.len();
+        // Per state and group: the section so far and its entry count.
+        let mut sections: Vec<Vec<(Vec<u8>, u64)>> = Vec::with_capacity(self.states.len());
+        for table in &self.states {
+            let mut per_group = Vec::with_capacity(groups);
+            for group in 0..groups {
                 let mut bytes = Vec::new();
-                if table.snapshot_group(group, now_ms, &mut bytes)? {
+                table.write_section_start(&mut bytes)?;
+                let entries = table.write_group_entries(group, now_ms, &mut bytes)?;
+                per_group.push((bytes, entries));
+            }
+            sections.push(per_group);
+        }
+        if let Some(managed) = &self.managed {
+            managed.store.for_each_live(|record| {
+                let state = record.state_id() as usize;
+                let group = (record.key_group() - self.key_groups.start) as usize;
+                let (bytes, entries) = &mut sections[state][group];
+                if self.states[state].write_spilled_entry(
+                    record.key_and_namespace(),
+                    record.value,
+                    now_ms,
+                    bytes,
+                )? {
+                    *entries += 1;
+                }
+                Ok(())
+            })?;
+        }
+        for (per_group, section) in sections.into_iter().zip(&self.section_names) {
+            for ((mut bytes, entries), key_group) in
+                per_group.into_iter().zip(self.key_groups.iter())
+            {
+                if entries > 0 {
+                    bytes.push(SECTION_END_MARKER);
                     snapshot.put_keyed(key_group, section, bytes);
                 }
             }
@@ -604,18 +1039,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 }
                 match self.state_indices.get(name) {
                     Some(&index) => {
-                        let context = RestoreContext {
-                            operator: &self.operator,
-                            max_parallelism: self.max_parallelism,
-                        };
-                        let group = (key_group - self.key_groups.start) as usize;
-                        self.states[index].restore_group(
-                            &context,
-                            group,
-                            key_group,
-                            bytes,
-                            &mut self.budget,
-                        )?;
+                        self.restore_section(index, key_group, bytes)
+                            .map_err(|error| self.fail(error))?;
                     }
                     None => self
                         .pending_restore

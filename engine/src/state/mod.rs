@@ -6,7 +6,9 @@
 //! restored at another parallelism by handing out the groups again.
 //!
 //! ```text
-//!   KeyedStateBackend<K>  (hashmap backend: typed objects on the heap, counted against a budget)
+//!   KeyedStateBackend<K>  (hashmap backend: typed objects on the heap, counted against a budget;
+//!                          managed backend: the same tables as a bounded working set that
+//!                          evicts into a spill store on disk, see [`managed`])
 //!   ├─ value / list / map / reducing / aggregating states, registered by descriptor
 //!   │    └─ per key group: K ──▶ namespace N ──▶ entry       (VoidNamespace outside windows)
 //!   ├─ TTL (StateTtlConfig), heap budget (HeapBudget)
@@ -30,6 +32,7 @@ pub mod heap_budget;
 pub mod key_group;
 pub mod keyed_state_backend;
 pub mod list_state;
+pub mod managed;
 pub mod map_state;
 pub mod namespace_map;
 pub mod operator_state_store;

@@ -36,6 +36,7 @@ use weir_memory::{PagedInputView, SegmentSource};
 use crate::error::WeirError;
 use crate::state::heap_budget::HeapBudget;
 use crate::state::key_group::key_group_of;
+use crate::state::managed::spill_store::SpilledFate;
 use crate::state::namespace_map::NamespaceMap;
 use crate::state::state_access::StateAccess;
 use crate::state::state_bytes::{read_with, write_with};
@@ -49,6 +50,9 @@ pub const SECTION_FORMAT_VERSION: u8 = 1;
 
 const ENTRY_MARKER: u8 = 1;
 const END_MARKER: u8 = 0;
+
+/// The byte that ends a section's entries.
+pub const SECTION_END_MARKER: u8 = END_MARKER;
 
 /// What one (key, namespace) holds, with its counted heap bytes.
 #[derive(Debug)]
@@ -243,6 +247,41 @@ impl<K: StateKey, N: StateNamespace, S: StateKind> StateTable<K, N, S> {
             .unwrap_or_default()
     }
 
+    /// Appends the serialized `key` and `namespace` to `out` (a lookup key of the spill
+    /// store; the same bytes a snapshot section holds in front of an entry).
+    pub fn append_key_and_namespace(
+        &self,
+        key: &K,
+        namespace: &N,
+        out: &mut Vec<u8>,
+    ) -> Result<(), WeirError> {
+        write_with(out, |view| {
+            self.key_serializer.serialize(key, view)?;
+            self.namespace_serializer.serialize(namespace, view)
+        })
+    }
+
+    /// Reads key and namespace back from what [`StateTable::append_key_and_namespace`] wrote.
+    pub fn decode_key_and_namespace(&self, bytes: &[u8]) -> Result<(K, N), WeirError> {
+        read_with(bytes, |view| {
+            let key = self.key_serializer.deserialize(view)?;
+            let namespace = self.namespace_serializer.deserialize(view)?;
+            Ok((key, namespace))
+        })
+    }
+
+    /// Appends `entry` as the spill store keeps it: every part with its TTL timestamp (none
+    /// filtered), so decoding gives the same entry back.
+    pub fn encode_spilled(&self, entry: &S::Entry, out: &mut Vec<u8>) -> Result<(), WeirError> {
+        let ttl = self.ttl.as_ref().map(|ttl| (ttl, i64::MIN));
+        write_with(out, |view| self.kind.write_entry(entry, ttl, view))
+    }
+
+    /// Reads an entry written by [`StateTable::encode_spilled`].
+    pub fn decode_spilled(&self, value: &[u8]) -> Result<S::Entry, WeirError> {
+        read_with(value, |view| self.kind.read_entry(self.ttl.is_some(), view))
+    }
+
     fn decode_error(&self, operator: &str, key_group: u32, problem: String) -> WeirError {
         WeirError::CorruptSnapshot {
             what: format!(
@@ -372,6 +411,9 @@ fn live_part<S: StateKind>(
     }
 }
 
+/// Takes an evicted entry: (lookup key, spilled value).
+pub type EvictionSink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), WeirError> + 'a;
+
 /// What restoring a section needs to know about the backend.
 #[derive(Debug, Clone, Copy)]
 pub struct RestoreContext<'a> {
@@ -385,14 +427,42 @@ pub trait KeyedTable<K>: Any + Send {
 
     fn fingerprint(&self) -> &str;
 
-    /// Writes the section of group index `group` (live entries at `now_ms`) to `out`; false
-    /// (and nothing written) when the group holds no live entry.
-    fn snapshot_group(
+    /// Writes the start of a section (format version, fingerprint) to `out`.
+    fn write_section_start(&self, out: &mut Vec<u8>) -> Result<(), WeirError>;
+
+    /// Writes the live entries (at `now_ms`) of group index `group` to `out`; returns how
+    /// many.
+    fn write_group_entries(
         &self,
         group: usize,
         now_ms: i64,
         out: &mut Vec<u8>,
+    ) -> Result<u64, WeirError>;
+
+    /// Writes a spilled entry (key ‖ namespace bytes and the entry as
+    /// [`StateTable::encode_spilled`] wrote it) to `out` as a section entry when it is live at
+    /// `now_ms`; true when written.
+    fn write_spilled_entry(
+        &self,
+        key_and_namespace: &[u8],
+        value: &[u8],
+        now_ms: i64,
+        out: &mut Vec<u8>,
     ) -> Result<bool, WeirError>;
+
+    /// Moves every entry of group index `group` except those of `keep` out of the table: each
+    /// goes to `sink` as (lookup key = `lookup_prefix` ‖ key ‖ namespace, spilled value).
+    fn evict_group(
+        &mut self,
+        group: usize,
+        lookup_prefix: &[u8],
+        keep: Option<&K>,
+        budget: &mut HeapBudget,
+        sink: &mut EvictionSink<'_>,
+    ) -> Result<(), WeirError>;
+
+    /// What TTL cleanup does with a spilled entry at `now_ms`.
+    fn filter_spilled(&self, value: &[u8], now_ms: i64) -> Result<SpilledFate, WeirError>;
 
     /// Adds the entries of a section for key group `key_group` (index `group`).
     fn restore_group(
@@ -422,28 +492,27 @@ impl<K: StateKey, N: StateNamespace, S: StateKind> KeyedTable<K> for StateTable<
         &self.fingerprint
     }
 
-    fn snapshot_group(
+    fn write_section_start(&self, out: &mut Vec<u8>) -> Result<(), WeirError> {
+        write_with(out, |view| {
+            view.write_u8(SECTION_FORMAT_VERSION)?;
+            String::serializer().serialize(&self.fingerprint, view)
+        })
+    }
+
+    fn write_group_entries(
         &self,
         group: usize,
         now_ms: i64,
         out: &mut Vec<u8>,
-    ) -> Result<bool, WeirError> {
+    ) -> Result<u64, WeirError> {
         let ttl = self.ttl.as_ref().map(|ttl| (ttl, now_ms));
-        let group_map = &self.groups[group];
         let live = |slot: &Slot<S::Entry>| match ttl {
             Some((ttl, now_ms)) => self.kind.has_live_part(&slot.entry, ttl, now_ms),
             None => true,
         };
-        let any_live = group_map
-            .values()
-            .any(|key_entry| key_entry.namespaces.iter().any(|(_, slot)| live(slot)));
-        if !any_live {
-            return Ok(false);
-        }
         write_with(out, |view| {
-            view.write_u8(SECTION_FORMAT_VERSION)?;
-            String::serializer().serialize(&self.fingerprint, view)?;
-            for (key, key_entry) in group_map {
+            let mut written = 0;
+            for (key, key_entry) in &self.groups[group] {
                 for (namespace, slot) in key_entry.namespaces.iter() {
                     if !live(slot) {
                         continue;
@@ -452,12 +521,89 @@ impl<K: StateKey, N: StateNamespace, S: StateKind> KeyedTable<K> for StateTable<
                     self.key_serializer.serialize(key, view)?;
                     self.namespace_serializer.serialize(namespace, view)?;
                     self.kind.write_entry(&slot.entry, ttl, view)?;
+                    written += 1;
                 }
             }
-            view.write_u8(END_MARKER)?;
-            Ok(())
+            Ok(written)
+        })
+    }
+
+    fn write_spilled_entry(
+        &self,
+        key_and_namespace: &[u8],
+        value: &[u8],
+        now_ms: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, WeirError> {
+        let Some(ttl) = self.ttl else {
+            // Without TTL a spilled entry is written exactly as a section holds it.
+            out.push(ENTRY_MARKER);
+            out.extend_from_slice(key_and_namespace);
+            out.extend_from_slice(value);
+            return Ok(true);
+        };
+        let entry = self.decode_spilled(value)?;
+        if !self.kind.has_live_part(&entry, &ttl, now_ms) {
+            return Ok(false);
+        }
+        out.push(ENTRY_MARKER);
+        out.extend_from_slice(key_and_namespace);
+        write_with(out, |view| {
+            self.kind.write_entry(&entry, Some((&ttl, now_ms)), view)
         })?;
         Ok(true)
+    }
+
+    fn evict_group(
+        &mut self,
+        group: usize,
+        lookup_prefix: &[u8],
+        keep: Option<&K>,
+        budget: &mut HeapBudget,
+        sink: &mut EvictionSink<'_>,
+    ) -> Result<(), WeirError> {
+        if self.groups[group].is_empty() {
+            return Ok(());
+        }
+        let map = std::mem::take(&mut self.groups[group]);
+        let mut lookup_key = Vec::new();
+        let mut value = Vec::new();
+        for (key, key_entry) in map {
+            if keep == Some(&key) {
+                self.groups[group].insert(key, key_entry);
+                continue;
+            }
+            for (namespace, slot) in key_entry.namespaces.iter() {
+                lookup_key.clear();
+                lookup_key.extend_from_slice(lookup_prefix);
+                self.append_key_and_namespace(&key, namespace, &mut lookup_key)?;
+                value.clear();
+                self.encode_spilled(&slot.entry, &mut value)?;
+                sink(&lookup_key, &value)?;
+                budget.release(slot.base_bytes + slot.payload_bytes);
+            }
+            budget.release(key_entry.key_bytes);
+        }
+        Ok(())
+    }
+
+    fn filter_spilled(&self, value: &[u8], now_ms: i64) -> Result<SpilledFate, WeirError> {
+        let Some(ttl) = self.ttl else {
+            return Ok(SpilledFate::Keep);
+        };
+        let mut entry = self.decode_spilled(value)?;
+        if !self.kind.has_live_part(&entry, &ttl, now_ms)
+            || self.kind.remove_expired(&mut entry, &ttl, now_ms)
+        {
+            return Ok(SpilledFate::Drop);
+        }
+        let mut replaced = Vec::new();
+        self.encode_spilled(&entry, &mut replaced)?;
+        if replaced == value {
+            Ok(SpilledFate::Keep)
+        } else {
+            Ok(SpilledFate::Replace(replaced))
+        }
     }
 
     fn restore_group(

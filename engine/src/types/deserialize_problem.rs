@@ -24,10 +24,14 @@ pub enum DeserializeProblem {
     #[error("invalid timestamp marker byte {byte} (expected 0 for none or 1 for a timestamp)")]
     InvalidTimestampMarker { byte: u8 },
 
-    #[error("invalid tagged union marker byte {byte} (expected 0 for the first input or 1 for the second)")]
+    #[error(
+        "invalid tagged union marker byte {byte} (expected 0 for the first input or 1 for the second)"
+    )]
     InvalidTaggedUnionMarker { byte: u8 },
 
-    #[error("a record of input {found} where only input {expected} may come (a two-input exchange is miswired)")]
+    #[error(
+        "a record of input {found} where only input {expected} may come (a two-input exchange is miswired)"
+    )]
     UnexpectedInputTag { expected: u8, found: u8 },
 
     #[error("string is not UTF-8 (invalid byte at offset {valid_up_to})")]

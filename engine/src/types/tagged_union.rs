@@ -154,7 +154,10 @@ impl<S: TypeSerializer> TypeSerializer for InputTagSerializer<S> {
 }
 
 impl<S: TypeSerializer> InputTagSerializer<S> {
-    fn check_marker<R: SegmentSource>(&self, input: &mut PagedInputView<R>) -> Result<(), WeirError> {
+    fn check_marker<R: SegmentSource>(
+        &self,
+        input: &mut PagedInputView<R>,
+    ) -> Result<(), WeirError> {
         let type_name = std::any::type_name::<S::Value>();
         let found = read_marker(type_name, input)?;
         if found == self.input {

@@ -256,12 +256,7 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> WindowOperator<K, In, Out, 
             });
         }
         let is_event_time = assigner.is_event_time();
-        let mut backend = KeyedStateBackend::new(
-            &setup.name,
-            setup.max_parallelism,
-            setup.key_groups,
-            setup.state_heap_budget_bytes,
-        );
+        let mut backend = KeyedStateBackend::from_setup(setup)?;
         let mut timers =
             InternalTimerService::new(TIMER_SERVICE_NAME, setup.max_parallelism, setup.key_groups);
         if let Some(restored) = &setup.restored {
@@ -634,6 +629,7 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> ChainLink<In>
         while let Some(timer) = self.timers.pop_event_timer(watermark) {
             self.on_timer(timer, true)?;
         }
+        self.backend.check_failure()?;
         self.output.process_watermark(watermark)?;
         if let Some(late) = &mut self.late_output {
             late.process_watermark(watermark)?;
@@ -653,6 +649,7 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> ChainLink<In>
         while let Some(timer) = self.timers.pop_processing_timer(now_ms) {
             self.on_timer(timer, false)?;
         }
+        self.backend.check_failure()?;
         self.output.on_processing_time(now_ms)?;
         if let Some(late) = &mut self.late_output {
             late.on_processing_time(now_ms)?;
@@ -698,6 +695,7 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> ChainLink<In>
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
+        self.backend.check_failure()?;
         self.output.finish()?;
         if let Some(late) = &mut self.late_output {
             late.finish()?;

@@ -161,6 +161,7 @@ pub fn setup(
         key_groups: KeyGroupRange::for_subtask(128, parallelism, subtask),
         restored,
         state_heap_budget_bytes: 1 << 20,
+        managed_state: None,
         config: Configuration::from_pairs(pairs.iter().copied()).unwrap(),
     }
 }

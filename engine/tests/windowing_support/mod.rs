@@ -127,6 +127,7 @@ pub fn setup(
         key_groups: KeyGroupRange::for_subtask(MAX_PARALLELISM, parallelism, subtask),
         restored,
         state_heap_budget_bytes: 64 << 20,
+        managed_state: None,
         config: Configuration::defaults(),
     }
 }

@@ -138,6 +138,18 @@ impl fmt::Debug for BlockChannelReader {
 
 impl BlockChannelReader {
     pub(crate) fn new(io: Arc<IoShared>, file: Arc<SpillFile>, handle: File) -> BlockChannelReader {
+        BlockChannelReader::new_at(io, file, handle, 0, 0)
+    }
+
+    /// A reader whose first block is `first_block`, whose header starts at byte `offset` of
+    /// the file (blocks before it are skipped, as if delivered already).
+    pub(crate) fn new_at(
+        io: Arc<IoShared>,
+        file: Arc<SpillFile>,
+        handle: File,
+        first_block: u64,
+        offset: u64,
+    ) -> BlockChannelReader {
         let (sender, returns) = crossbeam_channel::unbounded();
         BlockChannelReader {
             io,
@@ -145,8 +157,8 @@ impl BlockChannelReader {
                 file,
                 handle,
                 cursor: Mutex::new(ReadCursor {
-                    block: 0,
-                    offset: 0,
+                    block: first_block,
+                    offset,
                     header: None,
                 }),
                 failed: AtomicBool::new(false),
@@ -154,8 +166,8 @@ impl BlockChannelReader {
             }),
             returns,
             in_flight: 0,
-            requested: 0,
-            delivered: 0,
+            requested: first_block,
+            delivered: first_block,
             spare: Vec::new(),
             error: FirstError::default(),
         }

@@ -172,6 +172,32 @@ impl IoManager {
         ))
     }
 
+    /// Opens a reader that starts at block `first_block` of `file`, whose header is at byte
+    /// `offset` of the file (random access: a keyed-state run reads one block found through its
+    /// sparse index). Every block before it is a full page for a file written page by page, so
+    /// `offset = first_block × (BLOCK_HEADER_BYTES + page size)`; a wrong offset fails the first
+    /// read as a corrupt block (magic and sequence number are checked).
+    pub fn create_block_reader_at(
+        &self,
+        file: &Arc<SpillFile>,
+        first_block: u64,
+        offset: u64,
+    ) -> Result<BlockChannelReader, MemoryError> {
+        if self.is_shut_down() {
+            return Err(MemoryError::IoManagerShutDown);
+        }
+        let first_block = first_block.min(file.block_count());
+        let handle = File::open(file.path())
+            .map_err(|error| MemoryError::from_io(file.path(), "opening a spill file", error))?;
+        Ok(BlockChannelReader::new_at(
+            Arc::clone(&self.shared),
+            Arc::clone(file),
+            handle,
+            first_block,
+            offset,
+        ))
+    }
+
     #[cfg(test)]
     pub(crate) fn shared(&self) -> &Arc<IoShared> {
         &self.shared

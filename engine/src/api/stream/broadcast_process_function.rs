@@ -317,22 +317,19 @@ impl<K: StateKey + Clone, A: Data, B: Data> KeyedBroadcastConnectedStream<K, A, 
     ) -> DataStream<O> {
         let declarations = self.rules.declarations.clone();
         let key = Arc::clone(&self.events.key);
-        self.events
-            .stream
-            .connect(&self.rules.stream)
-            .add_operator(
-                "KeyedBroadcast-Process",
-                OperatorFn::new(move |setup, output, side| {
-                    let link = KeyedBroadcastLink::open(
-                        function.clone(),
-                        setup,
-                        Arc::clone(&key),
-                        &declarations,
-                        downstream(output, side),
-                    )?;
-                    Ok(two_input_head(link))
-                }),
-            )
+        self.events.stream.connect(&self.rules.stream).add_operator(
+            "KeyedBroadcast-Process",
+            OperatorFn::new(move |setup, output, side| {
+                let link = KeyedBroadcastLink::open(
+                    function.clone(),
+                    setup,
+                    Arc::clone(&key),
+                    &declarations,
+                    downstream(output, side),
+                )?;
+                Ok(two_input_head(link))
+            }),
+        )
     }
 }
 
@@ -346,7 +343,9 @@ fn snapshot_operator<K: StateKey + Clone>(
     if let Some(keyed) = keyed {
         keyed.snapshot_into(snapshot)?;
     }
-    let entry = snapshot.entry(uid.to_owned()).or_insert_with(OperatorSnapshot::default);
+    let entry = snapshot
+        .entry(uid.to_owned())
+        .or_insert_with(OperatorSnapshot::default);
     states.snapshot_into(entry)
 }
 
@@ -457,7 +456,10 @@ fn broadcast_call<K: StateKey + Clone, O>(
     timestamp: Option<i64>,
     watermark: i64,
     runtime: &RuntimeContext,
-    body: impl FnOnce(&mut BroadcastContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+    body: impl FnOnce(
+        &mut BroadcastContext<'_, K>,
+        &mut StreamCollector<'_, O>,
+    ) -> Result<(), UserError>,
 ) -> Result<(), WeirError> {
     let mut out = StreamCollector::new(downstream.output.as_mut(), timestamp);
     let mut context = BroadcastContext {
@@ -542,7 +544,9 @@ where
             watermark,
             &self.context,
             |context, out| self.function.process_broadcast_element(value, context, out),
-        )
+        )?;
+        // apply_to_keyed_state may have read spilled state.
+        self.keyed.check_failure()
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
@@ -651,7 +655,9 @@ mod tests {
                     Ok(())
                 })?;
             } else {
-                context.broadcast_state(&thresholds())?.put(color, threshold);
+                context
+                    .broadcast_state(&thresholds())?
+                    .put(color, threshold);
             }
             Ok(())
         }

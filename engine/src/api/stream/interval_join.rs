@@ -39,7 +39,9 @@ use crate::runtime::stream::chain_link::{OperatorSetup, TaskSnapshot};
 use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::stream_collector::StreamCollector;
 use crate::runtime::stream::two_input_link::TwoInputLink;
-use crate::state::{KeyedStateBackend, ListStateDescriptor, ListStateHandle, StateKey, VoidNamespace};
+use crate::state::{
+    KeyedStateBackend, ListStateDescriptor, ListStateHandle, StateKey, VoidNamespace,
+};
 use crate::windowing::InternalTimerService;
 
 /// The function of an interval join: called once per joined pair.
@@ -130,7 +132,11 @@ impl<K, A, B> std::fmt::Debug for IntervalJoin<K, A, B> {
 impl<K: StateKey + Clone, A: Data, B: Data> IntervalJoin<K, A, B> {
     /// Joins `b` to `a` when `a.ts + lower_ms <= b.ts <= a.ts + upper_ms` (both inclusive;
     /// negative bounds reach into the past). `lower_ms > upper_ms` is an error.
-    pub fn between(self, lower_ms: i64, upper_ms: i64) -> Result<IntervalJoined<K, A, B>, WeirError> {
+    pub fn between(
+        self,
+        lower_ms: i64,
+        upper_ms: i64,
+    ) -> Result<IntervalJoined<K, A, B>, WeirError> {
         if lower_ms > upper_ms {
             return Err(WeirError::InvalidProgram {
                 problems: vec![format!(
@@ -217,10 +223,19 @@ impl<K: StateKey + Clone, A: Data, B: Data> IntervalJoined<K, A, B> {
     /// Runs `function` on every joined pair.
     pub fn process<O: Data, F: ProcessJoinFunction<A, B, O>>(self, function: F) -> DataStream<O> {
         let bounds = JoinBounds {
-            lower: self.bounds.lower.saturating_add(i64::from(self.lower_exclusive)),
-            upper: self.bounds.upper.saturating_sub(i64::from(self.upper_exclusive)),
+            lower: self
+                .bounds
+                .lower
+                .saturating_add(i64::from(self.lower_exclusive)),
+            upper: self
+                .bounds
+                .upper
+                .saturating_sub(i64::from(self.upper_exclusive)),
         };
-        let keys = (Arc::clone(&self.join.left.key), Arc::clone(&self.join.right.key));
+        let keys = (
+            Arc::clone(&self.join.left.key),
+            Arc::clone(&self.join.right.key),
+        );
         let late = (self.late_left.clone(), self.late_right.clone());
         self.join
             .left
@@ -276,14 +291,12 @@ where
         downstream: Downstream<O>,
     ) -> Result<Self, WeirError> {
         let context = runtime_context(setup);
-        let mut backend = KeyedStateBackend::new(
-            &setup.name,
+        let mut backend = KeyedStateBackend::from_setup(setup)?;
+        let mut cleanup = InternalTimerService::new(
+            "interval-join-cleanup",
             setup.max_parallelism,
             setup.key_groups,
-            setup.state_heap_budget_bytes,
         );
-        let mut cleanup =
-            InternalTimerService::new("interval-join-cleanup", setup.max_parallelism, setup.key_groups);
         if let Some(restored) = &setup.restored {
             backend.restore_from(restored)?;
             cleanup.restore_from(restored)?;
@@ -332,8 +345,7 @@ where
             right_timestamp: right_ts,
             _lifetime: std::marker::PhantomData,
         };
-        let mut out =
-            StreamCollector::new(downstream.output.as_mut(), Some(context.timestamp()));
+        let mut out = StreamCollector::new(downstream.output.as_mut(), Some(context.timestamp()));
         let applied = function.process_element(left, right, &mut context, &mut out);
         out.into_result()?;
         applied.map_err(|error| user_failure(runtime, error))
@@ -380,6 +392,8 @@ where
                 )?;
             }
         }
+        // A managed backend records a failed read of a spilled bucket for this check.
+        self.backend.check_failure()?;
         self.backend.list_add(self.left, &ts, value)?;
         let cleanup_at = if self.bounds.upper > 0 {
             ts.saturating_add(self.bounds.upper)
@@ -424,6 +438,7 @@ where
                 )?;
             }
         }
+        self.backend.check_failure()?;
         self.backend.list_add(self.right, &ts, value)?;
         let cleanup_at = if self.bounds.lower <= 0 {
             ts.saturating_sub(self.bounds.lower)
@@ -453,6 +468,7 @@ where
             self.backend.clear(self.left, &left_bucket);
             self.backend.clear(self.right, &right_bucket);
         }
+        self.backend.check_failure()?;
         self.downstream.process_watermark(watermark)
     }
 
@@ -498,7 +514,13 @@ mod tests {
     use crate::runtime::stream::side_output::{SideOutputLinks, TypedSideOutput};
     use crate::runtime::stream::test_link::{Recorded, RecordingLink};
 
-    type Link = IntervalJoinLink<u32, (u32, u64), (u32, u64), (u64, u64), JoinClosure<fn(&(u32, u64), &(u32, u64)) -> (u64, u64)>>;
+    type Link = IntervalJoinLink<
+        u32,
+        (u32, u64),
+        (u32, u64),
+        (u64, u64),
+        JoinClosure<fn(&(u32, u64), &(u32, u64)) -> (u64, u64)>,
+    >;
 
     fn ids(left: &(u32, u64), right: &(u32, u64)) -> (u64, u64) {
         (left.1, right.1)
@@ -515,8 +537,14 @@ mod tests {
         let link = IntervalJoinLink::open(
             JoinClosure(ids as fn(&(u32, u64), &(u32, u64)) -> (u64, u64)),
             &OperatorSetup::for_test("IntervalJoin", None),
-            JoinBounds { lower: -2, upper: 3 },
-            (Arc::new(|r: &(u32, u64)| r.0), Arc::new(|r: &(u32, u64)| r.0)),
+            JoinBounds {
+                lower: -2,
+                upper: 3,
+            },
+            (
+                Arc::new(|r: &(u32, u64)| r.0),
+                Arc::new(|r: &(u32, u64)| r.0),
+            ),
             (Some(OutputTag::new("late-left")), None),
             Downstream::new(Box::new(joined.clone()), side),
         )

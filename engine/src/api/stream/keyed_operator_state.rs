@@ -32,12 +32,7 @@ pub(crate) struct KeyedOperatorState<K: StateKey> {
 
 impl<K: StateKey + Clone> KeyedOperatorState<K> {
     pub(crate) fn open(setup: &OperatorSetup) -> Result<KeyedOperatorState<K>, WeirError> {
-        let mut backend = KeyedStateBackend::new(
-            &setup.name,
-            setup.max_parallelism,
-            setup.key_groups,
-            setup.state_heap_budget_bytes,
-        );
+        let mut backend = KeyedStateBackend::from_setup(setup)?;
         let mut timers =
             InternalTimerService::new("user-timers", setup.max_parallelism, setup.key_groups);
         if let Some(restored) = &setup.restored {
@@ -68,7 +63,10 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
         domain: Option<TimeDomain>,
         downstream: &mut Downstream<O>,
         runtime: &RuntimeContext,
-        body: impl FnOnce(&mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+        body: impl FnOnce(
+            &mut KeyedContext<'_, K>,
+            &mut StreamCollector<'_, O>,
+        ) -> Result<(), UserError>,
     ) -> Result<(), WeirError> {
         self.backend.set_current_key(key);
         let mut out = StreamCollector::new(downstream.output.as_mut(), timestamp);
@@ -83,6 +81,8 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
         let side_error = context.take_error();
         out.into_result()?;
         side_error.map_or(Ok(()), Err)?;
+        // A managed backend records a failed read (spill file I/O) for the call to report.
+        self.backend.check_failure()?;
         applied.map_err(|error| user_failure(runtime, error))
     }
 
@@ -94,7 +94,11 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
         watermark: i64,
         downstream: &mut Downstream<O>,
         runtime: &RuntimeContext,
-        mut on_timer: impl FnMut(i64, &mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+        mut on_timer: impl FnMut(
+            i64,
+            &mut KeyedContext<'_, K>,
+            &mut StreamCollector<'_, O>,
+        ) -> Result<(), UserError>,
     ) -> Result<(), WeirError> {
         while let Some(timer) = self.timers.pop_event_timer(watermark) {
             let time = timer.timestamp;
@@ -117,7 +121,11 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
         now_ms: i64,
         downstream: &mut Downstream<O>,
         runtime: &RuntimeContext,
-        mut on_timer: impl FnMut(i64, &mut KeyedContext<'_, K>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+        mut on_timer: impl FnMut(
+            i64,
+            &mut KeyedContext<'_, K>,
+            &mut StreamCollector<'_, O>,
+        ) -> Result<(), UserError>,
     ) -> Result<(), WeirError> {
         while let Some(timer) = self.timers.pop_processing_timer(now_ms) {
             let time = timer.timestamp;
@@ -136,6 +144,11 @@ impl<K: StateKey + Clone> KeyedOperatorState<K> {
     /// The earliest processing-time timer of this operator and downstream.
     pub(crate) fn next_processing_time<O>(&self, downstream: &Downstream<O>) -> Option<i64> {
         downstream.next_processing_time(self.timers.next_processing_time())
+    }
+
+    /// A failed read of a managed backend since the last check (see [`KeyedStateBackend::check_failure`]).
+    pub(crate) fn check_failure(&self) -> Result<(), WeirError> {
+        self.backend.check_failure()
     }
 
     /// Writes the keyed state and timers into `snapshot` under the operator's uid.

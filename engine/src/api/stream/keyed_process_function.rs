@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 use crate::api::Data;
 use crate::api::functions::{RuntimeContext, UserError};
+use crate::api::stream::keyed_operator_state::KeyedOperatorState;
 use crate::api::stream::output_tag::OutputTag;
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
-use crate::api::stream::keyed_operator_state::KeyedOperatorState;
 use crate::runtime::stream::chain_link::{ChainLink, OperatorSetup, TaskSnapshot};
 use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::processing_time::processing_time_now;

@@ -216,15 +216,17 @@ impl<K: StateKey + Clone, A: Data, B: Data, W: Window> WindowJoin<K, A, B, W> {
         let mode = self.keyed.streams.mode;
         self.run(
             name,
-            CoGroupWindow(Arc::new(move |firsts: &[&A], seconds: &[&B], out: &mut StreamCollector<'_, O>| {
-                if mode == Mode::CoGroup || !(firsts.is_empty() || seconds.is_empty()) {
-                    for first in firsts {
-                        for second in seconds {
-                            out.collect(join(first, second));
+            CoGroupWindow(Arc::new(
+                move |firsts: &[&A], seconds: &[&B], out: &mut StreamCollector<'_, O>| {
+                    if mode == Mode::CoGroup || !(firsts.is_empty() || seconds.is_empty()) {
+                        for first in firsts {
+                            for second in seconds {
+                                out.collect(join(first, second));
+                            }
                         }
                     }
-                }
-            })),
+                },
+            )),
         )
     }
 

@@ -29,6 +29,7 @@ use crate::config::Configuration;
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
 use crate::state::key_group::KeyGroupRange;
+use crate::state::managed::ManagedStateSetup;
 
 /// The state of one task at a checkpoint: operator uid ──▶ its snapshot.
 pub type TaskSnapshot = BTreeMap<String, OperatorSnapshot>;
@@ -121,6 +122,9 @@ pub struct OperatorSetup {
     pub restored: Option<OperatorSnapshot>,
     /// Heap bytes keyed state of this operator may hold (hashmap backend).
     pub state_heap_budget_bytes: u64,
+    /// `state.backend.type: managed`: the job's managed memory and spill directories, and this
+    /// operator subtask's share; `None`: the hashmap backend.
+    pub managed_state: Option<ManagedStateSetup>,
     pub config: Configuration,
 }
 
@@ -137,6 +141,7 @@ impl OperatorSetup {
             key_groups: KeyGroupRange::all(128),
             restored,
             state_heap_budget_bytes: u64::MAX,
+            managed_state: None,
             config: Configuration::defaults(),
         }
     }

@@ -17,8 +17,8 @@
 
 pub(crate) mod barrier_alignment;
 pub(crate) mod chain_control;
-pub(crate) mod downstream;
 pub mod chain_link;
+pub(crate) mod downstream;
 pub(crate) mod operators;
 pub mod processing_time;
 pub(crate) mod side_output;

@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use weir_memory::{ByteSize, IoManager, NetworkBufferPool};
+use weir_memory::{ByteSize, IoManager, MemoryManager, NetworkBufferPool};
 
 use crate::checkpoint::{
     CheckpointCoordinator, CheckpointCoordinatorConfig, CheckpointStorage, OperatorSnapshot,
@@ -52,6 +52,7 @@ use crate::runtime::stream::task_report::{TaskMetrics, TaskReport, TaskReporter}
 use crate::runtime::stream::writer_link::{FlushRegistry, WriterContext};
 use crate::runtime::task::{TaskName, run_task};
 use crate::state::key_group::KeyGroupRange;
+use crate::state::managed::{ManagedStateSetup, StateSpillCounters};
 
 /// How often the executor loop wakes up at least (cancellation, timeouts).
 const LOOP_WAKEUP: Duration = Duration::from_millis(20);
@@ -99,12 +100,17 @@ pub(crate) fn execute_stream(
             });
         }
     }
-    if config.get(&STATE_BACKEND_TYPE) == StateBackendType::Managed {
-        return Err(WeirError::StateBackendNotSupported { backend: "managed" });
-    }
     let memory_plan = MemoryPlan::from_config(config)?;
     let network = NetworkBufferPool::new(memory_plan.network_buffers(), memory_plan.page_size)?;
     let io = Arc::new(IoManager::new(config.get(&IO_TMP_DIRS).paths())?);
+    // state.backend.type: managed — keyed state in pages of the job's managed memory.
+    let managed_state = match config.get(&STATE_BACKEND_TYPE) {
+        StateBackendType::Managed => Some(JobManagedState {
+            memory: MemoryManager::new(memory_plan.managed.size, memory_plan.page_size)?,
+            counters: Arc::default(),
+        }),
+        StateBackendType::HashMap => None,
+    };
     let external_cancel = options.cancel.clone().unwrap_or_default();
 
     let savepoint_dir = config.get(&SAVEPOINTS_DIRECTORY);
@@ -175,6 +181,7 @@ pub(crate) fn execute_stream(
             config,
             network: &network,
             io: &io,
+            managed_state: managed_state.as_ref(),
             max_parallelism,
             restored: restored.take().unwrap_or_default(),
             progress: &options.progress,
@@ -252,10 +259,16 @@ pub(crate) fn execute_stream(
         bytes_written: options.progress.bytes_written(),
         records_skipped: options.progress.records_skipped(),
         peak_managed: ByteSize::new(0),
-        peak_managed_used: ByteSize::new(0),
+        peak_managed_used: ByteSize::new(managed_state.as_ref().map_or(0, |managed| {
+            (managed.memory.peak_used_pages() * memory_plan.page_size.bytes()) as u64
+        })),
         managed_total: memory_plan.managed.size,
-        bytes_spilled: 0,
-        spill_files: 0,
+        bytes_spilled: managed_state
+            .as_ref()
+            .map_or(0, |managed| managed.counters.bytes_spilled()),
+        spill_files: managed_state
+            .as_ref()
+            .map_or(0, |managed| managed.counters.spill_files()),
         exchange_bytes_spilled: 0,
         operators: Vec::new(),
         streaming: Some(summary),
@@ -363,6 +376,12 @@ enum AttemptOutcome {
     Failed(WeirError),
 }
 
+/// The managed memory of a job whose keyed state uses the managed backend.
+struct JobManagedState {
+    memory: MemoryManager,
+    counters: Arc<StateSpillCounters>,
+}
+
 /// One run of every task of the job.
 struct Attempt<'a> {
     graph: &'a StreamGraph,
@@ -370,6 +389,7 @@ struct Attempt<'a> {
     config: &'a Configuration,
     network: &'a NetworkBufferPool,
     io: &'a Arc<IoManager>,
+    managed_state: Option<&'a JobManagedState>,
     max_parallelism: u32,
     restored: RestoredState,
     progress: &'a Arc<JobProgress>,
@@ -724,6 +744,13 @@ impl Attempt<'_> {
         let heap_budget = MemoryPlan::from_config(self.config)
             .map(|plan| plan.task_heap.bytes() / subtasks.max(1) as u64)
             .unwrap_or(u64::MAX);
+        // Managed backend: the job's managed memory is split among the subtasks the same way.
+        let managed_state = self.managed_state.map(|managed| ManagedStateSetup {
+            memory: managed.memory.clone(),
+            io: Arc::clone(self.io),
+            share_bytes: managed.memory.total_bytes().bytes() / subtasks.max(1) as u64,
+            counters: Arc::clone(&managed.counters),
+        });
         self.job.vertices[vertex]
             .nodes
             .iter()
@@ -748,6 +775,7 @@ impl Attempt<'_> {
                         ),
                         restored,
                         state_heap_budget_bytes: heap_budget,
+                        managed_state: managed_state.clone(),
                         config: self.config.clone(),
                     },
                 )

@@ -78,7 +78,12 @@ impl<T: Data> StreamExchangeFactory for TypedExchange<T> {
         partition: Arc<ResultPartition>,
         context: WriterContext,
     ) -> Result<LinkBox, WeirError> {
-        writer_link(T::serializer(), self.partitioner.clone(), partition, context)
+        writer_link(
+            T::serializer(),
+            self.partitioner.clone(),
+            partition,
+            context,
+        )
     }
 
     fn input(&self, gate: InputGate, head: LinkBox, exactly_once: bool) -> Box<dyn TaskInput> {

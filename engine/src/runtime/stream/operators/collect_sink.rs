@@ -245,6 +245,7 @@ mod tests {
             key_groups: KeyGroupRange::all(128),
             restored,
             state_heap_budget_bytes: u64::MAX,
+            managed_state: None,
             config: Configuration::defaults(),
         }
     }
