@@ -548,3 +548,42 @@ fn window_joins_and_co_groups_match_an_oracle_of_the_same_windows() {
         );
     }
 }
+
+#[test]
+fn an_interval_join_on_the_managed_backend_spills_its_buffers_and_gives_the_same_pairs() {
+    // Wide bounds keep thousands of records buffered: more than the join's share of 256 KiB
+    // of managed memory (4 KiB pages) holds, so the buffers spill.
+    let left = timed_records(21, 1000, 40, 0);
+    let right = timed_records(22, 1000, 40, 1_000_000);
+    let run = |pairs: &[(&str, &str)]| {
+        let env = env(1, pairs);
+        let lefts = env
+            .from_collection(left.clone())
+            .assign_timestamps_and_watermarks(by_ts())
+            .key_by(|record| record.0);
+        let rights = env
+            .from_collection(right.clone())
+            .assign_timestamps_and_watermarks(by_ts())
+            .key_by(|record| record.0);
+        let result = lefts
+            .interval_join(&rights)
+            .between(-3000, 3000)
+            .unwrap()
+            .apply(|a, b| (a.2, b.2))
+            .collect_sink();
+        let outcome = env.execute("interval-join-managed").unwrap();
+        (sorted(result.records()), outcome)
+    };
+    let spill = tempfile::tempdir().unwrap();
+    let (managed, outcome) = run(&[
+        ("state.backend.type", "managed"),
+        ("taskmanager.memory.managed.size", "256k"),
+        ("taskmanager.memory.segment-size", "4k"),
+        ("io.tmp.dirs", spill.path().to_str().unwrap()),
+    ]);
+    assert!(outcome.bytes_spilled > 0, "{outcome:?}");
+    assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
+    let (heap, _) = run(&[]);
+    assert!(heap.len() > 500);
+    assert_eq!(managed, heap);
+}

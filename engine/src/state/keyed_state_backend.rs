@@ -256,10 +256,11 @@ impl<K: StateKey> KeyedStateBackend<K> {
         }))
     }
 
-    /// Keeps `error` of an access that cannot return it.
+    /// Keeps `error` of an access that cannot return it (the first one, until it is
+    /// reported; the access may already have marked the backend failed on the way).
     fn record_failure(&self, error: WeirError) {
         let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        if failure.is_none() && !self.failed.load(Ordering::Relaxed) {
+        if failure.is_none() {
             *failure = Some(error);
         }
         self.failed.store(true, Ordering::Relaxed);
