@@ -627,3 +627,85 @@ fn an_evictor_keeps_the_last_elements_of_a_time_window() {
     let fired: Vec<WindowResult> = out.elements().into_iter().map(|(r, _)| r).collect();
     assert_eq!(fired, [(9, 0, 100, 2, 110), (9, 100, 200, 1, 7)]);
 }
+
+/// A trigger that deletes the timer at its window's end on every element (which, without
+/// allowed lateness, is the window's cleanup timer) and fires when that time comes.
+struct DeletesEndTimer;
+
+impl weir::windowing::Trigger<Event, TimeWindow> for DeletesEndTimer {
+    fn on_element(
+        &self,
+        _: &Event,
+        _: Option<i64>,
+        window: &TimeWindow,
+        ctx: &mut dyn weir::windowing::TriggerContext,
+    ) -> Result<weir::windowing::TriggerResult, WeirError> {
+        ctx.delete_event_time_timer(window.max_timestamp());
+        Ok(weir::windowing::TriggerResult::Continue)
+    }
+    fn on_event_time(
+        &self,
+        time: i64,
+        window: &TimeWindow,
+        _: &mut dyn weir::windowing::TriggerContext,
+    ) -> Result<weir::windowing::TriggerResult, WeirError> {
+        Ok(if time == window.max_timestamp() {
+            weir::windowing::TriggerResult::Fire
+        } else {
+            weir::windowing::TriggerResult::Continue
+        })
+    }
+    fn on_processing_time(
+        &self,
+        _: i64,
+        _: &TimeWindow,
+        _: &mut dyn weir::windowing::TriggerContext,
+    ) -> Result<weir::windowing::TriggerResult, WeirError> {
+        Ok(weir::windowing::TriggerResult::Continue)
+    }
+    fn clear(
+        &self,
+        _: &TimeWindow,
+        _: &mut dyn weir::windowing::TriggerContext,
+    ) -> Result<(), WeirError> {
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "DeletesEndTimer"
+    }
+}
+
+#[test]
+fn the_cleanup_timer_survives_a_trigger_that_deletes_it() {
+    let out = Recorder::new();
+    let mut operator = WindowOperatorBuilder::new(
+        key_of(),
+        Arc::new(TumblingEventTimeWindows::of(100).unwrap()),
+    )
+    .trigger(Arc::new(DeletesEndTimer))
+    .build(
+        &setup(0, 1, None),
+        WindowFunction::aggregate_with_process(Arc::new(CountSum), Arc::new(WithWindow)),
+        Box::new(out.clone()),
+        None,
+    )
+    .unwrap();
+    for (key, ts, value) in [(1, 1, 1), (1, 2, 10), (2, 3, 5), (1, 150, 7), (1, 160, 8)] {
+        operator
+            .process_element((key, ts, value), Some(ts))
+            .unwrap();
+        assert!(operator.num_event_time_timers() > 0, "after ({key}, {ts})");
+    }
+    // One cleanup timer per (key, window), each registered again after the trigger.
+    assert_eq!(operator.num_event_time_timers(), 3);
+    operator.process_watermark(99).unwrap();
+    assert_eq!(operator.num_event_time_timers(), 1);
+    operator.process_watermark(i64::MAX).unwrap();
+    assert_eq!(operator.num_event_time_timers(), 0);
+    assert_eq!(operator.state_heap_bytes(), 0);
+    let fired: Vec<WindowResult> = out.elements().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(
+        fired,
+        [(1, 0, 100, 2, 11), (2, 0, 100, 1, 5), (1, 100, 200, 2, 15)]
+    );
+}

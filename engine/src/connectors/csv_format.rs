@@ -132,6 +132,23 @@ impl<'a> CsvFields<'a> {
     }
 }
 
+/// Bytes of a field looked at one by one before the search goes to `memchr`: most fields
+/// are short, and for them a plain loop beats `memchr`'s setup.
+const SHORT_FIELD_BYTES: usize = 16;
+
+/// The offset of the first `delimiter` in `bytes`.
+#[inline]
+fn find_delimiter(delimiter: u8, bytes: &[u8]) -> Option<usize> {
+    let head = &bytes[..bytes.len().min(SHORT_FIELD_BYTES)];
+    match head.iter().position(|&byte| byte == delimiter) {
+        Some(at) => Some(at),
+        None if head.len() == bytes.len() => None,
+        None => {
+            memchr::memchr(delimiter, &bytes[SHORT_FIELD_BYTES..]).map(|at| at + SHORT_FIELD_BYTES)
+        }
+    }
+}
+
 /// Splits lines into [`CsvFields`], reusing its span list and scratch buffer from line to line.
 #[derive(Debug, Default)]
 pub struct CsvLineParser {
@@ -172,7 +189,7 @@ impl CsvLineParser {
                     }
                     start = after + 1;
                 }
-                _ => match memchr::memchr(delimiter, &line[start..]) {
+                _ => match find_delimiter(delimiter, &line[start..]) {
                     Some(at) => {
                         self.spans.push(FieldSpan::Line {
                             start,
@@ -280,6 +297,23 @@ mod tests {
         assert_eq!(split(r#""""""#, &options).unwrap(), ["\""]);
         assert_eq!(split(r#""a""","b""""#, &options).unwrap(), ["a\"", "b\""]);
         assert_eq!(split(r#"a"b,c"#, &options).unwrap(), ["a\"b", "c"]);
+    }
+
+    #[test]
+    fn short_and_long_fields_split_alike() {
+        let options = CsvOptions::default();
+        for len in [0, 1, 15, 16, 17, 40] {
+            let field = "x".repeat(len);
+            let line = format!("{field},{field},{field}");
+            assert_eq!(
+                split(&line, &options).unwrap(),
+                [field.clone(), field.clone(), field]
+            );
+        }
+        assert_eq!(find_delimiter(b',', b"0123456789abcdef,"), Some(16));
+        assert_eq!(find_delimiter(b',', b"0123456789abcde,"), Some(15));
+        assert_eq!(find_delimiter(b',', b"0123456789abcdefg"), None);
+        assert_eq!(find_delimiter(b',', b""), None);
     }
 
     #[test]

@@ -40,14 +40,71 @@ macro_rules! number_csv_field {
     ($($number:ty),*) => {$(
         impl CsvField for $number {
             fn parse(bytes: &[u8]) -> Result<Self, String> {
-                as_str(bytes)?.parse::<$number>().map_err(|error| error.to_string())
+                parse_with_std::<$number>(bytes)
             }
         }
     )*};
 }
 
-number_csv_field!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+number_csv_field!(f32, f64);
+
+/// The standard library's parse of `bytes` as text, with its error message.
+#[cold]
+fn parse_with_std<T: std::str::FromStr>(bytes: &[u8]) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    as_str(bytes)?
+        .parse::<T>()
+        .map_err(|error| error.to_string())
+}
+
+/// Decimal digits that always fit a `u64`: 10^19 - 1 < 2^64.
+const U64_SAFE_DIGITS: usize = 19;
+
+/// Integers are read from the bytes directly: an optional sign, then up to 19 decimal digits
+/// summed into a `u64` magnitude, then range-checked into the type. Anything else (no digit,
+/// another byte, more digits, out of range) goes to the standard library's parse, so the
+/// accepted values and the error messages are exactly those of `str::parse` (which also needs
+/// the bytes to be UTF-8 first).
+macro_rules! integer_csv_field {
+    ($($integer:ty),*) => {$(
+        impl CsvField for $integer {
+            #[inline]
+            fn parse(bytes: &[u8]) -> Result<Self, String> {
+                let (negative, digits) = match bytes {
+                    [b'-', digits @ ..] => (true, digits),
+                    [b'+', digits @ ..] => (false, digits),
+                    digits => (false, digits),
+                };
+                if digits.is_empty() || digits.len() > U64_SAFE_DIGITS {
+                    return parse_with_std::<$integer>(bytes);
+                }
+                let mut magnitude: u64 = 0;
+                for &byte in digits {
+                    let digit = byte.wrapping_sub(b'0');
+                    if digit > 9 {
+                        return parse_with_std::<$integer>(bytes);
+                    }
+                    magnitude = magnitude * 10 + u64::from(digit);
+                }
+                let value = if negative {
+                    -i128::from(magnitude)
+                } else {
+                    i128::from(magnitude)
+                };
+                // Out of range, or a minus sign on an unsigned type (even "-0"): std's error.
+                if negative && <$integer>::MIN == 0 {
+                    return parse_with_std::<$integer>(bytes);
+                }
+                <$integer>::try_from(value).or_else(|_| parse_with_std::<$integer>(bytes))
+            }
+        }
+    )*};
+}
+
+integer_csv_field!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
 );
 
 impl CsvField for bool {
@@ -197,5 +254,102 @@ mod tests {
         assert!(record::<(bool,)>("yes").is_err());
         assert!(record::<(char,)>("ab").is_err());
         assert!(record::<(f64,)>("").is_err());
+    }
+
+    /// The byte parse of every integer type agrees with `str::parse`: same values, same
+    /// errors (with the UTF-8 check in front), on the edges of each type and on random text.
+    fn agrees_with_std<T>(bytes: &[u8])
+    where
+        T: CsvField + std::str::FromStr + PartialEq + std::fmt::Debug,
+        T::Err: std::fmt::Display,
+    {
+        let expected = match std::str::from_utf8(bytes) {
+            Ok(text) => text.parse::<T>().map_err(|error| error.to_string()),
+            Err(error) => Err(format!("not UTF-8 ({error})")),
+        };
+        assert_eq!(
+            T::parse(bytes),
+            expected,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+
+    fn all_integers_agree(bytes: &[u8]) {
+        agrees_with_std::<i8>(bytes);
+        agrees_with_std::<i16>(bytes);
+        agrees_with_std::<i32>(bytes);
+        agrees_with_std::<i64>(bytes);
+        agrees_with_std::<i128>(bytes);
+        agrees_with_std::<isize>(bytes);
+        agrees_with_std::<u8>(bytes);
+        agrees_with_std::<u16>(bytes);
+        agrees_with_std::<u32>(bytes);
+        agrees_with_std::<u64>(bytes);
+        agrees_with_std::<u128>(bytes);
+        agrees_with_std::<usize>(bytes);
+    }
+
+    #[test]
+    fn integers_parse_like_the_standard_library() {
+        let edges = [
+            "",
+            "+",
+            "-",
+            "0",
+            "-0",
+            "+0",
+            "007",
+            "+-1",
+            "-+1",
+            "1-",
+            " 1",
+            "1 ",
+            "1_000",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "255",
+            "256",
+            "32767",
+            "-32768",
+            "65535",
+            "65536",
+            "2147483647",
+            "-2147483648",
+            "4294967296",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "170141183460469231731687303715884105727",
+            "-170141183460469231731687303715884105728",
+            "340282366920938463463374607431768211455",
+            "340282366920938463463374607431768211456",
+            "1e3",
+            "0x10",
+            "١",
+        ];
+        for edge in edges {
+            all_integers_agree(edge.as_bytes());
+        }
+        all_integers_agree(&[b'1', 0xff]);
+        all_integers_agree(&[0xc3]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn random_integer_text_parses_like_the_standard_library(
+            text in "[+-]?[0-9]{0,42}|[0-9+ a-]{0,6}",
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+        ) {
+            all_integers_agree(text.as_bytes());
+            all_integers_agree(&bytes);
+        }
     }
 }
