@@ -144,8 +144,11 @@ impl KeyedCoProcessFunction<u64, (u64, i64), (u64, i64), (u64, i64)> for PairPay
     }
 }
 
+/// `(id, ms)` records: orders, payments, or the expected pairing output.
+type Timed = Vec<(u64, i64)>;
+
 /// Orders every 2 ms; ids divisible by 3 are never paid, the others within 0..=9 ms.
-fn orders_and_payments(count: u64) -> (Vec<(u64, i64)>, Vec<(u64, i64)>, Vec<(u64, i64)>) {
+fn orders_and_payments(count: u64) -> (Timed, Timed, Timed) {
     let orders: Vec<(u64, i64)> = (0..count).map(|id| (id, id as i64 * 2)).collect();
     let mut payments: Vec<(u64, i64)> = (0..count)
         .filter(|id| id % 3 != 0)

@@ -94,7 +94,9 @@ pub(crate) struct TypedDeclaration<K, V> {
 }
 
 impl<K: StateKey, V: Data> TypedDeclaration<K, V> {
-    pub(crate) fn new(descriptor: &MapStateDescriptor<K, V>) -> Arc<dyn BroadcastStateDeclaration> {
+    pub(crate) fn declare(
+        descriptor: &MapStateDescriptor<K, V>,
+    ) -> Arc<dyn BroadcastStateDeclaration> {
         Arc::new(TypedDeclaration::<K, V> {
             name: descriptor.name().to_owned(),
             _types: std::marker::PhantomData,
@@ -287,7 +289,7 @@ mod tests {
 
     #[test]
     fn declared_states_are_read_written_snapshotted_and_restored() {
-        let declarations = vec![TypedDeclaration::new(&rules())];
+        let declarations = vec![TypedDeclaration::declare(&rules())];
         let mut states = BroadcastStates::open("op", &declarations, None).unwrap();
         let state = states.get_mut(&rules()).unwrap();
         state.put("a".into(), 1);
@@ -306,7 +308,7 @@ mod tests {
 
     #[test]
     fn undeclared_states_and_other_types_are_clear_errors() {
-        let declarations = vec![TypedDeclaration::new(&rules())];
+        let declarations = vec![TypedDeclaration::declare(&rules())];
         let mut states = BroadcastStates::open("Broadcast(rules)", &declarations, None).unwrap();
         let error = states
             .get(&MapStateDescriptor::<String, u64>::new("rulez"))
@@ -321,7 +323,7 @@ mod tests {
 
     #[test]
     fn corrupt_entries_are_errors() {
-        let declarations = vec![TypedDeclaration::new(&rules())];
+        let declarations = vec![TypedDeclaration::declare(&rules())];
         let mut snapshot = OperatorSnapshot::default();
         snapshot.operator.insert(
             "broadcast:rules".into(),

@@ -29,7 +29,6 @@ use crate::api::stream::keyed_stream::KeyedStream;
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
 use crate::api::stream::output_tag::OutputTag;
 use crate::api::stream::process_function::ProcessContext;
-use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
@@ -79,7 +78,7 @@ impl<T: Data> DataStream<T> {
     ) -> BroadcastStream<T> {
         BroadcastStream {
             stream: self.clone().broadcast(),
-            declarations: vec![TypedDeclaration::new(descriptor)],
+            declarations: vec![TypedDeclaration::declare(descriptor)],
         }
     }
 
@@ -101,7 +100,8 @@ impl<T: Data> BroadcastStream<T> {
         mut self,
         descriptor: &MapStateDescriptor<K, V>,
     ) -> BroadcastStream<T> {
-        self.declarations.push(TypedDeclaration::new(descriptor));
+        self.declarations
+            .push(TypedDeclaration::declare(descriptor));
         self
     }
 }
@@ -343,9 +343,7 @@ fn snapshot_operator<K: StateKey + Clone>(
     if let Some(keyed) = keyed {
         keyed.snapshot_into(snapshot)?;
     }
-    let entry = snapshot
-        .entry(uid.to_owned())
-        .or_insert_with(OperatorSnapshot::default);
+    let entry = snapshot.entry(uid.to_owned()).or_default();
     states.snapshot_into(entry)
 }
 
@@ -602,6 +600,7 @@ where
 mod tests {
     use super::*;
     use crate::api::stream::ValueState;
+    use crate::checkpoint::OperatorSnapshot;
     use crate::runtime::network::SnapshotKind;
     use crate::runtime::stream::side_output::SideOutputLinks;
     use crate::runtime::stream::test_link::{Recorded, RecordingLink};
@@ -671,7 +670,7 @@ mod tests {
             Alerts::default(),
             &OperatorSetup::for_test("alerts", restored),
             Arc::new(|event: &(u32, String)| event.0),
-            &[TypedDeclaration::new(&thresholds())],
+            &[TypedDeclaration::declare(&thresholds())],
             Downstream::new(Box::new(recorded.clone()), SideOutputLinks::new(Vec::new())),
         )
         .unwrap();
@@ -744,7 +743,7 @@ mod tests {
         let mut link = BroadcastLink::open(
             Undeclared,
             &OperatorSetup::for_test("Broadcast-Process", None),
-            &[TypedDeclaration::new(&thresholds())],
+            &[TypedDeclaration::declare(&thresholds())],
             Downstream::new(
                 Box::new(RecordingLink::<u32>::new()),
                 SideOutputLinks::new(Vec::new()),
