@@ -20,6 +20,7 @@
 //! saturates at the ends of the `i64` range. A record's cleanup time saturated at `i64::MAX`
 //! is only reached by the final watermark.
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use crate::api::Data;
@@ -27,10 +28,10 @@ use crate::api::functions::{RuntimeContext, UserError};
 use crate::api::stream::connected_streams::{downstream, two_input_head};
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::keyed_co_process_function::KeyOf;
+use crate::api::stream::keyed_operator_state::KeyedOperatorState;
 use crate::api::stream::keyed_stream::KeyedStream;
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
 use crate::api::stream::output_tag::OutputTag;
-use crate::checkpoint::OperatorSnapshot;
 use crate::error::WeirError;
 use crate::eventtime::NO_TIMESTAMP;
 use crate::runtime::drivers::record_functions::user_failure;
@@ -39,10 +40,7 @@ use crate::runtime::stream::chain_link::{OperatorSetup, TaskSnapshot};
 use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::stream_collector::StreamCollector;
 use crate::runtime::stream::two_input_link::TwoInputLink;
-use crate::state::{
-    KeyedStateBackend, ListStateDescriptor, ListStateHandle, StateKey, VoidNamespace,
-};
-use crate::windowing::InternalTimerService;
+use crate::state::{ListStateDescriptor, ListStateHandle, StateKey, VoidNamespace};
 
 /// The function of an interval join: called once per joined pair.
 pub trait ProcessJoinFunction<A, B, O>: Clone + Send + Sync + 'static {
@@ -159,11 +157,60 @@ impl<K: StateKey + Clone, A: Data, B: Data> IntervalJoin<K, A, B> {
     }
 }
 
-/// The inclusive bounds of `b.ts - a.ts`.
+/// The inclusive bounds of `b.ts - a.ts`, and the times derived from them (saturating at the
+/// ends of the `i64` range).
 #[derive(Debug, Clone, Copy)]
 struct JoinBounds {
     lower: i64,
     upper: i64,
+}
+
+impl JoinBounds {
+    /// The timestamps of the second input that a first-input record at `ts` joins.
+    fn seconds_joined_by(self, ts: i64) -> RangeInclusive<i64> {
+        ts.saturating_add(self.lower)..=ts.saturating_add(self.upper)
+    }
+
+    /// The timestamps of the first input that a second-input record at `ts` joins.
+    fn firsts_joined_by(self, ts: i64) -> RangeInclusive<i64> {
+        ts.saturating_sub(self.upper)..=ts.saturating_sub(self.lower)
+    }
+
+    /// When a first-input record at `ts` can join nothing more (Flink's cleanup time).
+    fn first_cleanup(self, ts: i64) -> i64 {
+        if self.upper > 0 {
+            ts.saturating_add(self.upper)
+        } else {
+            ts
+        }
+    }
+
+    /// When a second-input record at `ts` can join nothing more.
+    fn second_cleanup(self, ts: i64) -> i64 {
+        if self.lower <= 0 {
+            ts.saturating_sub(self.lower)
+        } else {
+            ts
+        }
+    }
+
+    /// The first-input bucket whose cleanup time is `time`.
+    fn first_bucket_due(self, time: i64) -> i64 {
+        if self.upper > 0 {
+            time.saturating_sub(self.upper)
+        } else {
+            time
+        }
+    }
+
+    /// The second-input bucket whose cleanup time is `time`.
+    fn second_bucket_due(self, time: i64) -> i64 {
+        if self.lower <= 0 {
+            time.saturating_add(self.lower)
+        } else {
+            time
+        }
+    }
 }
 
 /// An interval join with its bounds; finish with [`IntervalJoined::process`].
@@ -262,17 +309,25 @@ impl<K: StateKey + Clone, A: Data, B: Data> IntervalJoined<K, A, B> {
 struct IntervalJoinLink<K: StateKey, A, B, O, F> {
     function: F,
     context: RuntimeContext,
-    uid: String,
     bounds: JoinBounds,
     key1: KeyOf<A, K>,
     key2: KeyOf<B, K>,
     late: (Option<OutputTag<A>>, Option<OutputTag<B>>),
-    backend: KeyedStateBackend<K>,
+    /// The buffers (keyed list state) and their cleanup timers.
+    keyed: KeyedOperatorState<K>,
     /// Left and right buffers: the records of the current key, by timestamp.
     left: ListStateHandle<i64, A>,
     right: ListStateHandle<i64, B>,
-    cleanup: InternalTimerService<K, VoidNamespace>,
     downstream: Downstream<O>,
+}
+
+/// One side's view of the join: its buffer, the other side's, and its record's place.
+struct Side<Own, Other> {
+    own: ListStateHandle<i64, Own>,
+    other: ListStateHandle<i64, Other>,
+    ts: i64,
+    joins: RangeInclusive<i64>,
+    cleanup_at: i64,
 }
 
 impl<K, A, B, O, F> IntervalJoinLink<K, A, B, O, F>
@@ -291,33 +346,26 @@ where
         downstream: Downstream<O>,
     ) -> Result<Self, WeirError> {
         let context = runtime_context(setup);
-        let mut backend = KeyedStateBackend::from_setup(setup)?;
-        let mut cleanup = InternalTimerService::new(
-            "interval-join-cleanup",
-            setup.max_parallelism,
-            setup.key_groups,
-        );
-        if let Some(restored) = &setup.restored {
-            backend.restore_from(restored)?;
-            cleanup.restore_from(restored)?;
-        }
-        let left = backend.list_state(&ListStateDescriptor::new("left-buffer"))?;
-        let right = backend.list_state(&ListStateDescriptor::new("right-buffer"))?;
+        let mut keyed = KeyedOperatorState::open(setup)?;
+        let left = keyed
+            .backend
+            .list_state(&ListStateDescriptor::new("left-buffer"))?;
+        let right = keyed
+            .backend
+            .list_state(&ListStateDescriptor::new("right-buffer"))?;
         function
             .open(&context)
             .map_err(|error| user_failure(&context, error))?;
         Ok(IntervalJoinLink {
             function,
             context,
-            uid: setup.uid.clone(),
             bounds,
             key1: keys.0,
             key2: keys.1,
             late,
-            backend,
+            keyed,
             left,
             right,
-            cleanup,
             downstream,
         })
     }
@@ -352,6 +400,36 @@ where
     }
 }
 
+/// Joins `value` of one side (key `key`) with the other side's buffered records whose
+/// timestamps `side.joins` holds (`emit(value, other, other_ts)`, by ascending timestamp),
+/// then buffers it and registers its cleanup timer.
+fn join_and_buffer<K: StateKey + Clone, Own: Data, Other: Data>(
+    keyed: &mut KeyedOperatorState<K>,
+    key: K,
+    value: Own,
+    side: Side<Own, Other>,
+    mut emit: impl FnMut(&Own, &Other, i64) -> Result<(), WeirError>,
+) -> Result<(), WeirError> {
+    keyed.backend.set_current_key(key.clone());
+    let mut buckets = keyed.backend.namespaces(side.other);
+    buckets.retain(|bucket| side.joins.contains(bucket));
+    buckets.sort_unstable();
+    for bucket in buckets {
+        if let Some(others) = keyed.backend.list_get(side.other, &bucket) {
+            for other in others {
+                emit(&value, other, bucket)?;
+            }
+        }
+    }
+    // A managed backend records a failed read of a spilled bucket for this check.
+    keyed.check_failure()?;
+    keyed.backend.list_add(side.own, &side.ts, value)?;
+    keyed
+        .timers
+        .register_event_time_timer(&key, &VoidNamespace, side.cleanup_at);
+    Ok(())
+}
+
 impl<K, A, B, O, F> TwoInputLink<A, B> for IntervalJoinLink<K, A, B, O, F>
 where
     K: StateKey + Clone,
@@ -361,114 +439,70 @@ where
 {
     fn process_element1(&mut self, value: A, timestamp: Option<i64>) -> Result<(), WeirError> {
         let ts = self.timestamp_of(timestamp, "first")?;
-        if ts < self.cleanup.current_watermark() {
+        if ts < self.keyed.timers.current_watermark() {
             return match &self.late.0 {
                 Some(tag) => self.downstream.side.emit(tag.id(), value, timestamp),
                 None => Ok(()),
             };
         }
         let key = (self.key1)(&value);
-        self.backend.set_current_key(key.clone());
-        let (lower, upper) = (
-            ts.saturating_add(self.bounds.lower),
-            ts.saturating_add(self.bounds.upper),
-        );
-        let mut buckets = self.backend.namespaces(self.right);
-        buckets.retain(|bucket| (lower..=upper).contains(bucket));
-        buckets.sort_unstable();
-        for bucket in buckets {
-            let rights = self
-                .backend
-                .list_get(self.right, &bucket)
-                .map(<[B]>::to_vec)
-                .unwrap_or_default();
-            for right in &rights {
-                Self::emit(
-                    &mut self.function,
-                    &mut self.downstream,
-                    &self.context,
-                    (&value, ts),
-                    (right, bucket),
-                )?;
-            }
-        }
-        // A managed backend records a failed read of a spilled bucket for this check.
-        self.backend.check_failure()?;
-        self.backend.list_add(self.left, &ts, value)?;
-        let cleanup_at = if self.bounds.upper > 0 {
-            ts.saturating_add(self.bounds.upper)
-        } else {
-            ts
+        let side = Side {
+            own: self.left,
+            other: self.right,
+            ts,
+            joins: self.bounds.seconds_joined_by(ts),
+            cleanup_at: self.bounds.first_cleanup(ts),
         };
-        self.cleanup
-            .register_event_time_timer(&key, &VoidNamespace, cleanup_at);
-        Ok(())
+        let (function, downstream, context) =
+            (&mut self.function, &mut self.downstream, &self.context);
+        join_and_buffer(
+            &mut self.keyed,
+            key,
+            value,
+            side,
+            |left, right, right_ts| {
+                Self::emit(function, downstream, context, (left, ts), (right, right_ts))
+            },
+        )
     }
 
     fn process_element2(&mut self, value: B, timestamp: Option<i64>) -> Result<(), WeirError> {
         let ts = self.timestamp_of(timestamp, "second")?;
-        if ts < self.cleanup.current_watermark() {
+        if ts < self.keyed.timers.current_watermark() {
             return match &self.late.1 {
                 Some(tag) => self.downstream.side.emit(tag.id(), value, timestamp),
                 None => Ok(()),
             };
         }
         let key = (self.key2)(&value);
-        self.backend.set_current_key(key.clone());
-        let (lower, upper) = (
-            ts.saturating_sub(self.bounds.upper),
-            ts.saturating_sub(self.bounds.lower),
-        );
-        let mut buckets = self.backend.namespaces(self.left);
-        buckets.retain(|bucket| (lower..=upper).contains(bucket));
-        buckets.sort_unstable();
-        for bucket in buckets {
-            let lefts = self
-                .backend
-                .list_get(self.left, &bucket)
-                .map(<[A]>::to_vec)
-                .unwrap_or_default();
-            for left in &lefts {
-                Self::emit(
-                    &mut self.function,
-                    &mut self.downstream,
-                    &self.context,
-                    (left, bucket),
-                    (&value, ts),
-                )?;
-            }
-        }
-        self.backend.check_failure()?;
-        self.backend.list_add(self.right, &ts, value)?;
-        let cleanup_at = if self.bounds.lower <= 0 {
-            ts.saturating_sub(self.bounds.lower)
-        } else {
-            ts
+        let side = Side {
+            own: self.right,
+            other: self.left,
+            ts,
+            joins: self.bounds.firsts_joined_by(ts),
+            cleanup_at: self.bounds.second_cleanup(ts),
         };
-        self.cleanup
-            .register_event_time_timer(&key, &VoidNamespace, cleanup_at);
-        Ok(())
+        let (function, downstream, context) =
+            (&mut self.function, &mut self.downstream, &self.context);
+        join_and_buffer(&mut self.keyed, key, value, side, |right, left, left_ts| {
+            Self::emit(function, downstream, context, (left, left_ts), (right, ts))
+        })
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
-        while let Some(timer) = self.cleanup.pop_event_timer(watermark) {
-            self.backend.set_current_key(timer.key);
+        while let Some(timer) = self.keyed.timers.pop_event_timer(watermark) {
+            self.keyed.backend.set_current_key(timer.key);
+            // The buckets whose cleanup time is the timer's (see the module docs).
             let time = timer.timestamp;
-            // The buckets whose cleanup time is `time` (see the module docs).
-            let left_bucket = if self.bounds.upper > 0 {
-                time.saturating_sub(self.bounds.upper)
-            } else {
-                time
-            };
-            let right_bucket = if self.bounds.lower <= 0 {
-                time.saturating_add(self.bounds.lower)
-            } else {
-                time
-            };
-            self.backend.clear(self.left, &left_bucket);
-            self.backend.clear(self.right, &right_bucket);
+            let (left, right) = (self.left, self.right);
+            self.keyed
+                .backend
+                .clear(left, &self.bounds.first_bucket_due(time));
+            self.keyed
+                .backend
+                .clear(right, &self.bounds.second_bucket_due(time));
         }
-        self.backend.check_failure()?;
+        self.keyed.check_failure()?;
         self.downstream.process_watermark(watermark)
     }
 
@@ -489,10 +523,7 @@ where
         barrier: &CheckpointBarrier,
         snapshot: &mut TaskSnapshot,
     ) -> Result<(), WeirError> {
-        let mut state = OperatorSnapshot::default();
-        self.backend.snapshot_into(&mut state)?;
-        self.cleanup.snapshot_into(&mut state)?;
-        snapshot.insert(self.uid.clone(), state);
+        self.keyed.snapshot_into(snapshot)?;
         self.downstream.snapshot_state(barrier, snapshot)
     }
 
@@ -571,10 +602,10 @@ mod tests {
         link.process_element2((7, 3), Some(14)).unwrap(); // 4: outside
         link.process_element2((8, 4), Some(12)).unwrap(); // other key
         assert_eq!(records(&joined), vec![((1, 2), Some(13))]);
-        assert_eq!(link.backend.entry_count(), 4);
+        assert_eq!(link.keyed.backend.entry_count(), 4);
         // Left 10 is cleaned at 10 + 3; right 13 at 13 + 2 = 15, 14 at 16, 12 at 14.
         link.process_watermark(16).unwrap();
-        assert_eq!(link.backend.entry_count(), 0);
+        assert_eq!(link.keyed.backend.entry_count(), 0);
         link.process_element1((7, 5), Some(15)).unwrap(); // behind the watermark
         assert_eq!(records(&late), vec![((7, 5), Some(15))]);
         link.process_element1((7, 6), Some(17)).unwrap();
