@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::api::Data;
 use crate::api::functions::{RuntimeContext, UserError};
-use crate::api::stream::connected_streams::{downstream, two_input_head};
+use crate::api::stream::connected_streams::two_input_head;
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::keyed_co_process_function::KeyOf;
 use crate::api::stream::keyed_operator_state::KeyedOperatorState;
@@ -28,7 +28,7 @@ use crate::api::stream::keyed_process_function::{KeyedContext, KeyedStateContext
 use crate::api::stream::keyed_stream::KeyedStream;
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
 use crate::api::stream::output_tag::OutputTag;
-use crate::api::stream::process_function::ProcessContext;
+use crate::api::stream::process_function::{ProcessContext, call_with_context};
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
@@ -286,7 +286,7 @@ impl<A: Data, B: Data> BroadcastConnectedStream<A, B> {
                     function.clone(),
                     setup,
                     &declarations,
-                    downstream(output, side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(two_input_head(link))
             }),
@@ -325,7 +325,7 @@ impl<K: StateKey + Clone, A: Data, B: Data> KeyedBroadcastConnectedStream<K, A, 
                     setup,
                     Arc::clone(&key),
                     &declarations,
-                    downstream(output, side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(two_input_head(link))
             }),
@@ -386,14 +386,14 @@ impl<A, B, O, F: BroadcastProcessFunction<A, B, O>> TwoInputLink<A, B>
     for BroadcastLink<A, B, O, F>
 {
     fn process_element1(&mut self, value: A, timestamp: Option<i64>) -> Result<(), WeirError> {
-        let mut out = StreamCollector::new(self.downstream.output.as_mut(), timestamp);
-        let mut context = ProcessContext::new(timestamp, self.watermark, &mut self.downstream.side);
-        let applied = self
-            .function
-            .process_element(value, &self.states, &mut context, &mut out);
-        out.into_result()?;
-        context.into_result()?;
-        applied.map_err(|error| user_failure(&self.context, error))
+        let (function, states) = (&mut self.function, &self.states);
+        call_with_context(
+            &mut self.downstream,
+            timestamp,
+            self.watermark,
+            &self.context,
+            |context, out| function.process_element(value, states, context, out),
+        )
     }
 
     fn process_element2(&mut self, value: B, timestamp: Option<i64>) -> Result<(), WeirError> {

@@ -14,7 +14,7 @@
 //! [`crate::api::stream::KeyedCoProcessFunction`].
 
 use crate::api::functions::{RuntimeContext, UserError};
-use crate::api::stream::process_function::ProcessContext;
+use crate::api::stream::process_function::{ProcessContext, call_with_context};
 use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
@@ -137,36 +137,29 @@ impl<A, B, O, F: CoProcessFunction<A, B, O>> CoProcessLink<A, B, O, F> {
             _inputs: std::marker::PhantomData,
         })
     }
-
-    fn call(
-        &mut self,
-        timestamp: Option<i64>,
-        body: impl FnOnce(
-            &mut F,
-            &mut ProcessContext<'_>,
-            &mut StreamCollector<'_, O>,
-        ) -> Result<(), UserError>,
-    ) -> Result<(), WeirError> {
-        let mut out = StreamCollector::new(self.downstream.output.as_mut(), timestamp);
-        let mut context = ProcessContext::new(timestamp, self.watermark, &mut self.downstream.side);
-        let applied = body(&mut self.function, &mut context, &mut out);
-        out.into_result()?;
-        context.into_result()?;
-        applied.map_err(|error| user_failure(&self.context, error))
-    }
 }
 
 impl<A, B, O, F: CoProcessFunction<A, B, O>> TwoInputLink<A, B> for CoProcessLink<A, B, O, F> {
     fn process_element1(&mut self, value: A, timestamp: Option<i64>) -> Result<(), WeirError> {
-        self.call(timestamp, |function, context, out| {
-            function.process_element1(value, context, out)
-        })
+        let function = &mut self.function;
+        call_with_context(
+            &mut self.downstream,
+            timestamp,
+            self.watermark,
+            &self.context,
+            |context, out| function.process_element1(value, context, out),
+        )
     }
 
     fn process_element2(&mut self, value: B, timestamp: Option<i64>) -> Result<(), WeirError> {
-        self.call(timestamp, |function, context, out| {
-            function.process_element2(value, context, out)
-        })
+        let function = &mut self.function;
+        call_with_context(
+            &mut self.downstream,
+            timestamp,
+            self.watermark,
+            &self.context,
+            |context, out| function.process_element2(value, context, out),
+        )
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {

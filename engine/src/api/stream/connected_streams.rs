@@ -27,10 +27,9 @@ use crate::api::stream::keyed_stream::KeyedStream;
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
 use crate::graph::stream_graph::{LinkBox, StreamEdge, StreamNode, StreamOperatorKind};
 use crate::runtime::stream::downstream::Downstream;
-use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
 use crate::runtime::stream::two_input_link::{TwoInputHead, TwoInputLink};
-use crate::runtime::stream::typed_glue::{TwoInputExchange, TypedOutput, link_box, unbox_link};
+use crate::runtime::stream::typed_glue::{TwoInputExchange, TypedOutput, link_box};
 use crate::state::StateKey;
 use crate::types::TaggedUnion;
 
@@ -63,14 +62,6 @@ pub(crate) fn two_input_head<A: 'static, B: 'static>(
     link: impl TwoInputLink<A, B> + 'static,
 ) -> LinkBox {
     link_box::<TaggedUnion<A, B>>(Box::new(TwoInputHead::new(Box::new(link))))
-}
-
-/// The output and side outputs of an operator being created.
-pub(crate) fn downstream<O: 'static>(
-    output: LinkBox,
-    side: crate::graph::stream_graph::SideOutputs,
-) -> Downstream<O> {
-    Downstream::new(unbox_link(output), SideOutputLinks::new(side))
 }
 
 impl<A: Data> DataStream<A> {
@@ -169,7 +160,7 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
                 let link = CoProcessLink::open(
                     function.clone(),
                     runtime_context(setup),
-                    downstream(output, side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(two_input_head(link))
             }),
@@ -218,7 +209,7 @@ impl<K: StateKey + Clone, A: Data, B: Data> KeyedConnectedStreams<K, A, B> {
                     setup,
                     runtime_context(setup),
                     (Arc::clone(&keys.0), Arc::clone(&keys.1)),
-                    downstream(output, side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(two_input_head(link))
             }),

@@ -27,6 +27,7 @@ use crate::graph::stream_graph::{
     StreamEdge, StreamNode, StreamNodeId, StreamOperatorKind, StreamPartitioning,
 };
 use crate::runtime::stream::chain_link::ChainLink;
+use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::operators::collect_sink::{
     CollectSink, CollectedRecords, SharedCollected,
 };
@@ -34,7 +35,6 @@ use crate::runtime::stream::operators::print_sink::PrintSink;
 use crate::runtime::stream::operators::record_function_link::{
     Filtering, FlatMapClosure, FlatMapFunction, FlatMapping, Mapping, RecordFunctionLink,
 };
-use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
 use crate::runtime::stream::stream_partitioner::{CustomPartitioner, StreamPartitioner};
 use crate::runtime::stream::tee_link::DiscardLink;
@@ -353,8 +353,7 @@ impl<T: Data> DataStream<T> {
                 let link = ProcessLink::open(
                     function.clone(),
                     runtime_context(setup),
-                    unbox_link(output),
-                    SideOutputLinks::new(side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(link_box::<T>(Box::new(link)))
             }),

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::api::Data;
 use crate::api::functions::{RuntimeContext, UserError};
-use crate::api::stream::connected_streams::{downstream, two_input_head};
+use crate::api::stream::connected_streams::two_input_head;
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::keyed_co_process_function::KeyOf;
 use crate::api::stream::keyed_operator_state::KeyedOperatorState;
@@ -297,7 +297,7 @@ impl<K: StateKey + Clone, A: Data, B: Data> IntervalJoined<K, A, B> {
                         bounds,
                         (Arc::clone(&keys.0), Arc::clone(&keys.1)),
                         late.clone(),
-                        downstream(output, side),
+                        Downstream::from_factory(output, side),
                     )?;
                     Ok(two_input_head(link))
                 }),

@@ -367,8 +367,7 @@ where
         setup: &OperatorSetup,
         context: RuntimeContext,
         key_selector: Arc<dyn Fn(&I) -> K + Send + Sync>,
-        output: Box<dyn ChainLink<O>>,
-        side: SideOutputLinks,
+        downstream: Downstream<O>,
     ) -> Result<Self, WeirError> {
         let mut keyed = KeyedOperatorState::open(setup)?;
         function
@@ -379,7 +378,7 @@ where
             context,
             key_selector,
             keyed,
-            downstream: Downstream::new(output, side),
+            downstream,
         })
     }
 }

@@ -15,9 +15,9 @@ use crate::api::stream::keyed_process_function::{
     KeyedContext, KeyedProcessFunction, KeyedProcessLink, KeyedStateContext, ValueState,
 };
 use crate::api::stream::node_factories::{OperatorFn, runtime_context};
-use crate::runtime::stream::side_output::SideOutputLinks;
+use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::stream_collector::StreamCollector;
-use crate::runtime::stream::typed_glue::{link_box, unbox_link};
+use crate::runtime::stream::typed_glue::link_box;
 use crate::state::{StateKey, ValueStateDescriptor};
 
 /// The key of a record.
@@ -62,8 +62,7 @@ impl<K: StateKey + Clone, T: Data> KeyedStream<K, T> {
                     setup,
                     runtime_context(setup),
                     Arc::clone(&key),
-                    unbox_link(output),
-                    SideOutputLinks::new(side),
+                    Downstream::from_factory(output, side),
                 )?;
                 Ok(link_box::<T>(Box::new(link)))
             }),

@@ -9,6 +9,7 @@ use crate::error::WeirError;
 use crate::runtime::drivers::record_functions::user_failure;
 use crate::runtime::network::CheckpointBarrier;
 use crate::runtime::stream::chain_link::{ChainLink, TaskSnapshot};
+use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::processing_time::processing_time_now;
 use crate::runtime::stream::side_output::SideOutputLinks;
 use crate::runtime::stream::stream_collector::StreamCollector;
@@ -115,12 +116,29 @@ where
     }
 }
 
+/// Runs `body` for a record at `timestamp` with a [`ProcessContext`] over `downstream`'s side
+/// outputs and a collector into its output; reports the collector's, the side outputs' and
+/// then the user's failure.
+pub(crate) fn call_with_context<O>(
+    downstream: &mut Downstream<O>,
+    timestamp: Option<i64>,
+    watermark: i64,
+    runtime: &RuntimeContext,
+    body: impl FnOnce(&mut ProcessContext<'_>, &mut StreamCollector<'_, O>) -> Result<(), UserError>,
+) -> Result<(), WeirError> {
+    let mut out = StreamCollector::new(downstream.output.as_mut(), timestamp);
+    let mut context = ProcessContext::new(timestamp, watermark, &mut downstream.side);
+    let applied = body(&mut context, &mut out);
+    out.into_result()?;
+    context.into_result()?;
+    applied.map_err(|error| user_failure(runtime, error))
+}
+
 /// The operator running a [`ProcessFunction`].
 pub(crate) struct ProcessLink<I, O, F: ProcessFunction<I, O>> {
     function: F,
     context: RuntimeContext,
-    output: Box<dyn ChainLink<O>>,
-    side: SideOutputLinks,
+    downstream: Downstream<O>,
     watermark: i64,
     _in: std::marker::PhantomData<fn(I)>,
 }
@@ -129,8 +147,7 @@ impl<I, O, F: ProcessFunction<I, O>> ProcessLink<I, O, F> {
     pub(crate) fn open(
         mut function: F,
         context: RuntimeContext,
-        output: Box<dyn ChainLink<O>>,
-        side: SideOutputLinks,
+        downstream: Downstream<O>,
     ) -> Result<Self, WeirError> {
         function
             .open(&context)
@@ -138,8 +155,7 @@ impl<I, O, F: ProcessFunction<I, O>> ProcessLink<I, O, F> {
         Ok(ProcessLink {
             function,
             context,
-            output,
-            side,
+            downstream,
             watermark: i64::MIN,
             _in: std::marker::PhantomData,
         })
@@ -148,38 +164,31 @@ impl<I, O, F: ProcessFunction<I, O>> ProcessLink<I, O, F> {
 
 impl<I, O, F: ProcessFunction<I, O>> ChainLink<I> for ProcessLink<I, O, F> {
     fn process_element(&mut self, value: I, timestamp: Option<i64>) -> Result<(), WeirError> {
-        let mut out = StreamCollector::new(self.output.as_mut(), timestamp);
-        let mut context = ProcessContext::new(timestamp, self.watermark, &mut self.side);
-        let applied = self.function.process_element(value, &mut context, &mut out);
-        out.into_result()?;
-        context.into_result()?;
-        applied.map_err(|error| user_failure(&self.context, error))
+        let function = &mut self.function;
+        call_with_context(
+            &mut self.downstream,
+            timestamp,
+            self.watermark,
+            &self.context,
+            |context, out| function.process_element(value, context, out),
+        )
     }
 
     fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
         self.watermark = watermark;
-        self.side.process_watermark(watermark)?;
-        self.output.process_watermark(watermark)
+        self.downstream.process_watermark(watermark)
     }
 
     fn process_watermark_status(&mut self, idle: bool) -> Result<(), WeirError> {
-        self.side.process_watermark_status(idle)?;
-        self.output.process_watermark_status(idle)
+        self.downstream.process_watermark_status(idle)
     }
 
     fn on_processing_time(&mut self, now_ms: i64) -> Result<(), WeirError> {
-        self.side.on_processing_time(now_ms)?;
-        self.output.on_processing_time(now_ms)
+        self.downstream.on_processing_time(now_ms)
     }
 
     fn next_processing_time(&self) -> Option<i64> {
-        [
-            self.side.next_processing_time(),
-            self.output.next_processing_time(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.downstream.next_processing_time(None)
     }
 
     fn snapshot_state(
@@ -187,20 +196,17 @@ impl<I, O, F: ProcessFunction<I, O>> ChainLink<I> for ProcessLink<I, O, F> {
         barrier: &CheckpointBarrier,
         snapshot: &mut TaskSnapshot,
     ) -> Result<(), WeirError> {
-        self.side.snapshot_state(barrier, snapshot)?;
-        self.output.snapshot_state(barrier, snapshot)
+        self.downstream.snapshot_state(barrier, snapshot)
     }
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), WeirError> {
-        self.side.notify_checkpoint_complete(checkpoint_id)?;
-        self.output.notify_checkpoint_complete(checkpoint_id)
+        self.downstream.notify_checkpoint_complete(checkpoint_id)
     }
 
     fn finish(&mut self) -> Result<(), WeirError> {
         self.function
             .close()
             .map_err(|error| user_failure(&self.context, error))?;
-        self.side.finish()?;
-        self.output.finish()
+        self.downstream.finish()
     }
 }

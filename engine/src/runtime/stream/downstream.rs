@@ -8,9 +8,11 @@
 //! ```
 
 use crate::error::WeirError;
+use crate::graph::stream_graph::{LinkBox, SideOutputs};
 use crate::runtime::network::CheckpointBarrier;
 use crate::runtime::stream::chain_link::{ChainLink, TaskSnapshot};
 use crate::runtime::stream::side_output::SideOutputLinks;
+use crate::runtime::stream::typed_glue::unbox_link;
 
 /// See the module docs.
 pub(crate) struct Downstream<O> {
@@ -22,7 +24,17 @@ impl<O> Downstream<O> {
     pub(crate) fn new(output: Box<dyn ChainLink<O>>, side: SideOutputLinks) -> Downstream<O> {
         Downstream { output, side }
     }
+}
 
+impl<O: 'static> Downstream<O> {
+    /// The downstream an operator factory is given: its output (a `Box<dyn ChainLink<O>>`)
+    /// and its side outputs.
+    pub(crate) fn from_factory(output: LinkBox, side: SideOutputs) -> Downstream<O> {
+        Downstream::new(unbox_link(output), SideOutputLinks::new(side))
+    }
+}
+
+impl<O> Downstream<O> {
     pub(crate) fn process_watermark(&mut self, watermark: i64) -> Result<(), WeirError> {
         self.side.process_watermark(watermark)?;
         self.output.process_watermark(watermark)
