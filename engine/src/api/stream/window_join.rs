@@ -31,46 +31,36 @@ use crate::windowing::{ProcessWindowContext, ProcessWindowFunction, Window, Wind
 /// The key of a record of one side.
 type SideKey<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 
-/// Whether the window calls the function per pair (join) or per key and window (co-group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Join,
-    CoGroup,
-}
-
 /// Two streams to join in windows: name the keys with [`JoinedStreams::where_key`] and
 /// [`JoinedStreamsWhere::equal_to`].
 pub struct JoinedStreams<A, B> {
     first: DataStream<A>,
     second: DataStream<B>,
-    mode: Mode,
 }
 
 impl<A, B> std::fmt::Debug for JoinedStreams<A, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinedStreams")
-            .field("mode", &self.mode)
-            .finish_non_exhaustive()
+            .field("first", &self.first)
+            .field("second", &self.second)
+            .finish()
     }
 }
 
 impl<A: Data> DataStream<A> {
-    /// Joins this stream with `other` in windows (Flink's `join`).
+    /// Joins this stream with `other` in windows (Flink's `join`; finish with
+    /// [`WindowJoin::apply`]).
     pub fn join<B: Data>(&self, other: &DataStream<B>) -> JoinedStreams<A, B> {
         JoinedStreams {
             first: self.clone(),
             second: other.clone(),
-            mode: Mode::Join,
         }
     }
 
-    /// Co-groups this stream with `other` in windows (Flink's `coGroup`).
+    /// Co-groups this stream with `other` in windows (Flink's `coGroup`; finish with
+    /// [`WindowJoin::co_group_apply`]). The same builder as [`DataStream::join`].
     pub fn co_group<B: Data>(&self, other: &DataStream<B>) -> JoinedStreams<A, B> {
-        JoinedStreams {
-            first: self.clone(),
-            second: other.clone(),
-            mode: Mode::CoGroup,
-        }
+        self.join(other)
     }
 }
 
@@ -134,26 +124,30 @@ impl<K, A, B> std::fmt::Debug for JoinedStreamsKeyed<K, A, B> {
 
 impl<K: StateKey + Clone, A: Data, B: Data> JoinedStreamsKeyed<K, A, B> {
     /// The windows both sides are cut into.
-    pub fn window<W: Window>(
+    pub fn window<W: Window, S: WindowAssigner<TaggedUnion<A, B>, W> + 'static>(
         self,
-        assigner: impl WindowAssigner<TaggedUnion<A, B>, W> + 'static,
-    ) -> WindowJoin<K, A, B, W> {
+        assigner: S,
+    ) -> WindowJoin<K, A, B, W, S> {
         WindowJoin {
             keyed: self,
-            assigner: Arc::new(assigner),
+            assigner,
             allowed_lateness: Duration::ZERO,
+            _window: std::marker::PhantomData,
         }
     }
 }
 
 /// A window join or co-group ready to run: [`WindowJoin::apply`] / [`WindowJoin::co_group_apply`].
-pub struct WindowJoin<K, A, B, W> {
+pub struct WindowJoin<K, A, B, W, S> {
     keyed: JoinedStreamsKeyed<K, A, B>,
-    assigner: Arc<dyn WindowAssigner<TaggedUnion<A, B>, W>>,
+    assigner: S,
     allowed_lateness: Duration,
+    _window: std::marker::PhantomData<fn() -> W>,
 }
 
-impl<K, A, B, W> std::fmt::Debug for WindowJoin<K, A, B, W> {
+impl<K, A, B, W, S: WindowAssigner<TaggedUnion<A, B>, W>> std::fmt::Debug
+    for WindowJoin<K, A, B, W, S>
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WindowJoin")
             .field("assigner", &self.assigner.name())
@@ -162,67 +156,32 @@ impl<K, A, B, W> std::fmt::Debug for WindowJoin<K, A, B, W> {
     }
 }
 
-/// An assigner shared by reference (the windowed stream takes assigners by value).
-struct SharedAssigner<T, W>(Arc<dyn WindowAssigner<T, W>>);
-
-impl<T, W> WindowAssigner<T, W> for SharedAssigner<T, W> {
-    fn assign_windows(
-        &self,
-        element: &T,
-        timestamp: Option<i64>,
-        context: &crate::windowing::WindowAssignerContext<'_>,
-        windows: &mut Vec<W>,
-    ) -> Result<(), WeirError> {
-        self.0.assign_windows(element, timestamp, context, windows)
-    }
-
-    fn default_trigger(&self) -> Arc<dyn crate::windowing::Trigger<T, W>> {
-        self.0.default_trigger()
-    }
-
-    fn is_event_time(&self) -> bool {
-        self.0.is_event_time()
-    }
-
-    fn is_merging(&self) -> bool {
-        self.0.is_merging()
-    }
-
-    fn merge_windows(&self, windows: &[W], merged: &mut Vec<(W, Vec<W>)>) {
-        self.0.merge_windows(windows, merged)
-    }
-
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-}
-
-impl<K: StateKey + Clone, A: Data, B: Data, W: Window> WindowJoin<K, A, B, W> {
+impl<K, A, B, W, S> WindowJoin<K, A, B, W, S>
+where
+    K: StateKey + Clone,
+    A: Data,
+    B: Data,
+    W: Window,
+    S: WindowAssigner<TaggedUnion<A, B>, W> + 'static,
+{
     /// Records up to `lateness` behind the watermark still join (the window fires again).
     pub fn allowed_lateness(mut self, lateness: Duration) -> Self {
         self.allowed_lateness = lateness;
         self
     }
 
-    /// Join: `join(a, b)` for every pair of a window (requires [`DataStream::join`]).
+    /// Inner join: `join(a, b)` for every pair of a window (none when a side is empty).
     pub fn apply<O: Data, F>(self, join: F) -> DataStream<O>
     where
         F: Fn(&A, &B) -> O + Send + Sync + 'static,
     {
-        let name = match self.keyed.streams.mode {
-            Mode::Join => "Window Join",
-            Mode::CoGroup => "Window CoGroup",
-        };
-        let mode = self.keyed.streams.mode;
         self.run(
-            name,
+            "Window Join",
             CoGroupWindow(Arc::new(
                 move |firsts: &[&A], seconds: &[&B], out: &mut StreamCollector<'_, O>| {
-                    if mode == Mode::CoGroup || !(firsts.is_empty() || seconds.is_empty()) {
-                        for first in firsts {
-                            for second in seconds {
-                                out.collect(join(first, second));
-                            }
+                    for first in firsts {
+                        for second in seconds {
+                            out.collect(join(first, second));
                         }
                     }
                 },
@@ -259,7 +218,7 @@ impl<K: StateKey + Clone, A: Data, B: Data, W: Window> WindowJoin<K, A, B, W> {
                 TaggedUnion::One(first) => key1(first),
                 TaggedUnion::Two(second) => key2(second),
             })
-            .window(SharedAssigner(self.assigner))
+            .window(self.assigner)
             .allowed_lateness(self.allowed_lateness)
             .process(function)
             .name(name)
