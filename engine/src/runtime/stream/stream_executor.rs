@@ -179,6 +179,7 @@ pub(crate) fn execute_stream(
             graph,
             job: &job,
             config,
+            memory_plan: &memory_plan,
             network: &network,
             io: &io,
             managed_state: managed_state.as_ref(),
@@ -387,6 +388,7 @@ struct Attempt<'a> {
     graph: &'a StreamGraph,
     job: &'a StreamJobGraph,
     config: &'a Configuration,
+    memory_plan: &'a MemoryPlan,
     network: &'a NetworkBufferPool,
     io: &'a Arc<IoManager>,
     managed_state: Option<&'a JobManagedState>,
@@ -741,9 +743,7 @@ impl Attempt<'_> {
         let parallelism = self.job.vertices[vertex].parallelism;
         // Every subtask of a streaming job runs at once: the task heap is split among them.
         let subtasks: usize = self.job.vertices.iter().map(|v| v.parallelism).sum();
-        let heap_budget = MemoryPlan::from_config(self.config)
-            .map(|plan| plan.task_heap.bytes() / subtasks.max(1) as u64)
-            .unwrap_or(u64::MAX);
+        let heap_budget = self.memory_plan.task_heap.bytes() / subtasks.max(1) as u64;
         // Managed backend: the job's managed memory is split among the subtasks the same way.
         let managed_state = self.managed_state.map(|managed| ManagedStateSetup {
             memory: managed.memory.clone(),
