@@ -36,9 +36,9 @@
 //! default); see [`crate::state::state_ttl_config`].
 
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -101,9 +101,9 @@ pub struct KeyedStateBackend<K: StateKey> {
     managed: Option<ManagedState>,
     /// Set when an access failed (managed backend: a spill file could not be read or
     /// written); see [`KeyedStateBackend::check_failure`].
-    failed: AtomicBool,
+    failed: Cell<bool>,
     /// The failure of an access that could not return it (not reported yet).
-    failure: Mutex<Option<WeirError>>,
+    failure: RefCell<Option<WeirError>>,
 }
 
 /// What the managed backend adds to the working set (the tables). See
@@ -158,8 +158,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
             ttl_clock: system_clock(),
             returned_expired: None,
             managed: None,
-            failed: AtomicBool::new(false),
-            failure: Mutex::new(None),
+            failed: Cell::new(false),
+            failure: RefCell::new(None),
         }
     }
 
@@ -243,14 +243,10 @@ impl<K: StateKey> KeyedStateBackend<K> {
     /// error here); operators call it after each record or timer. Every fallible method checks
     /// it too.
     pub fn check_failure(&self) -> Result<(), WeirError> {
-        if !self.failed.load(Ordering::Relaxed) {
+        if !self.failed.get() {
             return Ok(());
         }
-        let pending = self
-            .failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let pending = self.failure.borrow_mut().take();
         Err(pending.unwrap_or_else(|| WeirError::ManagedStateUnusable {
             operator: self.operator.clone(),
         }))
@@ -259,17 +255,17 @@ impl<K: StateKey> KeyedStateBackend<K> {
     /// Keeps `error` of an access that cannot return it (the first one, until it is
     /// reported; the access may already have marked the backend failed on the way).
     fn record_failure(&self, error: WeirError) {
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut failure = self.failure.borrow_mut();
         if failure.is_none() {
             *failure = Some(error);
         }
-        self.failed.store(true, Ordering::Relaxed);
+        self.failed.set(true);
     }
 
     /// Marks the backend failed by `error`, which the caller returns.
     fn fail(&self, error: WeirError) -> WeirError {
         if self.managed.is_some() {
-            self.failed.store(true, Ordering::Relaxed);
+            self.failed.set(true);
         }
         error
     }
@@ -956,7 +952,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 .compact(&mut |record, _| {
                     states[record.state_id() as usize].filter_spilled(record.value, now_ms)
                 })
-                .inspect_err(|_| self.failed.store(true, Ordering::Relaxed))?;
+                .inspect_err(|_| self.failed.set(true))?;
         }
         Ok(())
     }
