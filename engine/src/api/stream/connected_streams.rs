@@ -61,7 +61,7 @@ impl<A, B> std::fmt::Debug for ConnectedStreams<A, B> {
 pub(crate) fn two_input_head<A: 'static, B: 'static>(
     link: impl TwoInputLink<A, B> + 'static,
 ) -> LinkBox {
-    link_box::<TaggedUnion<A, B>>(Box::new(TwoInputHead::new(Box::new(link))))
+    link_box::<TaggedUnion<A, B>>(Box::new(TwoInputHead::new(link)))
 }
 
 impl<A: Data> DataStream<A> {
