@@ -394,8 +394,9 @@ proptest! {
         let from_heap_handles = register(&mut from_heap);
         check_all(&mut from_heap, &from_heap_handles, &model)?;
 
-        // Every page back, every spill file gone.
-        drop((state, from_heap));
+        // Every page back, every spill file gone (the snapshot's spool goes with the last
+        // section that refers to it).
+        drop((state, from_heap, parts));
         prop_assert_eq!(env.memory.used_pages(), 0);
         prop_assert_eq!(env.spill_files(), 0);
     }

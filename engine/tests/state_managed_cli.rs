@@ -2,13 +2,15 @@
 //! managed size so small that the window state spills, the output equals the hashmap run's,
 //! the summary reports the spilled bytes, and the spill directory is empty afterwards; with a
 //! task heap too small for the state, the hashmap backend fails with its clear error while the
-//! managed one finishes.
+//! managed one finishes. A managed job killed with SIGKILL after a checkpoint of its spilled
+//! state resumes from it (at another parallelism) with the hashmap run's output.
 
 mod state_managed_support;
 
 use std::io::Write;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use state_managed_support::count_files;
 
@@ -52,13 +54,15 @@ fn committed_lines(dir: &Path) -> Vec<String> {
     lines
 }
 
-fn run_window_aggregate(
+/// `weir run` of WindowAggregate with `run_args` (e.g. `-p`, `-s`) and `-D` `properties`.
+fn window_aggregate(
     input: &Path,
     output: &Path,
+    run_args: &[&str],
     properties: &[String],
-) -> std::process::Output {
+) -> Command {
     let mut command = Command::new(WEIR);
-    command.args(["run", "-p", "1"]);
+    command.arg("run").args(run_args);
     for property in properties {
         command.args(["-D", property]);
     }
@@ -67,9 +71,31 @@ fn run_window_aggregate(
         .arg(input)
         .args(["--window", "100s", "--out-of-orderness", "1s", "--output"])
         .arg(output)
-        .env_remove("WEIR_CONF_DIR")
+        .env_remove("WEIR_CONF_DIR");
+    command
+}
+
+fn run_window_aggregate(
+    input: &Path,
+    output: &Path,
+    properties: &[String],
+) -> std::process::Output {
+    window_aggregate(input, output, &["-p", "1"], properties)
         .output()
         .unwrap()
+}
+
+/// The job folder under `root` that holds a completed checkpoint (a `chk-<id>` with
+/// `_metadata`).
+fn completed_checkpoint(root: &Path) -> Option<PathBuf> {
+    for job in std::fs::read_dir(root).ok()?.flatten() {
+        for checkpoint in std::fs::read_dir(job.path()).ok()?.flatten() {
+            if checkpoint.path().join("_metadata").is_file() {
+                return Some(job.path());
+            }
+        }
+    }
+    None
 }
 
 fn text(output: &std::process::Output) -> String {
@@ -132,4 +158,74 @@ fn window_state_larger_than_its_share_spills_and_gives_the_hashmap_output() {
             && message.contains("state.backend.type: managed"),
         "{message}"
     );
+}
+
+#[test]
+fn a_killed_managed_job_resumes_from_a_checkpoint_of_its_spilled_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.csv");
+    write_events(&input, 60_000, 20_000);
+    let checkpoints = dir.path().join("checkpoints");
+    let output = dir.path().join("managed");
+    let properties = |spill_dir: &Path| {
+        std::fs::create_dir_all(spill_dir).unwrap();
+        vec![
+            "state.backend.type=managed".to_owned(),
+            "taskmanager.memory.managed.size=2m".to_owned(),
+            format!("io.tmp.dirs={}", spill_dir.display()),
+            format!("state.checkpoints.dir={}", checkpoints.display()),
+            "execution.checkpointing.interval=100 ms".to_owned(),
+        ]
+    };
+    // (A process killed with SIGKILL leaves its spill directory behind, as Flink's does.)
+    let killed_spill_dir = dir.path().join("spill-killed");
+    let mut child = window_aggregate(
+        &input,
+        &output,
+        &["-p", "1"],
+        &properties(&killed_spill_dir),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    let mut killed = false;
+    while started.elapsed() < Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if completed_checkpoint(&checkpoints).is_some() {
+            child.kill().unwrap(); // SIGKILL
+            killed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait().unwrap();
+
+    let heap_out = dir.path().join("hashmap");
+    let hashmap = run_window_aggregate(&input, &heap_out, &[]);
+    assert!(hashmap.status.success(), "{}", text(&hashmap));
+    let expected = committed_lines(&heap_out);
+    let spill_dir = dir.path().join("spill");
+    if killed {
+        let job_folder = completed_checkpoint(&checkpoints).unwrap();
+        // At parallelism 2: the spilled state's key groups go to two new subtasks.
+        let resumed = window_aggregate(
+            &input,
+            &output,
+            &["-s", job_folder.to_str().unwrap(), "-p", "2"],
+            &properties(&spill_dir),
+        )
+        .output()
+        .unwrap();
+        assert!(resumed.status.success(), "{}", text(&resumed));
+        assert_eq!(
+            count_files(&spill_dir),
+            0,
+            "spill or spool files left behind"
+        );
+    }
+    assert_eq!(committed_lines(&output), expected);
 }

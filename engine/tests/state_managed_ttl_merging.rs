@@ -96,7 +96,15 @@ fn expired_spilled_entries_are_not_read_snapshotted_or_kept_by_cleanup() {
         .list_state::<VoidNamespace, i64>(&ListStateDescriptor::new("l").enable_time_to_live(ttl))
         .unwrap();
     assert_eq!(restored.entry_count(), live_values + live_lists);
-    drop(state);
+    // The snapshot's sections were spooled to a file that goes with the snapshot.
+    assert!(
+        snapshot
+            .keyed
+            .values()
+            .flat_map(|sections| sections.values())
+            .any(|section| matches!(section, weir::checkpoint::SectionBytes::InFile(_)))
+    );
+    drop((state, snapshot));
     assert_eq!(env.spill_files(), 0);
     assert_eq!(env.memory.used_pages(), 0);
 }

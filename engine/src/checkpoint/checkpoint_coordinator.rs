@@ -794,11 +794,19 @@ mod tests {
         assert_eq!(restored.metadata.max_parallelism, 8);
         assert_eq!(restored.operator_uids(), vec!["map", "source", "window"]);
         let window = restored.load_operator("window").unwrap().unwrap();
-        assert_eq!(window[0].keyed_section(1, "state:sum"), Some(&[1u8; 3][..]));
-        assert_eq!(window[1].keyed_section(7, "state:sum"), Some(&[2u8; 3][..]));
+        let section = |subtask: usize, group| {
+            window[subtask]
+                .keyed_section(group, "state:sum")
+                .unwrap()
+                .read()
+                .unwrap()
+                .to_vec()
+        };
+        assert_eq!(section(0, 1), [1u8; 3]);
+        assert_eq!(section(1, 7), [2u8; 3]);
         let map = restored.load_operator("map").unwrap().unwrap();
         assert!(map.iter().all(OperatorSnapshot::is_empty) && map.len() == 2);
-        assert_eq!(restored.load_operator("missing").unwrap(), None);
+        assert!(restored.load_operator("missing").unwrap().is_none());
     }
 
     #[test]

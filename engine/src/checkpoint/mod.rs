@@ -24,7 +24,10 @@ pub mod operator_snapshot;
 pub mod restart_strategy;
 pub mod restored_checkpoint;
 pub mod savepoint_storage;
+pub mod section_bytes;
+pub mod section_writer;
 pub mod snapshot_folder;
+pub mod state_file;
 pub mod storage_location;
 
 pub use checkpoint_coordinator::{
@@ -39,6 +42,8 @@ pub use operator_snapshot::{OperatorListState, OperatorSnapshot, RedistributeMod
 pub use restart_strategy::{ExponentialDelaySettings, RestartDecision, RestartStrategy};
 pub use restored_checkpoint::{RestoredCheckpoint, load_checkpoint};
 pub use savepoint_storage::SavepointStorage;
+pub use section_bytes::SectionBytes;
+pub use section_writer::SectionWriter;
 pub use snapshot_folder::{
     CheckpointIoAction, METADATA_FILE_NAME, SnapshotFolder, state_file_name,
 };

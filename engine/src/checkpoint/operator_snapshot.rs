@@ -17,17 +17,18 @@
 //!   every new subtask (Flink's `UnionListState`); `Broadcast` entries are the same on every
 //!   old subtask (broadcast state) and each new subtask gets one copy.
 //!
-//! The encoding on disk is postcard, with a version byte in front.
+//! Keyed sections are [`SectionBytes`]: in memory, or ranges of a file (a spool the managed
+//! backend streamed its state into, or the state file a restore reads from); redistribution
+//! moves the handles, never the bytes. The file format is in
+//! [`state_file`](super::state_file).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::section_bytes::SectionBytes;
 use crate::error::WeirError;
 use crate::state::key_group::KeyGroupRange;
-
-/// Encoding version written in front of an encoded snapshot.
-const SNAPSHOT_FORMAT_VERSION: u8 = 1;
 
 /// How operator list state is handed out on restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,10 +50,10 @@ pub struct OperatorListState {
 }
 
 /// The state of one operator subtask. See the module docs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct OperatorSnapshot {
     /// Key group ──▶ section name ──▶ bytes.
-    pub keyed: BTreeMap<u32, BTreeMap<String, Vec<u8>>>,
+    pub keyed: BTreeMap<u32, BTreeMap<String, SectionBytes>>,
     /// State name ──▶ entries.
     pub operator: BTreeMap<String, OperatorListState>,
 }
@@ -68,7 +69,7 @@ impl OperatorSnapshot {
             .keyed
             .values()
             .flat_map(|sections| sections.values())
-            .map(Vec::len)
+            .map(|section| section.len() as usize)
             .sum();
         let operator: usize = self
             .operator
@@ -81,18 +82,22 @@ impl OperatorSnapshot {
 
     /// Adds the bytes of section `name` for `key_group`.
     pub fn put_keyed(&mut self, key_group: u32, name: &str, bytes: Vec<u8>) {
+        self.put_keyed_section(key_group, name, SectionBytes::Inline(bytes));
+    }
+
+    /// Adds section `name` for `key_group` (in memory or in a file).
+    pub fn put_keyed_section(&mut self, key_group: u32, name: &str, section: SectionBytes) {
         self.keyed
             .entry(key_group)
             .or_default()
-            .insert(name.to_owned(), bytes);
+            .insert(name.to_owned(), section);
     }
 
-    /// The bytes of section `name` for `key_group`, if written.
-    pub fn keyed_section(&self, key_group: u32, name: &str) -> Option<&[u8]> {
+    /// Section `name` of `key_group`, if written.
+    pub fn keyed_section(&self, key_group: u32, name: &str) -> Option<&SectionBytes> {
         self.keyed
             .get(&key_group)
             .and_then(|sections| sections.get(name))
-            .map(Vec::as_slice)
     }
 
     /// Names of every keyed section present in any key group.
@@ -105,39 +110,6 @@ impl OperatorSnapshot {
         names.sort();
         names.dedup();
         names
-    }
-
-    /// The snapshot as bytes (version byte + postcard).
-    pub fn encode(&self) -> Result<Vec<u8>, WeirError> {
-        let mut out = vec![SNAPSHOT_FORMAT_VERSION];
-        let body = postcard::to_stdvec(self).map_err(|error| WeirError::CorruptSnapshot {
-            what: "operator snapshot (encode)".to_owned(),
-            problem: error.to_string(),
-        })?;
-        out.extend_from_slice(&body);
-        Ok(out)
-    }
-
-    /// Reads what [`OperatorSnapshot::encode`] wrote; `what` names the file for errors.
-    pub fn decode(bytes: &[u8], what: &str) -> Result<OperatorSnapshot, WeirError> {
-        match bytes.split_first() {
-            Some((&SNAPSHOT_FORMAT_VERSION, body)) => {
-                postcard::from_bytes(body).map_err(|error| WeirError::CorruptSnapshot {
-                    what: what.to_owned(),
-                    problem: error.to_string(),
-                })
-            }
-            Some((version, _)) => Err(WeirError::CorruptSnapshot {
-                what: what.to_owned(),
-                problem: format!(
-                    "format version {version}, this build reads version {SNAPSHOT_FORMAT_VERSION}"
-                ),
-            }),
-            None => Err(WeirError::CorruptSnapshot {
-                what: what.to_owned(),
-                problem: "the file is empty".to_owned(),
-            }),
-        }
     }
 }
 
@@ -253,21 +225,6 @@ mod tests {
     }
 
     #[test]
-    fn encode_round_trips_and_rejects_other_versions_and_garbage() {
-        let original = snapshot(&[1, 5], &["a"], &["u"]);
-        let bytes = original.encode().unwrap();
-        assert_eq!(OperatorSnapshot::decode(&bytes, "f").unwrap(), original);
-        let mut other = bytes.clone();
-        other[0] = 9;
-        assert!(matches!(
-            OperatorSnapshot::decode(&other, "f"),
-            Err(WeirError::CorruptSnapshot { .. })
-        ));
-        assert!(OperatorSnapshot::decode(&[], "f").is_err());
-        assert!(OperatorSnapshot::decode(&bytes[..bytes.len() / 2], "f").is_err());
-    }
-
-    #[test]
     fn key_groups_follow_their_new_owner_and_lists_are_split_or_unioned() {
         // max parallelism 4, from 2 subtasks (groups 0-1, 2-3) to 3 (0-1, 2, 3).
         let old = vec![
@@ -288,7 +245,8 @@ mod tests {
         for subtask in &new {
             assert_eq!(subtask.operator["pending"].entries.len(), 2);
         }
-        assert_eq!(new[2].keyed_section(3, "state:count"), Some(&[3u8][..]));
+        let section = new[2].keyed_section(3, "state:count").unwrap();
+        assert_eq!(&*section.read().unwrap(), &[3u8][..]);
     }
 
     #[test]

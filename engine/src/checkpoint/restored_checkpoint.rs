@@ -11,15 +11,14 @@
 //!  file:// URI of any of these            the same
 //! ```
 //!
-//! Only `_metadata` is read up front; [`RestoredCheckpoint::load_operator`] reads the state
+//! Only `_metadata` is read up front; [`RestoredCheckpoint::load_operator`] opens the state
 //! files of one operator when the job asks, checking each file's size and checksum against the
-//! metadata so a damaged file is reported by name.
+//! metadata so a damaged file is reported by name; keyed sections stay in the files until an
+//! operator restores them.
 
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-
-use xxhash_rust::xxh3::xxh3_64;
 
 use crate::checkpoint::checkpoint_metadata::CheckpointMetadata;
 use crate::checkpoint::checkpoint_storage::{CHECKPOINT_FOLDER_PREFIX, checkpoint_folders};
@@ -28,6 +27,7 @@ use crate::checkpoint::operator_snapshot::OperatorSnapshot;
 use crate::checkpoint::snapshot_folder::{
     CheckpointIoAction, METADATA_FILE_NAME, SnapshotFolder, io_error,
 };
+use crate::checkpoint::state_file::{WrittenStateFile, open_state_file};
 use crate::checkpoint::storage_location::resolve_storage_location;
 use crate::error::WeirError;
 
@@ -153,36 +153,19 @@ impl RestoredCheckpoint {
                 continue;
             };
             let file = self.path.join(&handle.file_name);
-            let bytes = match fs::read(&file) {
-                Ok(bytes) => bytes,
-                Err(error) if error.kind() == ErrorKind::NotFound => {
-                    return Err(WeirError::StateFileMissing {
-                        metadata: metadata_path,
-                        file,
-                        uid: uid.to_owned(),
-                        subtask,
-                    });
-                }
-                Err(source) => return Err(io_error(CheckpointIoAction::Read, &file)(source)),
+            if !file.is_file() {
+                return Err(WeirError::StateFileMissing {
+                    metadata: metadata_path,
+                    file,
+                    uid: uid.to_owned(),
+                    subtask,
+                });
+            }
+            let expected = WrittenStateFile {
+                size_bytes: handle.size_bytes,
+                checksum_xxh3: handle.checksum_xxh3,
             };
-            let what = file.display().to_string();
-            if bytes.len() as u64 != handle.size_bytes {
-                return Err(WeirError::CorruptSnapshot {
-                    what,
-                    problem: format!(
-                        "it holds {} bytes, the metadata records {}",
-                        bytes.len(),
-                        handle.size_bytes
-                    ),
-                });
-            }
-            if xxh3_64(&bytes) != handle.checksum_xxh3 {
-                return Err(WeirError::CorruptSnapshot {
-                    what,
-                    problem: "its checksum does not match the one in the metadata".to_owned(),
-                });
-            }
-            snapshots.push(OperatorSnapshot::decode(&bytes, &what)?);
+            snapshots.push(open_state_file(&file, expected)?);
         }
         Ok(Some(snapshots))
     }

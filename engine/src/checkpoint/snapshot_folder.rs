@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  chk-7/                        (or savepoint-<job>-7/: the same format)
-//!  ├── map-1-0                   OperatorSnapshot::encode() of operator uid "map-1", subtask 0
+//!  ├── map-1-0                   state file (see state_file) of operator uid "map-1", subtask 0
 //!  ├── window-2-0                 … one file per (uid, subtask) that has state; subtasks
 //!  ├── window-2-1                   without state write no file
 //!  └── _metadata                 CheckpointMetadata, written LAST
@@ -29,6 +29,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::checkpoint::checkpoint_metadata::{CheckpointMetadata, StateFileHandle};
 use crate::checkpoint::operator_snapshot::OperatorSnapshot;
+use crate::checkpoint::state_file::write_state_file;
 use crate::error::WeirError;
 
 /// The name of the file that completes a checkpoint.
@@ -146,16 +147,14 @@ impl SnapshotFolder {
         if snapshot.is_empty() {
             return Ok(None);
         }
-        let bytes = snapshot.encode()?;
         let file_name = state_file_name(uid, subtask);
         fs::create_dir_all(&self.path)
             .map_err(io_error(CheckpointIoAction::CreateFolder, &self.path))?;
-        let path = self.path.join(&file_name);
-        write_synced(&path, &bytes)?;
+        let written = write_state_file(&self.path.join(&file_name), snapshot)?;
         Ok(Some(StateFileHandle {
             file_name,
-            size_bytes: bytes.len() as u64,
-            checksum_xxh3: xxh3_64(&bytes),
+            size_bytes: written.size_bytes,
+            checksum_xxh3: written.checksum_xxh3,
         }))
     }
 

@@ -41,9 +41,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt};
+use weir_memory::IoManager;
 
 use crate::api::Data;
-use crate::checkpoint::OperatorSnapshot;
+use crate::checkpoint::{OperatorSnapshot, SectionBytes, SectionWriter};
 use crate::error::WeirError;
 use crate::runtime::stream::chain_link::OperatorSetup;
 use crate::runtime::stream::processing_time::{ProcessingTimeClock, system_clock};
@@ -52,6 +53,7 @@ use crate::state::aggregating_state::{
 };
 use crate::state::heap_budget::HeapBudget;
 use crate::state::key_group::{KeyGroupRange, key_group_of};
+use crate::state::keyed_snapshot_writer::KeyedSnapshotWriter;
 use crate::state::list_state::{ListKind, ListStateDescriptor, ListStateHandle};
 use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics};
 use crate::state::managed::store_record::{LOOKUP_PREFIX_BYTES, start_lookup_key};
@@ -62,8 +64,7 @@ use crate::state::state_access::StateAccess;
 use crate::state::state_handle::{MergingStateHandle, StateHandle};
 use crate::state::state_kind::StateKind;
 use crate::state::state_table::{
-    KeyedTable, RestoreContext, SECTION_END_MARKER, StateTable, downcast_table, downcast_table_ref,
-    fingerprint,
+    KeyedTable, RestoreContext, StateTable, downcast_table, downcast_table_ref, fingerprint,
 };
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
@@ -92,7 +93,7 @@ pub struct KeyedStateBackend<K: StateKey> {
     section_names: Vec<String>,
     state_indices: HashMap<String, usize>,
     /// Restored sections of states not registered yet: name ──▶ [(key group, bytes)].
-    pending_restore: BTreeMap<String, Vec<(u32, Vec<u8>)>>,
+    pending_restore: BTreeMap<String, Vec<(u32, SectionBytes)>>,
     budget: HeapBudget,
     ttl_clock: ProcessingTimeClock,
     /// An expired value a read returns once after removing it (TTL visibility).
@@ -115,6 +116,8 @@ struct ManagedState {
     hand: usize,
     lookup_key: Vec<u8>,
     evictions: u64,
+    /// Where snapshots spool their sections.
+    spool_io: Arc<IoManager>,
 }
 
 impl<K: StateKey> std::fmt::Debug for KeyedStateBackend<K> {
@@ -192,6 +195,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
             hand: 0,
             lookup_key: Vec::new(),
             evictions: 0,
+            spool_io: Arc::clone(&managed.io),
         });
         Ok(backend)
     }
@@ -578,7 +582,10 @@ impl<K: StateKey> KeyedStateBackend<K> {
         self.state_indices.insert(name.to_owned(), index);
         if let Some(sections) = self.pending_restore.remove(name) {
             for (key_group, bytes) in sections {
-                if let Err(error) = self.restore_section(index, key_group, &bytes) {
+                let restored = bytes
+                    .read()
+                    .and_then(|bytes| self.restore_section(index, key_group, &bytes));
+                if let Err(error) = restored {
                     // Not registered after all (the managed store may hold some of its
                     // entries: the backend is unusable then).
                     self.states.pop();
@@ -958,8 +965,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
     }
 
     /// Writes the live entries of every state into `snapshot`, one section `"state:<name>"`
-    /// per key group that holds any; restored sections of states not registered (again) are
-    /// written back as they were.
+    /// per key group that holds any (see [`KeyedSnapshotWriter`]; the managed backend streams
+    /// its sections into a spool file, so a state larger than memory is never in memory);
+    /// restored sections of states not registered (again) are written back as they were.
     pub fn snapshot_into(&self, snapshot: &mut OperatorSnapshot) -> Result<(), WeirError> {
         let now_ms = if self.states.iter().any(|table| table.has_ttl()) {
             (self.ttl_clock)()
@@ -967,49 +975,28 @@ impl<K: StateKey> KeyedStateBackend<K> {
             0
         };
         self.check_failure()?;
-        let groups = self.key_groups.len();
-        // Per state and group: the section so far and its entry count.
-        let mut sections: Vec<Vec<(Vec<u8>, u64)>> = Vec::with_capacity(self.states.len());
-        for table in &self.states {
-            let mut per_group = Vec::with_capacity(groups);
-            for group in 0..groups {
-                let mut bytes = Vec::new();
-                table.write_section_start(&mut bytes)?;
-                let entries = table.write_group_entries(group, now_ms, &mut bytes)?;
-                per_group.push((bytes, entries));
-            }
-            sections.push(per_group);
-        }
+        let writer = match &self.managed {
+            Some(managed) => SectionWriter::spooling(Arc::clone(&managed.spool_io)),
+            None => SectionWriter::in_memory(),
+        };
+        let mut sections = KeyedSnapshotWriter::new(
+            &self.states,
+            &self.section_names,
+            self.key_groups,
+            now_ms,
+            writer,
+            snapshot,
+        );
         if let Some(managed) = &self.managed {
-            managed.store.for_each_live(|record| {
-                let state = record.state_id() as usize;
-                let group = (record.key_group() - self.key_groups.start) as usize;
-                let (bytes, entries) = &mut sections[state][group];
-                if self.states[state].write_spilled_entry(
-                    record.key_and_namespace(),
-                    record.value,
-                    now_ms,
-                    bytes,
-                )? {
-                    *entries += 1;
-                }
-                Ok(())
-            })?;
+            managed
+                .store
+                .for_each_live(|record| sections.add_spilled(record))?;
         }
-        for (per_group, section) in sections.into_iter().zip(&self.section_names) {
-            for ((mut bytes, entries), key_group) in
-                per_group.into_iter().zip(self.key_groups.iter())
-            {
-                if entries > 0 {
-                    bytes.push(SECTION_END_MARKER);
-                    snapshot.put_keyed(key_group, section, bytes);
-                }
-            }
-        }
+        sections.finish()?;
         for (name, sections) in &self.pending_restore {
             let section = format!("{STATE_SECTION_PREFIX}{name}");
             for (key_group, bytes) in sections {
-                snapshot.put_keyed(*key_group, &section, bytes.clone());
+                snapshot.put_keyed_section(*key_group, &section, bytes.clone());
             }
         }
         Ok(())
@@ -1036,7 +1023,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 }
                 match self.state_indices.get(name) {
                     Some(&index) => {
-                        self.restore_section(index, key_group, bytes)
+                        let bytes = bytes.read()?;
+                        self.restore_section(index, key_group, &bytes)
                             .map_err(|error| self.fail(error))?;
                     }
                     None => self

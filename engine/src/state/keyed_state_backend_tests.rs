@@ -715,7 +715,7 @@ fn truncated_or_altered_sections_are_errors_not_panics() {
         .iter()
         .max_by_key(|(_, sections)| sections["state:l"].len())
         .unwrap();
-    let bytes = &sections["state:l"];
+    let bytes = sections["state:l"].read().unwrap().to_vec();
     for cut in (0..bytes.len()).step_by(bytes.len() / 200 + 1) {
         let mut corrupt = snapshot.clone();
         corrupt.put_keyed(group, "state:l", bytes[..cut].to_vec());
@@ -772,7 +772,7 @@ proptest::proptest! {
     ) {
         let snapshot = one_state_snapshot();
         let (&group, sections) = snapshot.keyed.iter().next().unwrap();
-        let bytes = &sections["state:l"];
+        let bytes = sections["state:l"].read().unwrap().to_vec();
         // A valid prefix (header and some entries) followed by garbage.
         let mut corrupt_bytes = bytes[..keep.min(bytes.len())].to_vec();
         corrupt_bytes.extend_from_slice(&garbage);

@@ -30,6 +30,7 @@ pub mod aggregating_state;
 pub mod broadcast_state;
 pub mod heap_budget;
 pub mod key_group;
+pub mod keyed_snapshot_writer;
 pub mod keyed_state_backend;
 pub mod list_state;
 pub mod managed;

@@ -349,9 +349,10 @@ where
         let key_serializer = K::serializer();
         let namespace_serializer = N::serializer();
         for group in self.key_groups.iter() {
-            let Some(bytes) = snapshot.keyed_section(group, &self.section) else {
+            let Some(section) = snapshot.keyed_section(group, &self.section) else {
                 continue;
             };
+            let bytes = &*section.read()?;
             let corrupt = |problem: String| WeirError::CorruptSnapshot {
                 what: format!("{} of key group {group}", self.section),
                 problem,
@@ -512,7 +513,7 @@ mod tests {
         let mut snapshot = OperatorSnapshot::default();
         timers.snapshot_into(&mut snapshot).unwrap();
         let (&group, sections) = snapshot.keyed.iter().next().unwrap();
-        let bytes = sections["timers:window"].clone();
+        let bytes = sections["timers:window"].read().unwrap().to_vec();
         for broken in [
             bytes[..bytes.len() - 1].to_vec(),
             [bytes.clone(), vec![0]].concat(),
