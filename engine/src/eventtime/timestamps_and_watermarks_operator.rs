@@ -204,6 +204,7 @@ mod tests {
             restored: None,
             state_heap_budget_bytes: 1 << 20,
             managed_state: None,
+            snapshot_spool: None,
             config: Configuration::from_pairs(pairs.iter().copied()).unwrap(),
         }
     }

@@ -100,6 +100,8 @@ pub struct KeyedStateBackend<K: StateKey> {
     returned_expired: Option<Box<dyn Any + Send>>,
     /// The managed backend's spill store and eviction state; `None`: hashmap backend.
     managed: Option<ManagedState>,
+    /// Where snapshots spool their sections; `None`: sections in memory.
+    snapshot_spool: Option<Arc<IoManager>>,
     /// Set when an access failed (managed backend: a spill file could not be read or
     /// written); see [`KeyedStateBackend::check_failure`].
     failed: Cell<bool>,
@@ -116,8 +118,6 @@ struct ManagedState {
     hand: usize,
     lookup_key: Vec<u8>,
     evictions: u64,
-    /// Where snapshots spool their sections.
-    spool_io: Arc<IoManager>,
 }
 
 impl<K: StateKey> std::fmt::Debug for KeyedStateBackend<K> {
@@ -161,6 +161,7 @@ impl<K: StateKey> KeyedStateBackend<K> {
             ttl_clock: system_clock(),
             returned_expired: None,
             managed: None,
+            snapshot_spool: None,
             failed: Cell::new(false),
             failure: RefCell::new(None),
         }
@@ -195,8 +196,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
             hand: 0,
             lookup_key: Vec::new(),
             evictions: 0,
-            spool_io: Arc::clone(&managed.io),
         });
+        backend.snapshot_spool = Some(Arc::clone(&managed.io));
         Ok(backend)
     }
 
@@ -211,12 +212,16 @@ impl<K: StateKey> KeyedStateBackend<K> {
                 setup.key_groups,
                 managed,
             ),
-            None => Ok(KeyedStateBackend::new(
-                &setup.name,
-                setup.max_parallelism,
-                setup.key_groups,
-                setup.state_heap_budget_bytes,
-            )),
+            None => {
+                let mut backend = KeyedStateBackend::new(
+                    &setup.name,
+                    setup.max_parallelism,
+                    setup.key_groups,
+                    setup.state_heap_budget_bytes,
+                );
+                backend.snapshot_spool = setup.snapshot_spool.clone();
+                Ok(backend)
+            }
         }
     }
 
@@ -965,8 +970,9 @@ impl<K: StateKey> KeyedStateBackend<K> {
     }
 
     /// Writes the live entries of every state into `snapshot`, one section `"state:<name>"`
-    /// per key group that holds any (see [`KeyedSnapshotWriter`]; the managed backend streams
-    /// its sections into a spool file, so a state larger than memory is never in memory);
+    /// per key group that holds any (see [`KeyedSnapshotWriter`]; in a job the sections stream
+    /// into a spool file, so a snapshot never holds a second copy of the state in memory and
+    /// the managed backend's state larger than memory is never in memory at all);
     /// restored sections of states not registered (again) are written back as they were.
     pub fn snapshot_into(&self, snapshot: &mut OperatorSnapshot) -> Result<(), WeirError> {
         let now_ms = if self.states.iter().any(|table| table.has_ttl()) {
@@ -975,8 +981,8 @@ impl<K: StateKey> KeyedStateBackend<K> {
             0
         };
         self.check_failure()?;
-        let writer = match &self.managed {
-            Some(managed) => SectionWriter::spooling(Arc::clone(&managed.spool_io)),
+        let writer = match &self.snapshot_spool {
+            Some(io) => SectionWriter::spooling(Arc::clone(io)),
             None => SectionWriter::in_memory(),
         };
         let mut sections = KeyedSnapshotWriter::new(

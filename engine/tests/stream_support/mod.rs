@@ -162,6 +162,7 @@ pub fn setup(
         restored,
         state_heap_budget_bytes: 1 << 20,
         managed_state: None,
+        snapshot_spool: None,
         config: Configuration::from_pairs(pairs.iter().copied()).unwrap(),
     }
 }

@@ -128,6 +128,7 @@ pub fn setup(
         restored,
         state_heap_budget_bytes: 64 << 20,
         managed_state: None,
+        snapshot_spool: None,
         config: Configuration::defaults(),
     }
 }

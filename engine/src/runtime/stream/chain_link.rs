@@ -23,6 +23,9 @@
 //! milliseconds too; `i64::MAX` is the final watermark of a bounded input.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use weir_memory::IoManager;
 
 use crate::checkpoint::OperatorSnapshot;
 use crate::config::Configuration;
@@ -125,6 +128,9 @@ pub struct OperatorSetup {
     /// `state.backend.type: managed`: the job's managed memory and spill directories, and this
     /// operator subtask's share; `None`: the hashmap backend.
     pub managed_state: Option<ManagedStateSetup>,
+    /// Where keyed snapshots spool their sections (the job's IoManager), so that taking a
+    /// snapshot never holds a second copy of the state in memory; `None`: in memory.
+    pub snapshot_spool: Option<Arc<IoManager>>,
     pub config: Configuration,
 }
 
@@ -142,6 +148,7 @@ impl OperatorSetup {
             restored,
             state_heap_budget_bytes: u64::MAX,
             managed_state: None,
+            snapshot_spool: None,
             config: Configuration::defaults(),
         }
     }

@@ -776,6 +776,7 @@ impl Attempt<'_> {
                         restored,
                         state_heap_budget_bytes: heap_budget,
                         managed_state: managed_state.clone(),
+                        snapshot_spool: Some(Arc::clone(self.io)),
                         config: self.config.clone(),
                     },
                 )

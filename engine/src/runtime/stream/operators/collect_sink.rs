@@ -246,6 +246,7 @@ mod tests {
             restored,
             state_heap_budget_bytes: u64::MAX,
             managed_state: None,
+            snapshot_spool: None,
             config: Configuration::defaults(),
         }
     }
