@@ -1,7 +1,8 @@
 //! The built-in streaming jobs through `weir run`: WindowAggregate and SessionWindowing
 //! against oracles computed here from the whole input (late records included), bad input,
 //! a process killed with SIGKILL and resumed with `weir run -s` (committed output equal to an
-//! undisturbed run), and Ctrl-C taking a savepoint with `--savepoint-dir`.
+//! undisturbed run), Ctrl-C taking a savepoint with `--savepoint-dir`, and SIGUSR1 taking one
+//! while the job goes on (a crash after it resumed from it with exactly-once output).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -422,7 +423,7 @@ fn ctrl_c_with_a_savepoint_dir_stops_with_a_savepoint() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(400));
-    rustix_kill(child.id());
+    send_signal("-INT", child.id());
     let output = child.wait_with_output().unwrap();
     let message = text(&output);
     assert!(output.status.success(), "{message}");
@@ -435,10 +436,106 @@ fn ctrl_c_with_a_savepoint_dir_stops_with_a_savepoint() {
     assert!(savepoint.is_some(), "a complete savepoint folder");
 }
 
-/// Sends SIGINT (Ctrl-C) to `pid`.
-fn rustix_kill(pid: u32) {
+
+#[test]
+fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.csv");
+    let events = events(1_500_000, 1000, 500);
+    write_events(&input, &events);
+    let output = dir.path().join("out");
+    let savepoints = dir.path().join("savepoints");
+    let common = [
+        "-p".to_owned(),
+        "2".to_owned(),
+        "--savepoint-dir".to_owned(),
+        savepoints.to_str().unwrap().to_owned(),
+    ];
+    let job = [
+        "-c".to_owned(),
+        "WindowAggregate".to_owned(),
+        "--input".to_owned(),
+        input.to_str().unwrap().to_owned(),
+        "--window".to_owned(),
+        "1s".to_owned(),
+        "--output".to_owned(),
+        output.to_str().unwrap().to_owned(),
+    ];
+    let mut child = Command::new(WEIR)
+        .arg("run")
+        .args(&common)
+        .args(&job)
+        .env_remove("WEIR_CONF_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let savepoint = || {
+        std::fs::read_dir(&savepoints)
+            .ok()?
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|path| path.join("_metadata").is_file())
+    };
+    // Ask (again, until one is there) for a savepoint; the handler is installed before the job
+    // starts.
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let mut exited = None;
+    while savepoint().is_none() && started.elapsed() < Duration::from_secs(60) {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        send_signal("-USR1", child.id());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let expected = tumbling_oracle(&events, 1_000, 2_000);
+    if exited.is_none() {
+        // The job goes on after its savepoint.
+        std::thread::sleep(Duration::from_millis(200));
+        exited = child.try_wait().unwrap();
+    }
+    let Some(savepoint) = savepoint() else {
+        // Finished before a savepoint could be taken: nothing to resume.
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+        assert_rows_equal(&committed_rows(&output), &expected);
+        return;
+    };
+    match exited {
+        Some(status) => {
+            // It finished on its own after the savepoint: successfully, with every window.
+            assert!(status.success(), "{status:?}");
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+                .unwrap();
+            assert!(stderr.contains("savepoint taken: "), "{stderr}");
+            assert_rows_equal(&committed_rows(&output), &expected);
+            return;
+        }
+        None => {
+            // Still running after the savepoint: crash it and resume from the savepoint.
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+        }
+    }
+    let resumed = Command::new(WEIR)
+        .arg("run")
+        .args(["-s", savepoint.to_str().unwrap()])
+        .args(&common)
+        .args(&job)
+        .env_remove("WEIR_CONF_DIR")
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert_rows_equal(&committed_rows(&output), &expected);
+}
+
+/// Sends `signal` (e.g. `-USR1`) to `pid`.
+fn send_signal(signal: &str, pid: u32) {
     let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());

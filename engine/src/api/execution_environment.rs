@@ -136,6 +136,18 @@ pub(crate) fn interrupted() -> &'static Arc<AtomicBool> {
     })
 }
 
+/// Set by the SIGUSR1 handler (installed on first use): the running streaming job takes a
+/// savepoint and goes on (Flink's `flink savepoint <job id>`); the executor clears it.
+pub fn savepoint_requested() -> &'static Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        // Without the handler SIGUSR1 would end the process.
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag));
+        flag
+    })
+}
+
 /// True when a job of this process was canceled by Ctrl-C (the CLI exits 130 then).
 pub fn was_interrupted() -> bool {
     interrupted().load(Ordering::SeqCst)
@@ -163,6 +175,8 @@ impl ExecutionEnvironment {
     /// docs).
     pub fn get_execution_environment() -> Result<ExecutionEnvironment, WeirError> {
         let settings = ProgramSettings::from_environment()?;
+        // A program started by `weir run` gets SIGUSR1 passed on: never let it end the process.
+        savepoint_requested();
         let env = ExecutionEnvironment::new(settings.config);
         if let Some(parallelism) = settings.parallelism {
             env.set_parallelism(parallelism);

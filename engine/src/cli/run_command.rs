@@ -10,14 +10,18 @@
 //! `WEIR_DYNAMIC_PROPERTIES`, `WEIR_PARALLELISM`, `WEIR_REPORT`, `WEIR_METRICS_JSON`), which
 //! `ExecutionEnvironment::get_execution_environment` reads. Exit codes: 0 success, 1 failure (or
 //! a failed check such as TeraValidate's), 130 after Ctrl-C; a program's own exit code is passed
-//! on.
+//! on. SIGUSR1 takes a savepoint of the running streaming job into `state.savepoints.dir`
+//! (`--savepoint-dir`) while it goes on; for a program, `weir run` passes the signal on.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 use weir::api::ExecutionEnvironment;
-use weir::api::execution_environment::{ReportOptions, was_interrupted};
+use weir::api::execution_environment::{ReportOptions, savepoint_requested, was_interrupted};
 use weir::config::{ConfigOverrides, Configuration};
 use weir::jobs::{JobOutcome, find_job};
 
@@ -35,6 +39,9 @@ pub struct RunRequest {
 /// Exit code after Ctrl-C (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// How often `weir run` looks whether its job program ended or a SIGUSR1 is to be passed on.
+const PROGRAM_POLL_INTERVAL: Duration = Duration::from_millis(20);
+
 pub fn run(mut request: RunRequest) -> anyhow::Result<ExitCode> {
     if request.overwrite {
         request
@@ -50,6 +57,8 @@ pub fn run(mut request: RunRequest) -> anyhow::Result<ExitCode> {
 
 fn run_built_in(name: &str, request: RunRequest) -> anyhow::Result<ExitCode> {
     let job = find_job(name)?;
+    // Installed before the job starts, so a SIGUSR1 never ends the process.
+    savepoint_requested();
     let config = Configuration::load(&request.overrides)?;
     let env = ExecutionEnvironment::new(config);
     if let Some(parallelism) = request.parallelism {
@@ -101,11 +110,36 @@ fn run_program(request: RunRequest) -> anyhow::Result<ExitCode> {
         command.env("WEIR_METRICS_JSON", metrics);
     }
     // Ctrl-C reaches the program too (same process group); this process only waits for it.
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let interrupted = Arc::new(AtomicBool::new(false));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted);
-    let status = command
-        .status()
+    // SIGUSR1 (take a savepoint) is sent to this process's pid: passed on to the program.
+    let savepoint_requested = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(
+        signal_hook::consts::SIGUSR1,
+        Arc::clone(&savepoint_requested),
+    )
+    .context("cannot install the SIGUSR1 handler")?;
+    let mut child = command
+        .spawn()
         .with_context(|| format!("cannot start job program {}", path.display()))?;
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .context("cannot wait for the job program")?
+        {
+            break status;
+        }
+        if savepoint_requested.swap(false, Ordering::SeqCst) {
+            let pid = i32::try_from(child.id())
+                .ok()
+                .and_then(rustix::process::Pid::from_raw);
+            if let Some(pid) = pid {
+                // The program may have just ended; try_wait reports that next.
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::USR1);
+            }
+        }
+        std::thread::sleep(PROGRAM_POLL_INTERVAL);
+    };
     Ok(match status.code() {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         None => ExitCode::from(EXIT_INTERRUPTED),

@@ -62,6 +62,8 @@ pub struct StreamingSummary {
     pub last_failure: Option<String>,
     /// Ctrl-C with --savepoint-dir: where the savepoint went.
     pub stopped_with_savepoint: Option<String>,
+    /// Savepoints taken on request (SIGUSR1) while the job went on.
+    pub savepoints: Vec<String>,
     pub vertices: Vec<VertexTimes>,
 }
 
@@ -80,6 +82,9 @@ impl StreamingSummary {
         )];
         if let Some(path) = &c.last_completed_path {
             lines.push(format!("latest checkpoint: {}", path.display()));
+        }
+        for savepoint in &self.savepoints {
+            lines.push(format!("savepoint taken: {savepoint}"));
         }
         if let Some(savepoint) = &self.stopped_with_savepoint {
             lines.push(format!("stopped with savepoint {savepoint}"));
@@ -130,7 +135,7 @@ impl StreamingSummary {
             })
             .collect();
         format!(
-            "{{\"checkpoints_completed\":{},\"checkpoints_failed\":{},\"last_checkpoint_bytes\":{},\"last_checkpoint_ms\":{},\"max_checkpoint_ms\":{},\"last_alignment_ms\":{},\"restarts\":{},\"savepoint\":{},\"tasks\":[{}]}}",
+            "{{\"checkpoints_completed\":{},\"checkpoints_failed\":{},\"last_checkpoint_bytes\":{},\"last_checkpoint_ms\":{},\"max_checkpoint_ms\":{},\"last_alignment_ms\":{},\"restarts\":{},\"savepoint\":{},\"savepoints\":[{}],\"tasks\":[{}]}}",
             c.completed,
             c.failed,
             c.last_size_bytes,
@@ -141,6 +146,11 @@ impl StreamingSummary {
             self.stopped_with_savepoint
                 .as_deref()
                 .map_or("null".to_owned(), json_string),
+            self.savepoints
+                .iter()
+                .map(|path| json_string(path))
+                .collect::<Vec<_>>()
+                .join(","),
             vertices.join(","),
         )
     }

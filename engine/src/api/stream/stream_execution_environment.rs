@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use crate::api::Data;
 use crate::api::execution_environment::{
-    ExecutionEnvironment, ProgramSettings, ReportOptions, execute_reported,
+    ExecutionEnvironment, ProgramSettings, ReportOptions, execute_reported, savepoint_requested,
 };
 use crate::api::stream::data_stream::DataStream;
 use crate::api::stream::node_factories::SourceFn;
@@ -266,6 +266,7 @@ impl StreamExecutionEnvironment {
             let options = StreamExecuteOptions {
                 progress,
                 cancel: Some(cancel),
+                savepoint_request: Some(Arc::clone(savepoint_requested())),
             };
             execute_stream(&graph, job_name, &config, &options)
         })?;

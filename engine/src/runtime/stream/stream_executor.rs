@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -62,13 +63,16 @@ const SAVEPOINTS_ONLY_INTERVAL: Duration = Duration::from_secs(u32::MAX as u64);
 const PARTITION_BASE_EXTRA: usize = 1;
 
 /// How a streaming job runs and reports. Where it starts from (`execution.savepoint.path`,
-/// `weir run -s`) and where Ctrl-C puts its savepoint (`state.savepoints.dir`, `weir run
-/// --savepoint-dir`) come from the configuration.
+/// `weir run -s`) and where Ctrl-C and SIGUSR1 put their savepoints (`state.savepoints.dir`,
+/// `weir run --savepoint-dir`) come from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct StreamExecuteOptions {
     pub progress: Arc<JobProgress>,
     /// Set to stop the job (Ctrl-C): after a savepoint when `state.savepoints.dir` is set.
     pub cancel: Option<CancelToken>,
+    /// Set (SIGUSR1) to take a savepoint into `state.savepoints.dir` while the job goes on;
+    /// the executor clears it when it takes the request.
+    pub savepoint_request: Option<Arc<AtomicBool>>,
 }
 
 /// The state each operator subtask starts from: node ──▶ one snapshot per subtask.
@@ -191,6 +195,7 @@ pub(crate) fn execute_stream(
             coordinator.as_mut(),
             &external_cancel,
             savepoint_dir.as_deref(),
+            options.savepoint_request.as_deref(),
             &mut vertex_metrics,
             &mut summary,
         );
@@ -406,6 +411,7 @@ impl Attempt<'_> {
         mut coordinator: Option<&mut CheckpointCoordinator>,
         external_cancel: &CancelToken,
         savepoint_dir: Option<&str>,
+        savepoint_request: Option<&AtomicBool>,
         vertex_metrics: &mut [TaskMetrics],
         summary: &mut StreamingSummary,
     ) -> AttemptOutcome {
@@ -464,6 +470,36 @@ impl Attempt<'_> {
                     }
                 }
             }
+            if savepoint_request.is_some_and(|request| request.swap(false, Ordering::SeqCst)) {
+                match (savepoint_dir, coordinator.as_deref_mut()) {
+                    (Some(dir), Some(coordinator)) if !any_end_of_input && !stop_requested => {
+                        match coordinator.trigger_savepoint(Instant::now(), dir, false) {
+                            Ok(Some(barrier)) => {
+                                for &task in &source_tasks {
+                                    tasks[task]
+                                        .mailbox
+                                        .send(TaskEvent::TriggerCheckpoint(barrier));
+                                }
+                            }
+                            // Taken right after the checkpoint in progress.
+                            Ok(None) => {}
+                            Err(error) => {
+                                eprintln!("weir: no savepoint taken: {error}");
+                                summary
+                                    .checkpoint_problems
+                                    .push(format!("savepoint on request: {error}"));
+                            }
+                        }
+                    }
+                    (Some(_), Some(_)) => {
+                        eprintln!("weir: no savepoint taken: the job is finishing");
+                    }
+                    _ => eprintln!(
+                        "weir: no savepoint taken: no savepoint directory (set \
+                         state.savepoints.dir or weir run --savepoint-dir)"
+                    ),
+                }
+            }
             let now = Instant::now();
             let mut wait = LOOP_WAKEUP;
             if let Some(coordinator) = coordinator.as_deref_mut() {
@@ -483,7 +519,7 @@ impl Attempt<'_> {
                             if let Some(barrier) =
                                 coordinator.trigger(now, SnapshotKind::Checkpoint)
                             {
-                                if barrier.kind != SnapshotKind::Checkpoint {
+                                if barrier.kind == SnapshotKind::SavepointTerminate {
                                     pending_stop = Some(barrier.id);
                                 }
                                 for &task in &source_tasks {
@@ -524,6 +560,11 @@ impl Attempt<'_> {
                                 break AttemptOutcome::Stopped {
                                     savepoint: completed.path.to_string_lossy().into_owned(),
                                 };
+                            }
+                            if completed.kind == SnapshotKind::Savepoint {
+                                let path = completed.path.display().to_string();
+                                eprintln!("weir: savepoint completed: {path}");
+                                summary.savepoints.push(path);
                             }
                         }
                         Ok(None) => {}
