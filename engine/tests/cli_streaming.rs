@@ -197,6 +197,13 @@ fn window_aggregate_matches_the_oracle_with_late_records_dropped() {
         "the oracle drops some late events"
     );
     assert_rows_equal(&committed_rows(&output), &expected);
+    // Every event read, every window row taken by the sink.
+    let counts = format!(
+        "{} records read by the sources, {} taken by the sinks",
+        events.len(),
+        expected.len()
+    );
+    assert!(text(&run).contains(&counts), "{counts} in {}", text(&run));
 }
 
 #[test]
@@ -436,7 +443,6 @@ fn ctrl_c_with_a_savepoint_dir_stops_with_a_savepoint() {
     assert!(savepoint.is_some(), "a complete savepoint folder");
 }
 
-
 #[test]
 fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -508,8 +514,7 @@ fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exact
             // It finished on its own after the savepoint: successfully, with every window.
             assert!(status.success(), "{status:?}");
             let mut stderr = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
-                .unwrap();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
             assert!(stderr.contains("savepoint taken: "), "{stderr}");
             assert_rows_equal(&committed_rows(&output), &expected);
             return;

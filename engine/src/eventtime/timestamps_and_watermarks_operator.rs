@@ -205,6 +205,7 @@ mod tests {
             state_heap_budget_bytes: 1 << 20,
             managed_state: None,
             snapshot_spool: None,
+            progress: Default::default(),
             config: Configuration::from_pairs(pairs.iter().copied()).unwrap(),
         }
     }

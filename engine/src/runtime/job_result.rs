@@ -161,8 +161,11 @@ impl JobExecutionResult {
     /// the caller).
     pub fn summary_lines(&self) -> Vec<String> {
         let totals = match self.streaming {
-            // Streaming sources count records, not bytes, and sinks are not counted yet.
-            Some(_) => format!("{} records read by the sources", self.records_in),
+            // Streaming sources and sinks count records, not bytes.
+            Some(_) => format!(
+                "{} records read by the sources, {} taken by the sinks",
+                self.records_in, self.records_out
+            ),
             None => format!(
                 "{} records in, {} records out, {} read, {} written",
                 self.records_in,

@@ -1,4 +1,5 @@
-//! [`JobProgress`]: counters the sources bump while a job runs, read by the progress line.
+//! [`JobProgress`]: counters the sources (and streaming sinks) bump while a job runs, read by
+//! the progress line and the end-of-job summary.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ pub struct JobProgress {
     bytes_read: AtomicU64,
     records_skipped: AtomicU64,
     bytes_written: AtomicU64,
+    records_written: AtomicU64,
     stage: Mutex<String>,
     started: Instant,
 }
@@ -22,6 +24,7 @@ impl Default for JobProgress {
             bytes_read: AtomicU64::new(0),
             records_skipped: AtomicU64::new(0),
             bytes_written: AtomicU64::new(0),
+            records_written: AtomicU64::new(0),
             stage: Mutex::new(String::new()),
             started: Instant::now(),
         }
@@ -49,6 +52,15 @@ impl JobProgress {
 
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written.load(Ordering::Relaxed)
+    }
+
+    /// Records taken by the sinks of a streaming job.
+    pub(crate) fn add_records_written(&self, records: u64) {
+        self.records_written.fetch_add(records, Ordering::Relaxed);
+    }
+
+    pub fn records_written(&self) -> u64 {
+        self.records_written.load(Ordering::Relaxed)
     }
 
     pub(crate) fn set_stage(&self, stage: String) {

@@ -129,6 +129,7 @@ pub fn setup(
         state_heap_budget_bytes: 64 << 20,
         managed_state: None,
         snapshot_spool: None,
+        progress: Default::default(),
         config: Configuration::defaults(),
     }
 }

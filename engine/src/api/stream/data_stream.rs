@@ -26,11 +26,12 @@ use crate::eventtime::{WatermarkStrategy, timestamps_and_watermarks_operator};
 use crate::graph::stream_graph::{
     StreamEdge, StreamNode, StreamNodeId, StreamOperatorKind, StreamPartitioning,
 };
-use crate::runtime::stream::chain_link::ChainLink;
+use crate::runtime::stream::chain_link::{ChainLink, OperatorSetup};
 use crate::runtime::stream::downstream::Downstream;
 use crate::runtime::stream::operators::collect_sink::{
     CollectSink, CollectedRecords, SharedCollected,
 };
+use crate::runtime::stream::operators::counting_sink::CountingSink;
 use crate::runtime::stream::operators::print_sink::PrintSink;
 use crate::runtime::stream::operators::record_function_link::{
     Filtering, FlatMapClosure, FlatMapFunction, FlatMapping, Mapping, RecordFunctionLink,
@@ -450,9 +451,8 @@ impl<T: Data> DataStream<T> {
         self.add_sink_operator(
             "Print to Std. Out",
             OperatorFn::new(|setup, _output, _side| {
-                let sink: Box<dyn ChainLink<T>> =
-                    Box::new(PrintSink::new(setup.subtask, setup.parallelism));
-                Ok(link_box(sink))
+                let sink = PrintSink::new(setup.subtask, setup.parallelism);
+                Ok(link_box::<T>(counted(sink, setup)))
             }),
         )
     }
@@ -464,9 +464,8 @@ impl<T: Data> DataStream<T> {
         self.add_sink_operator(
             "Collect Sink",
             OperatorFn::new(move |setup, _output, _side| {
-                let sink: Box<dyn ChainLink<T>> =
-                    Box::new(CollectSink::new(setup, Arc::clone(&shared))?);
-                Ok(link_box(sink))
+                let sink = CollectSink::new(setup, Arc::clone(&shared))?;
+                Ok(link_box::<T>(counted(sink, setup)))
             }),
         );
         CollectedStream { records }
@@ -487,7 +486,7 @@ impl<T: Data> DataStream<T> {
                 // Always two-phase: without checkpoints the final commit at the end of the input
                 // publishes everything.
                 let sink = file_sink_operator(setup, &base, Arc::clone(&encoder), rolling, true)?;
-                Ok(link_box(sink))
+                Ok(link_box::<T>(counted(sink, setup)))
             }),
         )
     }
@@ -512,10 +511,15 @@ impl<T: Data> DataStream<T> {
     pub fn discard(&self) -> DataStream<()> {
         self.add_sink_operator(
             "Discarding Sink",
-            OperatorFn::new(|_setup, _output, _side| {
-                let sink: Box<dyn ChainLink<T>> = Box::new(DiscardLink);
-                Ok(link_box(sink))
-            }),
+            OperatorFn::new(|setup, _output, _side| Ok(link_box::<T>(counted(DiscardLink, setup)))),
         )
     }
+}
+
+/// `sink` counting its records into the job's progress, boxed as the link of its input.
+fn counted<T: 'static, L: ChainLink<T> + 'static>(
+    sink: L,
+    setup: &OperatorSetup,
+) -> Box<dyn ChainLink<T>> {
+    Box::new(CountingSink::new(sink, &setup.progress))
 }

@@ -31,6 +31,7 @@ use crate::checkpoint::OperatorSnapshot;
 use crate::config::Configuration;
 use crate::error::WeirError;
 use crate::runtime::network::CheckpointBarrier;
+use crate::runtime::progress::JobProgress;
 use crate::state::key_group::KeyGroupRange;
 use crate::state::managed::ManagedStateSetup;
 
@@ -131,6 +132,8 @@ pub struct OperatorSetup {
     /// Where keyed snapshots spool their sections (the job's IoManager), so that taking a
     /// snapshot never holds a second copy of the state in memory; `None`: in memory.
     pub snapshot_spool: Option<Arc<IoManager>>,
+    /// The job's progress counters (sinks add the records they take).
+    pub progress: Arc<JobProgress>,
     pub config: Configuration,
 }
 
@@ -149,6 +152,7 @@ impl OperatorSetup {
             state_heap_budget_bytes: u64::MAX,
             managed_state: None,
             snapshot_spool: None,
+            progress: Default::default(),
             config: Configuration::defaults(),
         }
     }

@@ -260,7 +260,7 @@ pub(crate) fn execute_stream(
         wall_time: started.elapsed(),
         records_in: options.progress.records_read(),
         // Sinks do not count their records yet; the summary of a streaming job says so.
-        records_out: 0,
+        records_out: options.progress.records_written(),
         bytes_read: options.progress.bytes_read(),
         bytes_written: options.progress.bytes_written(),
         records_skipped: options.progress.records_skipped(),
@@ -818,6 +818,7 @@ impl Attempt<'_> {
                         state_heap_budget_bytes: heap_budget,
                         managed_state: managed_state.clone(),
                         snapshot_spool: Some(Arc::clone(self.io)),
+                        progress: Arc::clone(self.progress),
                         config: self.config.clone(),
                     },
                 )

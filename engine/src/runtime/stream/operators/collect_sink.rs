@@ -247,6 +247,7 @@ mod tests {
             state_heap_budget_bytes: u64::MAX,
             managed_state: None,
             snapshot_spool: None,
+            progress: Default::default(),
             config: Configuration::defaults(),
         }
     }

@@ -6,5 +6,6 @@
 //! [`ChainLink`]: crate::runtime::stream::ChainLink
 
 pub(crate) mod collect_sink;
+pub(crate) mod counting_sink;
 pub(crate) mod print_sink;
 pub(crate) mod record_function_link;
