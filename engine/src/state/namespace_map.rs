@@ -1,21 +1,29 @@
 //! [`NamespaceMap`]: the namespaces of one key in one state, and what each holds.
 //!
 //! Most keys have very few namespaces: plain keyed state has exactly one ([`VoidNamespace`]),
-//! a key in tumbling windows one or two open windows. Those live in a small vector searched
-//! linearly (no hashing, one allocation); a key with many namespaces (sliding windows with a
-//! small slide, many open sessions) moves to a hash map once it passes
-//! [`SMALL_NAMESPACES`] entries:
+//! a key in tumbling windows one or two open windows. Up to [`INLINE_NAMESPACES`] of them live
+//! inline, in the key's own hash-map entry (no allocation, and no second cache miss after the
+//! key's bucket on every access — the hot path of a window operator); up to
+//! [`SMALL_NAMESPACES`] in a small vector, searched linearly; a key with more (sliding windows
+//! with a small slide, many open sessions) moves to a hash map:
 //!
 //! ```text
-//!   Small: [(ns₀, v₀), (ns₁, v₁), …]     ≤ SMALL_NAMESPACES, linear search
-//!   Large: { ns ──▶ v }                  foldhash map
+//!   Small: [(ns₀, v₀), (ns₁, v₁)] inline   ≤ INLINE_NAMESPACES, in the key's entry
+//!          [(ns₀, v₀), …, ] on the heap     ≤ SMALL_NAMESPACES, linear search
+//!   Large: { ns ──▶ v }                     foldhash map
 //! ```
+//!
+//! A small map that shrinks back to the inline capacity moves back inline.
 //!
 //! [`VoidNamespace`]: crate::state::VoidNamespace
 
 use std::hash::Hash;
 
 use foldhash::{HashMap, HashMapExt};
+use smallvec::{SmallVec, smallvec};
+
+/// Namespaces kept inline in the key's entry.
+pub const INLINE_NAMESPACES: usize = 2;
 
 /// Namespaces kept in a vector before moving to a hash map.
 pub const SMALL_NAMESPACES: usize = 8;
@@ -23,14 +31,14 @@ pub const SMALL_NAMESPACES: usize = 8;
 /// Namespace ──▶ value for one key. See the module docs.
 #[derive(Debug)]
 pub enum NamespaceMap<N, V> {
-    Small(Vec<(N, V)>),
+    Small(SmallVec<[(N, V); INLINE_NAMESPACES]>),
     Large(HashMap<N, V>),
 }
 
 impl<N: Hash + Eq, V> NamespaceMap<N, V> {
     /// A map with one entry.
     pub fn with_entry(namespace: N, value: V) -> NamespaceMap<N, V> {
-        NamespaceMap::Small(vec![(namespace, value)])
+        NamespaceMap::Small(smallvec![(namespace, value)])
     }
 
     pub fn len(&self) -> usize {
@@ -92,7 +100,11 @@ impl<N: Hash + Eq, V> NamespaceMap<N, V> {
                 let position = entries
                     .iter()
                     .position(|(candidate, _)| candidate == namespace)?;
-                Some(entries.swap_remove(position).1)
+                let removed = entries.swap_remove(position).1;
+                if entries.spilled() && entries.len() <= INLINE_NAMESPACES {
+                    entries.shrink_to_fit();
+                }
+                Some(removed)
             }
             NamespaceMap::Large(map) => map.remove(namespace),
         }
@@ -109,7 +121,10 @@ impl<N: Hash + Eq, V> NamespaceMap<N, V> {
     pub fn retain(&mut self, mut keep: impl FnMut(&N, &mut V) -> bool) {
         match self {
             NamespaceMap::Small(entries) => {
-                entries.retain_mut(|(namespace, value)| keep(namespace, value))
+                entries.retain_mut(|(namespace, value)| keep(namespace, value));
+                if entries.spilled() && entries.len() <= INLINE_NAMESPACES {
+                    entries.shrink_to_fit();
+                }
             }
             NamespaceMap::Large(map) => map.retain(|namespace, value| keep(namespace, value)),
         }
@@ -164,6 +179,17 @@ mod tests {
             );
         }
         assert!(matches!(map, NamespaceMap::Large(_)));
+        // A small map that shrinks moves back inline.
+        let mut small = NamespaceMap::with_entry(1u32, 1u64);
+        for namespace in 2..=5 {
+            small.insert_new(namespace, 0);
+        }
+        assert!(matches!(&small, NamespaceMap::Small(entries) if entries.spilled()));
+        for namespace in 3..=5 {
+            small.remove(&namespace);
+        }
+        assert!(matches!(&small, NamespaceMap::Small(entries) if !entries.spilled()));
+        assert_eq!(small.get(&2), Some(&0));
         map.retain(|namespace, _| namespace % 2 == 0);
         model.retain(|namespace, _| namespace % 2 == 0);
         assert_eq!(map.len(), model.len());
