@@ -118,6 +118,47 @@ fn union_partitioning_and_side_outputs() {
     assert_eq!(sorted(broadcast.records()), expected);
 }
 
+#[test]
+fn a_keyed_read_of_a_union_reads_its_inputs_directly_without_a_union_task() {
+    for parallelism in [1, 2, 3] {
+        let env = env(parallelism, &[]);
+        let first = env.from_collection((0..3000u32).map(|i| (i % 17, 1i64)).collect());
+        let second = env.from_collection((0..2000u32).map(|i| (i % 5, 10i64)).collect());
+        let third = second.map(|(key, value)| (key + 100, value * 2));
+        let sums = first
+            .union(&[second, third])
+            .key_by(|record: &(u32, i64)| record.0)
+            .reduce(|a, b| (a.0, a.1 + b.1))
+            .collect_sink();
+        let result = env.execute("keyed union").unwrap();
+        let mut finals: BTreeMap<u32, i64> = BTreeMap::new();
+        for (key, sum) in sums.records() {
+            let entry = finals.entry(key).or_insert(i64::MIN);
+            *entry = (*entry).max(sum);
+        }
+        let mut expected: BTreeMap<u32, i64> = BTreeMap::new();
+        for i in 0..3000u32 {
+            *expected.entry(i % 17).or_default() += 1;
+        }
+        for i in 0..2000u32 {
+            *expected.entry(i % 5).or_default() += 10;
+            *expected.entry(i % 5 + 100).or_default() += 20;
+        }
+        assert_eq!(finals, expected, "parallelism {parallelism}");
+        let tasks: Vec<String> = result
+            .streaming
+            .unwrap()
+            .vertices
+            .iter()
+            .map(|vertex| vertex.name.clone())
+            .collect();
+        assert!(
+            tasks.iter().all(|name| !name.contains("Union")),
+            "{tasks:?}"
+        );
+    }
+}
+
 /// Emits `(key, count)` for each key when an event-time timer at the key's last timestamp + 10
 /// fires.
 #[derive(Clone, Default)]

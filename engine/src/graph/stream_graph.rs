@@ -164,6 +164,8 @@ pub(crate) struct StreamNode {
     pub chain_from_here: bool,
     /// A sink: kept when the program executes.
     pub is_sink: bool,
+    /// A union: a pass-through of its inputs (see [`StreamGraph::with_unions_resolved`]).
+    pub is_union: bool,
 }
 
 impl StreamNode {
@@ -186,6 +188,41 @@ impl StreamGraph {
     pub(crate) fn add(&mut self, node: StreamNode) -> StreamNodeId {
         self.nodes.push(node);
         self.nodes.len() - 1
+    }
+
+    /// The graph with every partitioned read of a union (`a.union(&b).key_by(..)`, a
+    /// rebalance, …) turned into reads of the union's inputs with that partitioning, as Flink's
+    /// virtual union does: the records go from each input straight to the consumer instead of
+    /// through the union's task and a second network hop. A consumer that reads a union
+    /// forward (default) is chained to it, so the union costs nothing there and stays.
+    /// Node ids do not change; a union nobody reads any more is dropped with the unreachable
+    /// nodes.
+    pub(crate) fn with_unions_resolved(&self) -> StreamGraph {
+        let mut resolved = self.clone();
+        // Definition order: a union's inputs are resolved before anything reads the union.
+        for id in 0..resolved.nodes.len() {
+            let inputs = std::mem::take(&mut resolved.nodes[id].inputs);
+            let mut expanded = Vec::with_capacity(inputs.len());
+            for edge in inputs {
+                let source = &resolved.nodes[edge.source];
+                let partitioned = !matches!(
+                    edge.partitioning,
+                    StreamPartitioning::Default | StreamPartitioning::Forward
+                );
+                if source.is_union && edge.side_output.is_none() && partitioned {
+                    expanded.extend(source.inputs.iter().map(|input| StreamEdge {
+                        source: input.source,
+                        side_output: input.side_output.clone(),
+                        partitioning: edge.partitioning.clone(),
+                        exchange: Arc::clone(&edge.exchange),
+                    }));
+                } else {
+                    expanded.push(edge);
+                }
+            }
+            resolved.nodes[id].inputs = expanded;
+        }
+        resolved
     }
 
     /// The nodes the sinks depend on, in definition order.

@@ -119,6 +119,7 @@ impl<A: Data, B: Data> ConnectedStreams<A, B> {
             chain_to_input: false,
             chain_from_here: false,
             is_sink: false,
+            is_union: false,
         };
         let id = env.state.borrow_mut().graph.add(node);
         DataStream::new(env, id)

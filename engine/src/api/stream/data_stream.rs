@@ -256,6 +256,7 @@ impl<T: Data> DataStream<T> {
             chain_to_input: true,
             chain_from_here: false,
             is_sink,
+            is_union: false,
         };
         let id = self.env.state.borrow_mut().graph.add(node);
         DataStream::new(self.env.clone(), id)
@@ -381,8 +382,10 @@ impl<T: Data> DataStream<T> {
         )
     }
 
-    /// This stream and `others` as one (same record type; no operator is added — the next
-    /// operator reads all of them).
+    /// This stream and `others` as one (same record type). A forward read of the union is
+    /// chained to a pass-through of its inputs; a partitioned read (`key_by`, `rebalance`, …)
+    /// reads the inputs directly (see `StreamGraph::with_unions_resolved`), as Flink's
+    /// virtual union does.
     pub fn union(&self, others: &[DataStream<T>]) -> DataStream<T> {
         let mut inputs = vec![self.clone()];
         inputs.extend(others.iter().cloned());
@@ -403,7 +406,8 @@ impl<T: Data> DataStream<T> {
                 }),
             })
             .collect();
-        // A pass-through operator reads every input and forwards what it gets.
+        // A pass-through operator reads every input and forwards what it gets; partitioned
+        // reads of it are resolved to its inputs when the job is built.
         let node = StreamNode {
             name: "Union".to_owned(),
             uid: None,
@@ -417,6 +421,7 @@ impl<T: Data> DataStream<T> {
             chain_to_input: false,
             chain_from_here: false,
             is_sink: false,
+            is_union: true,
         };
         let id = self.env.state.borrow_mut().graph.add(node);
         DataStream::new(self.env.clone(), id)

@@ -171,6 +171,7 @@ impl StreamExecutionEnvironment {
             chain_to_input: true,
             chain_from_here: false,
             is_sink: false,
+            is_union: false,
         };
         let id = self.state.borrow_mut().graph.add(node);
         DataStream::new(self.clone(), id)

@@ -93,6 +93,8 @@ pub(crate) fn execute_stream(
     options: &StreamExecuteOptions,
 ) -> Result<JobExecutionResult, WeirError> {
     let started = Instant::now();
+    let resolved = graph.with_unions_resolved();
+    let graph = &resolved;
     let job = StreamJobGraph::build(graph)?;
     let max_parallelism = config.get(&MAX_PARALLELISM);
     for vertex in &job.vertices {
