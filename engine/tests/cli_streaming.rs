@@ -7,9 +7,13 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod cli_support;
+
+use cli_support::{completed_checkpoint, kill_when};
 
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
 
@@ -317,17 +321,54 @@ fn a_missing_checkpoint_for_minus_s_is_a_clear_error() {
     assert!(text(&run).contains("no-such-checkpoint"), "{}", text(&run));
 }
 
-/// The newest `chk-<id>` folder with a `_metadata` file under `root` (any job folder).
-fn completed_checkpoint(root: &Path) -> Option<PathBuf> {
-    let mut found = None;
-    for job in std::fs::read_dir(root).ok()?.flatten() {
-        for checkpoint in std::fs::read_dir(job.path()).ok()?.flatten() {
-            if checkpoint.path().join("_metadata").is_file() {
-                found = Some(job.path());
-            }
-        }
-    }
-    found
+/// The arguments of `weir run` for WindowAggregate with 1 s windows from `input` to `output`.
+fn window_aggregate_job(input: &Path, output: &Path) -> Vec<String> {
+    [
+        "-c",
+        "WindowAggregate",
+        "--input",
+        input.to_str().unwrap(),
+        "--window",
+        "1s",
+        "--output",
+        output.to_str().unwrap(),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// `weir run <common> <job>` started in the background (stdout discarded).
+fn spawn_weir(common: &[String], job: &[String], stderr: Stdio) -> Child {
+    Command::new(WEIR)
+        .arg("run")
+        .args(common)
+        .args(job)
+        .env_remove("WEIR_CONF_DIR")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// `weir run -s <from> <common> <job>` succeeds and the committed rows in `output` are
+/// `expected` afterwards.
+fn resume_and_check(
+    from: &Path,
+    common: &[String],
+    job: &[String],
+    output: &Path,
+    expected: &[WindowRow],
+) {
+    let resumed = Command::new(WEIR)
+        .arg("run")
+        .args(["-s", from.to_str().unwrap()])
+        .args(common)
+        .args(job)
+        .env_remove("WEIR_CONF_DIR")
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert_rows_equal(&committed_rows(output), expected);
 }
 
 #[test]
@@ -346,40 +387,10 @@ fn a_job_killed_with_sigkill_resumes_from_its_checkpoint_with_exactly_once_outpu
         "-D".to_owned(),
         "execution.checkpointing.interval=100 ms".to_owned(),
     ];
-    let job = [
-        "-c".to_owned(),
-        "WindowAggregate".to_owned(),
-        "--input".to_owned(),
-        input.to_str().unwrap().to_owned(),
-        "--window".to_owned(),
-        "1s".to_owned(),
-        "--output".to_owned(),
-        output.to_str().unwrap().to_owned(),
-    ];
-    let mut child = Command::new(WEIR)
-        .arg("run")
-        .args(&common)
-        .args(&job)
-        .env_remove("WEIR_CONF_DIR")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let job = window_aggregate_job(&input, &output);
+    let mut child = spawn_weir(&common, &job, Stdio::null());
     // Kill it as soon as a checkpoint completed (or let it finish if it is that fast).
-    let started = Instant::now();
-    let mut killed = false;
-    while started.elapsed() < Duration::from_secs(60) {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if completed_checkpoint(&checkpoints).is_some() {
-            child.kill().unwrap(); // SIGKILL
-            killed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait().unwrap();
+    let killed = kill_when(&mut child, || completed_checkpoint(&checkpoints).is_some());
     let expected = tumbling_oracle(&events, 1_000, 2_000);
     if !killed {
         // The machine was too fast for a checkpoint before the end: nothing to resume.
@@ -387,16 +398,7 @@ fn a_job_killed_with_sigkill_resumes_from_its_checkpoint_with_exactly_once_outpu
         return;
     }
     let job_folder = completed_checkpoint(&checkpoints).unwrap();
-    let resumed = Command::new(WEIR)
-        .arg("run")
-        .args(["-s", job_folder.to_str().unwrap()])
-        .args(&common)
-        .args(&job)
-        .env_remove("WEIR_CONF_DIR")
-        .output()
-        .unwrap();
-    assert!(resumed.status.success(), "{}", text(&resumed));
-    assert_rows_equal(&committed_rows(&output), &expected);
+    resume_and_check(&job_folder, &common, &job, &output, &expected);
 }
 
 #[test]
@@ -457,25 +459,8 @@ fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exact
         "--savepoint-dir".to_owned(),
         savepoints.to_str().unwrap().to_owned(),
     ];
-    let job = [
-        "-c".to_owned(),
-        "WindowAggregate".to_owned(),
-        "--input".to_owned(),
-        input.to_str().unwrap().to_owned(),
-        "--window".to_owned(),
-        "1s".to_owned(),
-        "--output".to_owned(),
-        output.to_str().unwrap().to_owned(),
-    ];
-    let mut child = Command::new(WEIR)
-        .arg("run")
-        .args(&common)
-        .args(&job)
-        .env_remove("WEIR_CONF_DIR")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let job = window_aggregate_job(&input, &output);
+    let mut child = spawn_weir(&common, &job, Stdio::piped());
     let savepoint = || {
         std::fs::read_dir(&savepoints)
             .ok()?
@@ -525,16 +510,7 @@ fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exact
             child.wait().unwrap();
         }
     }
-    let resumed = Command::new(WEIR)
-        .arg("run")
-        .args(["-s", savepoint.to_str().unwrap()])
-        .args(&common)
-        .args(&job)
-        .env_remove("WEIR_CONF_DIR")
-        .output()
-        .unwrap();
-    assert!(resumed.status.success(), "{}", text(&resumed));
-    assert_rows_equal(&committed_rows(&output), &expected);
+    resume_and_check(&savepoint, &common, &job, &output, &expected);
 }
 
 /// Sends `signal` (e.g. `-USR1`) to `pid`.

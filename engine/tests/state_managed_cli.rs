@@ -5,13 +5,14 @@
 //! managed one finishes. A managed job killed with SIGKILL after a checkpoint of its spilled
 //! state resumes from it (at another parallelism) with the hashmap run's output.
 
+mod cli_support;
 mod state_managed_support;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use cli_support::{completed_checkpoint, kill_when};
 use state_managed_support::count_files;
 
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
@@ -83,19 +84,6 @@ fn run_window_aggregate(
     window_aggregate(input, output, &["-p", "1"], properties)
         .output()
         .unwrap()
-}
-
-/// The job folder under `root` that holds a completed checkpoint (a `chk-<id>` with
-/// `_metadata`).
-fn completed_checkpoint(root: &Path) -> Option<PathBuf> {
-    for job in std::fs::read_dir(root).ok()?.flatten() {
-        for checkpoint in std::fs::read_dir(job.path()).ok()?.flatten() {
-            if checkpoint.path().join("_metadata").is_file() {
-                return Some(job.path());
-            }
-        }
-    }
-    None
 }
 
 fn text(output: &std::process::Output) -> String {
@@ -189,20 +177,7 @@ fn a_killed_managed_job_resumes_from_a_checkpoint_of_its_spilled_state() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let started = Instant::now();
-    let mut killed = false;
-    while started.elapsed() < Duration::from_secs(120) {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if completed_checkpoint(&checkpoints).is_some() {
-            child.kill().unwrap(); // SIGKILL
-            killed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait().unwrap();
+    let killed = kill_when(&mut child, || completed_checkpoint(&checkpoints).is_some());
 
     let heap_out = dir.path().join("hashmap");
     let hashmap = run_window_aggregate(&input, &heap_out, &[]);
