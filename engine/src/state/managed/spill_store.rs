@@ -30,6 +30,7 @@
 //! counts that against its working set.
 
 use std::cmp::Ordering;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use foldhash::HashSet;
@@ -194,7 +195,7 @@ impl SpillStore {
                 .lookup_page
                 .take()
                 .expect("the lookup page is back after every lookup");
-            let (page, found) = run.lookup(&self.io, lookup_key, hash, page);
+            let (page, found) = run.lookup(lookup_key, hash, page);
             self.lookup_page = Some(page);
             match found? {
                 RunLookup::Absent => continue,
@@ -357,26 +358,24 @@ impl SpillStore {
         let tombstones = &self.tombstones;
         let mut dropped = 0u64;
         let mut replaced = Vec::new();
-        let (_pages, merged) = merge_runs(&self.io, &runs, reader_pages, |record| {
+        let (_pages, merged) = merge_runs(&runs, reader_pages, &[], |record| {
             if !is_put(record) {
-                return Ok(());
+                return Ok(ControlFlow::Continue(()));
             }
             let parsed = StoreRecord::parse(record);
             if tombstones.contains(parsed.lookup_key) {
                 // Loaded into the working set or deleted since: dead.
-                return Ok(());
+                return Ok(ControlFlow::Continue(()));
             }
             match filter(&parsed, record)? {
-                SpilledFate::Keep => builder.add(record),
-                SpilledFate::Drop => {
-                    dropped += 1;
-                    Ok(())
-                }
+                SpilledFate::Keep => builder.add(record)?,
+                SpilledFate::Drop => dropped += 1,
                 SpilledFate::Replace(value) => {
                     encode_record(RecordKind::Put, parsed.lookup_key, &value, &mut replaced);
-                    builder.add(&replaced)
+                    builder.add(&replaced)?;
                 }
             }
+            Ok(ControlFlow::Continue(()))
         });
         merged?;
         drop(runs);
@@ -385,10 +384,10 @@ impl SpillStore {
         self.tombstones.clear();
         self.tombstone_bytes = 0;
         if builder.records() > 0 {
-            let (run, _pages) = builder.finish()?;
+            let (run, _pages) = builder.finish(&self.io)?;
             self.push_run(run);
         } else {
-            drop(builder.finish()?);
+            drop(builder.finish(&self.io)?);
         }
         Ok(())
     }
@@ -397,19 +396,46 @@ impl SpillStore {
     /// write buffer is empty between eviction rounds, so the runs hold everything.
     pub fn for_each_live(
         &self,
+        visit: impl FnMut(&StoreRecord<'_>) -> Result<(), WeirError>,
+    ) -> Result<(), WeirError> {
+        self.for_each_live_with_prefix(&[], visit)
+    }
+
+    /// Calls `visit` with every live put whose lookup key starts with `prefix`, in lookup-key
+    /// order: each run is read from the first block that can hold the prefix (sparse index)
+    /// and no further than the last key with the prefix, so the cost follows the entries of
+    /// the prefix, not all spilled entries. Runs without a record of the prefix's state (when
+    /// it names one) are not read.
+    pub fn for_each_live_with_prefix(
+        &self,
+        prefix: &[u8],
         mut visit: impl FnMut(&StoreRecord<'_>) -> Result<(), WeirError>,
     ) -> Result<(), WeirError> {
         debug_assert!(self.pointers.is_empty(), "iterated between eviction rounds");
-        if self.runs.is_empty() {
+        let runs: Vec<Arc<SortedRun>> = match prefix.get(..4) {
+            Some(_) => {
+                let state_id = crate::state::managed::store_record::state_id_of(prefix);
+                self.runs
+                    .iter()
+                    .filter(|run| run.has_state(state_id))
+                    .cloned()
+                    .collect()
+            }
+            None => self.runs.clone(),
+        };
+        if runs.is_empty() {
             return Ok(());
         }
-        let pages = self.reservation.allocate_pages(self.runs.len())?;
-        let (_pages, result) = merge_runs(&self.io, &self.runs, pages, |record| {
+        let pages = self.reservation.allocate_pages(runs.len())?;
+        let (_pages, result) = merge_runs(&runs, pages, prefix, |record| {
             let parsed = StoreRecord::parse(record);
+            if !parsed.lookup_key.starts_with(prefix) {
+                return Ok(ControlFlow::Break(()));
+            }
             if parsed.kind == RecordKind::Put && !self.tombstones.contains(parsed.lookup_key) {
                 visit(&parsed)?;
             }
-            Ok(())
+            Ok(ControlFlow::Continue(()))
         });
         result
     }
@@ -436,5 +462,143 @@ fn write_sorted_run(
     for record in records {
         builder.add(&record?)?;
     }
-    Ok(builder.finish()?.0)
+    Ok(builder.finish(io)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use weir_memory::{ByteSize, MemoryManager};
+
+    use super::*;
+
+    const PAGE_BYTES: usize = 4096;
+
+    /// A lookup key: state, key group, a "key" of 0 to 3 bytes and a "namespace" byte, so that
+    /// many keys share every prefix length.
+    fn lookup_key((state, group, key, namespace): (u32, u32, Vec<u8>, u8)) -> Vec<u8> {
+        let mut out = Vec::new();
+        crate::state::managed::store_record::start_lookup_key(state, group, &mut out);
+        out.push(key.len() as u8);
+        out.extend_from_slice(&key);
+        out.push(namespace);
+        out
+    }
+
+    fn key_strategy() -> impl Strategy<Value = Vec<u8>> {
+        (
+            0u32..2,
+            0u32..3,
+            prop_oneof![
+                4 => proptest::collection::vec(0u8..3, 0..3),
+                // One hot key with many namespaces.
+                1 => Just(vec![7u8, 7]),
+            ],
+            0u8..12,
+        )
+            .prop_map(lookup_key)
+    }
+
+    /// Mostly small values, now and then one longer than a page (spans blocks).
+    fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            12 => proptest::collection::vec(any::<u8>(), 0..24),
+            1 => (PAGE_BYTES..3 * PAGE_BYTES).prop_map(|len| vec![(len % 251) as u8; len]),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// An eviction round: these entries (those not live in the store), then finish_round.
+        Round(Vec<(Vec<u8>, Vec<u8>)>),
+        Take(Vec<u8>),
+        Compact,
+        /// Checks the live entries under the first `n` bytes of this key.
+        Scan(Vec<u8>, usize),
+    }
+
+    fn op_strategy() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => proptest::collection::vec((key_strategy(), value_strategy()), 0..40)
+                .prop_map(Op::Round),
+            4 => key_strategy().prop_map(Op::Take),
+            1 => Just(Op::Compact),
+            3 => (key_strategy(), prop_oneof![Just(0usize), Just(4), Just(8), Just(9), 10usize..14])
+                .prop_map(|(key, n)| Op::Scan(key, n)),
+        ]
+    }
+
+    fn scan(store: &SpillStore, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut seen = Vec::new();
+        store
+            .for_each_live_with_prefix(prefix, |record| {
+                seen.push((record.lookup_key.to_vec(), record.value.to_vec()));
+                Ok(())
+            })
+            .unwrap();
+        seen
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Prefix scans and takes against a model of the live entries, over several runs,
+        /// pending and written tombstones, merges, and records longer than a page.
+        #[test]
+        fn prefix_scans_and_takes_agree_with_a_model(
+            ops in proptest::collection::vec(op_strategy(), 0..60),
+            buffer_pages in 2usize..6,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+            let memory = MemoryManager::new(
+                ByteSize::kib(256),
+                PageSize::new(PAGE_BYTES).unwrap(),
+            )
+            .unwrap();
+            let reservation =
+                memory.reservation_with_limit("store", buffer_pages + 1 + IO_PAGES);
+            let mut store =
+                SpillStore::new(Arc::clone(&io), reservation, buffer_pages, Arc::default())
+                    .unwrap();
+            let mut live: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            for op in ops {
+                match op {
+                    Op::Round(entries) => {
+                        let mut evicted = BTreeSet::new();
+                        for (key, value) in entries {
+                            if live.contains_key(&key) || !evicted.insert(key.clone()) {
+                                continue;
+                            }
+                            store.evict(&key, &value).unwrap();
+                            live.insert(key, value);
+                        }
+                        store.finish_round().unwrap();
+                    }
+                    Op::Take(key) => {
+                        prop_assert_eq!(store.take(&key).unwrap(), live.remove(&key));
+                    }
+                    Op::Compact => store.compact(&mut |_, _| Ok(SpilledFate::Keep)).unwrap(),
+                    Op::Scan(key, n) => {
+                        let prefix = &key[..n.min(key.len())];
+                        let expected: Vec<(Vec<u8>, Vec<u8>)> = live
+                            .range(prefix.to_vec()..)
+                            .take_while(|(k, _)| k.starts_with(prefix))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        prop_assert_eq!(scan(&store, prefix), expected);
+                    }
+                }
+                prop_assert_eq!(store.spilled_entries(), live.len() as u64);
+                prop_assert!(store.run_count() <= MAX_RUNS);
+            }
+            let everything: Vec<_> = live.into_iter().collect();
+            prop_assert_eq!(scan(&store, &[]), everything);
+            drop(store);
+            prop_assert_eq!(memory.used_pages(), 0);
+            let files = std::fs::read_dir(&io.spill_directories()[0]).unwrap().count();
+            prop_assert_eq!(files, 0);
+        }
+    }
 }
