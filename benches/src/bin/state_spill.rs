@@ -6,9 +6,10 @@
 //!  workload   --updates accesses over --keys u64 keys, uniform random order (SplitMix64):
 //!             --namespaces 0 (default): reducing-state adds (i64 sum), VoidNamespace: one
 //!                                       (key, namespace) entry per key
-//!             --namespaces n:           per access namespaces() of the key (what the interval
-//!                                       join does per record), then a reducing add into one of
-//!                                       n i64 namespaces: up to n entries per key
+//!             --namespaces n:           every key first gets n i64 namespaces (not timed), then
+//!                                       per access namespaces() of the key (what the interval
+//!                                       join does per record) and a reducing add into one of
+//!                                       the n namespaces
 //!  spill      share = measured state bytes / --ratio   (the state is --ratio times the share)
 //!  baseline   share = 4 × the state                    (no eviction)
 //!  check      both runs must end with the same sums, read back key by key (and namespace by
@@ -117,9 +118,17 @@ fn drive_updates(args: &Args, state: &mut KeyedStateBackend<u64>) -> Result<Driv
 /// namespaces() of the key, then one reducing add into one of its namespaces, per access.
 fn drive_namespaces(args: &Args, state: &mut KeyedStateBackend<u64>) -> Result<Driven> {
     let handle = state.reducing_state::<i64, i64>(&ReducingStateDescriptor::new("sum", sum))?;
+    // Not timed: every key gets all its namespaces, so the timed accesses find a full state
+    // (mostly spilled in the spill run).
+    for key in 0..args.keys {
+        state.set_current_key(key);
+        for namespace in 0..args.namespaces as i64 {
+            state.reducing_add(handle, &namespace, namespace)?;
+        }
+    }
+    let mut state_bytes = state.heap_bytes();
     let mut random = SplitMix64::new(7);
     let started = Instant::now();
-    let mut state_bytes = 0;
     let mut namespace_count = 0i64;
     for update in 0..args.updates {
         let draw = random.next_u64();
@@ -196,7 +205,11 @@ fn main() -> Result<()> {
     let share_bytes = (ample.state_bytes * 2 / args.ratio).max(1 << 20);
     let spill = run(&args, &io, share_bytes)?;
     ensure!(spill.checksum == ample.checksum, "the runs disagree");
-    ensure!(spill.spill_files > 0, "the spill run did not spill");
+    ensure!(
+        spill.spill_files > 0,
+        "the spill run did not spill (share {share_bytes} bytes, state {} bytes)",
+        ample.state_bytes
+    );
     let rate = args.updates as f64 / spill.seconds;
     let baseline_rate = args.updates as f64 / ample.seconds;
     let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;
