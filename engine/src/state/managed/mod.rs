@@ -40,6 +40,7 @@
 //! spilled ones), so checkpoints restore into either backend.
 
 pub mod bloom_filter;
+pub mod lookup_key_comparator;
 pub mod sorted_run;
 pub mod sparse_index;
 pub mod spill_store;

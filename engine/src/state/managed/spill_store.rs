@@ -2,15 +2,16 @@
 //! LSM-style store of [`store_record`](crate::state::managed::store_record)s over the IoManager.
 //!
 //! ```text
-//!   evict(key, value) ──▶ write buffer: RecordArea in managed pages ──full / end of round──┐
-//!                                                                                          │
-//!   pending tombstones (heap set of lookup keys:        sort pointers by lookup key ◀──────┘
+//!   evict(key, value) ──▶ write buffer: InMemorySorter in managed pages ──full / end of round─┐
+//!                         (records + index of 24-byte lookup-key prefixes)                    │
+//!   pending tombstones (heap set of lookup keys:        radix sort by lookup key ◀────────────┘
 //!   copies in runs that are dead) ─── written with ──▶  SortedRunBuilder ──▶ run n (newest)
 //!                                                                           │
 //!   runs: [run 0 (oldest) … run n]  ── more than MAX_RUNS ──▶ merge all into one run, dropping
 //!                                                            tombstones and dead copies
 //!   lookup(key): pending tombstone? ──▶ absent; else runs newest first (bloom, sparse index,
-//!                one block read) ──▶ first put or tombstone decides
+//!                one block read on this thread) ──▶ first put or tombstone decides
+//!   prefix scan: runs merged from the first block that can hold the prefix, up to its last key
 //! ```
 //!
 //! Invariant with the working set: an entry is live in exactly one place. Loading an entry back
@@ -22,30 +23,30 @@
 //! The write buffer is empty between eviction rounds: [`SpillStore::finish_round`] writes the
 //! pending tombstones and flushes. Lookups therefore consult only the runs.
 //!
-//! Memory: the write buffer's pages, one lookup page and the pages of readers and writers
-//! (at most [`IO_PAGES`] at once) come from the store's reservation; every page goes back when
-//! the store drops. Heap: per run the bloom filter and sparse index
-//! ([`SortedRun::index_heap_bytes`]), the pending tombstones, and during a flush 8 bytes per
-//! buffered record (the sort index); [`SpillStore::heap_bytes`] counts them, and the backend
-//! counts that against its working set.
+//! Memory: the write buffer's pages (records and their sort index), one lookup page and the
+//! pages of readers and writers (at most [`IO_PAGES`] at once: a writer gets those no reader
+//! needs, for write-behind) come from the store's reservation; every page goes back when the
+//! store drops. Heap: per run the bloom filter and sparse index
+//! ([`SortedRun::index_heap_bytes`]) and the pending tombstones; [`SpillStore::heap_bytes`]
+//! counts them, and the backend counts that against its working set.
 
-use std::cmp::Ordering;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use foldhash::HashSet;
 use foldhash::HashSetExt;
-use weir_memory::{IoManager, MemoryReservation, MemorySegment, PageSize};
+use weir_memory::{IoManager, MemoryReservation, MemorySegment};
 
 use crate::error::WeirError;
-use crate::operators::record_area::{Appended, RecordArea};
+use crate::operators::sort::{InMemorySorter, SortOrder};
 use crate::state::managed::StateSpillCounters;
 use crate::state::managed::bloom_filter::bloom_hash;
+use crate::state::managed::lookup_key_comparator::LookupKeyComparator;
 use crate::state::managed::sorted_run::{
     RunLookup, SortedRun, SortedRunBuilder, is_put, merge_runs,
 };
 use crate::state::managed::store_record::{
-    RECORD_HEADER_BYTES, RecordKind, StoreRecord, StoreRecordSerializer, encode_record,
+    RecordKind, StoreRecord, StoreRecordSerializer, encode_record,
 };
 
 /// Runs kept before they are merged into one.
@@ -53,6 +54,9 @@ pub const MAX_RUNS: usize = 4;
 
 /// Pages for readers and writers at once: a merge of `MAX_RUNS + 1` runs into a new one.
 pub const IO_PAGES: usize = MAX_RUNS + 2;
+
+/// The write buffer: an in-memory sorter of records by lookup key.
+type WriteBuffer = InMemorySorter<StoreRecordSerializer, LookupKeyComparator>;
 
 /// Heap bytes counted per pending tombstone beyond its key (set slot and box).
 const TOMBSTONE_OVERHEAD_BYTES: u64 = 32;
@@ -88,10 +92,8 @@ pub struct SpillStoreMetrics {
 pub struct SpillStore {
     io: Arc<IoManager>,
     reservation: MemoryReservation,
-    /// Write-buffer pages not holding records.
-    free: Vec<MemorySegment>,
-    buffer: RecordArea,
-    pointers: Vec<u64>,
+    /// The write buffer: records and their sort index in the buffer pages.
+    buffer: WriteBuffer,
     /// Oldest first.
     runs: Vec<Arc<SortedRun>>,
     tombstones: HashSet<Box<[u8]>>,
@@ -123,15 +125,17 @@ impl SpillStore {
         buffer_pages: usize,
         counters: Arc<StateSpillCounters>,
     ) -> Result<SpillStore, WeirError> {
-        let page_size: PageSize = reservation.page_size();
-        let free = reservation.allocate_pages(buffer_pages)?;
+        let buffer = InMemorySorter::new(
+            StoreRecordSerializer,
+            LookupKeyComparator,
+            SortOrder::Unstable,
+            reservation.allocate_pages(buffer_pages)?,
+        )?;
         let lookup_page = reservation.allocate_page()?;
         Ok(SpillStore {
             io,
             reservation,
-            free,
-            buffer: RecordArea::new(page_size, None),
-            pointers: Vec::new(),
+            buffer,
             runs: Vec::new(),
             tombstones: HashSet::new(),
             tombstone_bytes: 0,
@@ -168,7 +172,7 @@ impl SpillStore {
 
     /// Heap bytes of the indexes and the pending tombstones.
     pub fn heap_bytes(&self) -> u64 {
-        self.index_heap_bytes() + self.tombstone_bytes + (self.pointers.capacity() * 8) as u64
+        self.index_heap_bytes() + self.tombstone_bytes
     }
 
     /// True when some run may hold a record of state `state_id`.
@@ -240,25 +244,15 @@ impl SpillStore {
     }
 
     fn append_record(&mut self, record: &Vec<u8>) -> Result<(), WeirError> {
-        if let Appended::At(pointer) =
-            self.buffer
-                .append(&StoreRecordSerializer, record, &mut self.free)?
-        {
-            self.pointers.push(pointer);
+        if self.buffer.write(record)? {
             return Ok(());
         }
         self.flush_buffer()?;
-        match self
-            .buffer
-            .append(&StoreRecordSerializer, record, &mut self.free)?
-        {
-            Appended::At(pointer) => {
-                self.pointers.push(pointer);
-                Ok(())
-            }
-            // Larger than the whole buffer: a run of its own.
-            Appended::NoRoom => self.write_run(std::iter::once(Ok(record.clone()))),
+        if self.buffer.write(record)? {
+            return Ok(());
         }
+        // Larger than the whole buffer: a run of its own.
+        self.write_run(std::iter::once(Ok(record.clone())), 1)
     }
 
     /// Ends an eviction round: writes the pending tombstones and flushes the write buffer as a
@@ -280,45 +274,23 @@ impl SpillStore {
 
     /// Writes the buffer's records, sorted by lookup key, as a new run.
     fn flush_buffer(&mut self) -> Result<(), WeirError> {
-        if self.pointers.is_empty() {
+        if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut pointers = std::mem::take(&mut self.pointers);
-        let mut left = Vec::new();
-        let mut right = Vec::new();
-        let buffer = &self.buffer;
-        let mut sort_result = Ok(());
-        pointers.sort_unstable_by(|&a, &b| {
-            match (
-                read_key(buffer, a, &mut left),
-                read_key(buffer, b, &mut right),
-            ) {
-                (Ok(()), Ok(())) => left.cmp(&right),
-                (Err(error), _) | (_, Err(error)) => {
-                    sort_result = Err(error);
-                    Ordering::Equal
-                }
-            }
+        let result = self.buffer.sort().and_then(|()| {
+            let records = self.buffer.len();
+            write_sorted_run(&self.io, &self.reservation, records, self.buffer.iter())
         });
-        sort_result?;
-        let records = pointers
-            .iter()
-            .map(|&pointer| self.buffer.read(&StoreRecordSerializer, pointer));
-        let io = Arc::clone(&self.io);
-        let reservation_pages = self.reservation.allocate_pages(1)?;
-        let result = write_sorted_run(&io, reservation_pages, pointers.len(), records);
-        self.buffer.clear(&mut self.free);
-        pointers.clear();
-        self.pointers = pointers;
+        self.buffer.reset();
         self.add_run(result?)
     }
 
     fn write_run(
         &mut self,
         records: impl Iterator<Item = Result<Vec<u8>, WeirError>>,
+        expected_records: usize,
     ) -> Result<(), WeirError> {
-        let pages = self.reservation.allocate_pages(1)?;
-        let run = write_sorted_run(&self.io, pages, 1, records)?;
+        let run = write_sorted_run(&self.io, &self.reservation, expected_records, records)?;
         self.add_run(run)
     }
 
@@ -348,7 +320,8 @@ impl SpillStore {
         self.metrics.compactions += 1;
         let runs = std::mem::take(&mut self.runs);
         let expected: u64 = runs.iter().map(|run| run.records()).sum();
-        let pages = self.reservation.allocate_pages(runs.len() + 1)?;
+        // A page per run read, the rest of the I/O pages for the writer (write-behind).
+        let pages = self.reservation.allocate_pages(IO_PAGES)?;
         let (reader_pages, writer_pages) = {
             let mut pages = pages;
             let writer = pages.split_off(runs.len());
@@ -411,7 +384,7 @@ impl SpillStore {
         prefix: &[u8],
         mut visit: impl FnMut(&StoreRecord<'_>) -> Result<(), WeirError>,
     ) -> Result<(), WeirError> {
-        debug_assert!(self.pointers.is_empty(), "iterated between eviction rounds");
+        debug_assert!(self.buffer.is_empty(), "iterated between eviction rounds");
         let runs: Vec<Arc<SortedRun>> = match prefix.get(..4) {
             Some(_) => {
                 let state_id = crate::state::managed::store_record::state_id_of(prefix);
@@ -441,23 +414,15 @@ impl SpillStore {
     }
 }
 
-/// Reads the lookup key of the record at `pointer` into `out`.
-fn read_key(buffer: &RecordArea, pointer: u64, out: &mut Vec<u8>) -> Result<(), WeirError> {
-    let (mut view, _) = buffer.reader_at(pointer)?;
-    let mut header = [0u8; RECORD_HEADER_BYTES];
-    view.read_exact(&mut header)?;
-    let key_len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
-    out.resize(key_len, 0);
-    view.read_exact(out)?;
-    Ok(())
-}
-
+/// Writes `records` (sorted by lookup key) as a run, writing through the store's I/O pages
+/// (all but the lookup page are free between merges: blocks go out behind each other).
 fn write_sorted_run(
     io: &IoManager,
-    pages: Vec<MemorySegment>,
+    reservation: &MemoryReservation,
     expected_records: usize,
     records: impl Iterator<Item = Result<Vec<u8>, WeirError>>,
 ) -> Result<SortedRun, WeirError> {
+    let pages = reservation.allocate_pages(IO_PAGES)?;
     let mut builder = SortedRunBuilder::create(io, pages, expected_records)?;
     for record in records {
         builder.add(&record?)?;
@@ -470,7 +435,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use proptest::prelude::*;
-    use weir_memory::{ByteSize, MemoryManager};
+    use weir_memory::{ByteSize, MemoryManager, PageSize};
 
     use super::*;
 
