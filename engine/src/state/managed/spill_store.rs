@@ -439,8 +439,6 @@ mod tests {
 
     use super::*;
 
-    const PAGE_BYTES: usize = 4096;
-
     /// A lookup key: state, key group, a "key" of 0 to 3 bytes and a "namespace" byte, so that
     /// many keys share every prefix length.
     fn lookup_key((state, group, key, namespace): (u32, u32, Vec<u8>, u8)) -> Vec<u8> {
@@ -466,11 +464,12 @@ mod tests {
             .prop_map(lookup_key)
     }
 
-    /// Mostly small values, now and then one longer than a page (spans blocks).
+    /// Mostly small values, now and then one longer than a run block or a page (4 KiB and
+    /// 16 KiB pages: it spans blocks).
     fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             12 => proptest::collection::vec(any::<u8>(), 0..24),
-            1 => (PAGE_BYTES..3 * PAGE_BYTES).prop_map(|len| vec![(len % 251) as u8; len]),
+            1 => (4096usize..40_000).prop_map(|len| vec![(len % 251) as u8; len]),
         ]
     }
 
@@ -514,12 +513,13 @@ mod tests {
         fn prefix_scans_and_takes_agree_with_a_model(
             ops in proptest::collection::vec(op_strategy(), 0..60),
             buffer_pages in 2usize..6,
+            page_bytes in prop_oneof![Just(4096usize), Just(16 * 1024)],
         ) {
             let dir = tempfile::tempdir().unwrap();
             let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
             let memory = MemoryManager::new(
                 ByteSize::kib(256),
-                PageSize::new(PAGE_BYTES).unwrap(),
+                PageSize::new(page_bytes).unwrap(),
             )
             .unwrap();
             let reservation =
