@@ -28,7 +28,7 @@
 //!
 //! Blocks are read on the caller's thread with the run's own [`SynchronousBlockReader`] (the
 //! file stays open while the run lives: no I/O-thread hand-off and no `open` per lookup), into
-//! one page the caller lends. A [`RunScanner`] walks the records from a position: a record
+//! one page the caller lends. A `RunScanner` walks the records from a position: a record
 //! inside the current block is handed out in place, one that spans blocks is copied together
 //! into a scratch vector while the following blocks are read into the same page.
 //!
