@@ -104,11 +104,10 @@ fn main() -> Result<()> {
 
     let rss_before = weir_memory::resident_set_size()?;
     let sampler = ResidentSetSampler::start(Duration::from_millis(5));
-    let state_file = work.path().join("state_checkpoint-0");
     let started = Instant::now();
     let mut snapshot = OperatorSnapshot::default();
     state.snapshot_into(&mut snapshot)?;
-    let written = write_state_file(&state_file, &snapshot)?;
+    let written = write_state_file(work.path(), "state_checkpoint-0", &snapshot)?;
     drop(snapshot);
     let checkpoint_seconds = started.elapsed().as_secs_f64();
     let checkpoint_peak = sampler.stop();
@@ -133,7 +132,7 @@ fn main() -> Result<()> {
 
     let sampler = ResidentSetSampler::start(Duration::from_millis(5));
     let started = Instant::now();
-    let restored_snapshot = open_state_file(&state_file, written)?;
+    let restored_snapshot = open_state_file(work.path(), &written)?;
     let mut restored = backend(&setup)?;
     restored.restore_from(&restored_snapshot)?;
     let value = restored.value_state::<VoidNamespace, String>(&descriptor)?;

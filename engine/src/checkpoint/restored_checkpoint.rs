@@ -27,7 +27,7 @@ use crate::checkpoint::operator_snapshot::OperatorSnapshot;
 use crate::checkpoint::snapshot_folder::{
     CheckpointIoAction, METADATA_FILE_NAME, SnapshotFolder, io_error,
 };
-use crate::checkpoint::state_file::{WrittenStateFile, open_state_file};
+use crate::checkpoint::state_file::open_state_file;
 use crate::checkpoint::storage_location::resolve_storage_location;
 use crate::error::WeirError;
 
@@ -161,11 +161,7 @@ impl RestoredCheckpoint {
                     subtask,
                 });
             }
-            let expected = WrittenStateFile {
-                size_bytes: handle.size_bytes,
-                checksum_xxh3: handle.checksum_xxh3,
-            };
-            snapshots.push(open_state_file(&file, expected)?);
+            snapshots.push(open_state_file(&self.path, handle)?);
         }
         Ok(Some(snapshots))
     }

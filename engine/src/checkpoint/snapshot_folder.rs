@@ -150,12 +150,7 @@ impl SnapshotFolder {
         let file_name = state_file_name(uid, subtask);
         fs::create_dir_all(&self.path)
             .map_err(io_error(CheckpointIoAction::CreateFolder, &self.path))?;
-        let written = write_state_file(&self.path.join(&file_name), snapshot)?;
-        Ok(Some(StateFileHandle {
-            file_name,
-            size_bytes: written.size_bytes,
-            checksum_xxh3: written.checksum_xxh3,
-        }))
+        write_state_file(&self.path, &file_name, snapshot).map(Some)
     }
 
     /// Completes the checkpoint: checks that every state file `metadata` lists is there with its

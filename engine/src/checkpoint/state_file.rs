@@ -26,6 +26,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::checkpoint::checkpoint_metadata::StateFileHandle;
 use crate::checkpoint::operator_snapshot::{OperatorListState, OperatorSnapshot};
 use crate::checkpoint::section_bytes::{COPY_CHUNK_BYTES, FileRange, SectionBytes, SnapshotFile};
 use crate::checkpoint::snapshot_folder::{CheckpointIoAction, io_error};
@@ -52,18 +53,14 @@ struct IndexedSection {
     len: u64,
 }
 
-/// Size and checksum of a written state file (for `_metadata`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WrittenStateFile {
-    pub size_bytes: u64,
-    pub checksum_xxh3: u64,
-}
-
-/// Writes `snapshot` to a new file at `path` and syncs it (see the module docs).
+/// Writes `snapshot` to a new file `file_name` in `folder` and syncs it (see the module
+/// docs); returns its handle for `_metadata` (name, size, checksum).
 pub fn write_state_file(
-    path: &Path,
+    folder: &Path,
+    file_name: &str,
     snapshot: &OperatorSnapshot,
-) -> Result<WrittenStateFile, WeirError> {
+) -> Result<StateFileHandle, WeirError> {
+    let path = &folder.join(file_name);
     let file = File::create(path).map_err(io_error(CheckpointIoAction::Write, path))?;
     let mut out = BufWriter::with_capacity(COPY_CHUNK_BYTES, file);
     let mut hasher = Xxh3::new();
@@ -111,19 +108,21 @@ pub fn write_state_file(
         .map_err(|error| io_error(CheckpointIoAction::Write, path)(error.into_error()))?;
     file.sync_all()
         .map_err(io_error(CheckpointIoAction::Sync, path))?;
-    Ok(WrittenStateFile {
+    Ok(StateFileHandle {
+        file_name: file_name.to_owned(),
         size_bytes: position,
         checksum_xxh3: hasher.digest(),
     })
 }
 
-/// Opens the state file at `path`, checking that it has `expected` size and checksum (as the
-/// metadata records them), and returns its snapshot with the keyed sections left in the file.
+/// Opens the state file of `expected` in `folder`, checking that it has the size and checksum
+/// the metadata records, and returns its snapshot with the keyed sections left in the file.
 /// A damaged file is [`WeirError::CorruptSnapshot`] naming it.
 pub fn open_state_file(
-    path: &Path,
-    expected: WrittenStateFile,
+    folder: &Path,
+    expected: &StateFileHandle,
 ) -> Result<OperatorSnapshot, WeirError> {
+    let path = &folder.join(&expected.file_name);
     let what = path.display().to_string();
     let corrupt = |problem: String| WeirError::CorruptSnapshot {
         what: what.clone(),
@@ -225,6 +224,7 @@ pub fn open_state_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkpoint::checkpoint_metadata::StateFileHandle;
     use crate::checkpoint::operator_snapshot::RedistributeMode;
 
     fn snapshot() -> OperatorSnapshot {
@@ -259,38 +259,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("window-0");
         let original = snapshot();
-        let written = write_state_file(&path, &original).unwrap();
+        let written = write_state_file(dir.path(), "window-0", &original).unwrap();
         assert_eq!(written.size_bytes, std::fs::metadata(&path).unwrap().len());
-        let opened = open_state_file(&path, written).unwrap();
+        let opened = open_state_file(dir.path(), &written).unwrap();
         assert_eq!(sections(&opened), sections(&original));
         assert_eq!(opened.operator, original.operator);
         // Written again from the file's ranges: the same bytes.
-        let again = dir.path().join("window-1");
-        let rewritten = write_state_file(&again, &opened).unwrap();
-        assert_eq!(rewritten, written);
+        let rewritten = write_state_file(dir.path(), "window-1", &opened).unwrap();
+        assert_eq!(
+            (rewritten.size_bytes, rewritten.checksum_xxh3),
+            (written.size_bytes, written.checksum_xxh3)
+        );
     }
 
     #[test]
     fn damaged_files_are_named_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("window-0");
-        let written = write_state_file(&path, &snapshot()).unwrap();
+        let written = write_state_file(dir.path(), "window-0", &snapshot()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let check = |bytes: &[u8], expected: WrittenStateFile, needle: &str| {
+        let check = |bytes: &[u8], expected: StateFileHandle, needle: &str| {
             std::fs::write(&path, bytes).unwrap();
-            let error = open_state_file(&path, expected).unwrap_err();
+            let error = open_state_file(dir.path(), &expected).unwrap_err();
             let message = error.to_string();
             assert!(message.contains("window-0"), "{message}");
             assert!(message.contains(needle), "{needle} not in {message}");
         };
-        check(&bytes[..bytes.len() - 1], written, "bytes");
+        check(&bytes[..bytes.len() - 1], written.clone(), "bytes");
         let mut flipped = bytes.clone();
         flipped[50] ^= 1;
-        check(&flipped, written, "checksum");
+        check(&flipped, written.clone(), "checksum");
         // A consistent file of another version, and one whose trailer lies.
         let mut other = bytes.clone();
         other[0] = 1;
-        let rehashed = |bytes: &[u8]| WrittenStateFile {
+        let rehashed = |bytes: &[u8]| StateFileHandle {
+            file_name: "window-0".to_owned(),
             size_bytes: bytes.len() as u64,
             checksum_xxh3: xxhash_rust::xxh3::xxh3_64(bytes),
         };

@@ -112,9 +112,11 @@ impl<'a, K: 'static> KeyedSnapshotWriter<'a, K> {
 
     /// Closes the open section and writes every slot before `slot` (working-set entries only).
     fn write_until(&mut self, slot: usize) -> Result<(), WeirError> {
-        debug_assert!(
+        // A slot written twice would replace its first section: never lose it silently.
+        assert!(
             slot >= self.next_slot,
-            "spilled entries arrive in slot order"
+            "spilled entries arrive in lookup-key order (slot {slot} after {})",
+            self.next_slot
         );
         self.close_open()?;
         while self.next_slot < slot {

@@ -261,7 +261,6 @@ pub(crate) fn execute_stream(
         job_name: job_name.to_owned(),
         wall_time: started.elapsed(),
         records_in: options.progress.records_read(),
-        // Sinks do not count their records yet; the summary of a streaming job says so.
         records_out: options.progress.records_written(),
         bytes_read: options.progress.bytes_read(),
         bytes_written: options.progress.bytes_written(),
