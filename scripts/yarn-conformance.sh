@@ -84,7 +84,7 @@ if [[ "$current" != "$pyspark_version" ]]; then
   say "installing pyspark==$pyspark_version into $VENV${current:+ (replacing $current)}; about 460 MB, this takes a minute"
   start_s=$SECONDS
   # --no-deps: only the bundled jars are wanted, not py4j or the Python API's dependencies.
-  "$VENV/bin/pip" install --disable-pip-version-check --no-deps "pyspark==$pyspark_version" >&2 \
+  "$VENV/bin/pip" install --disable-pip-version-check --no-cache-dir --no-deps "pyspark==$pyspark_version" >&2 \
     || die "pip install pyspark==$pyspark_version failed (is PyPI reachable?)"
   say "installed pyspark $pyspark_version in $((SECONDS - start_s)) s"
 fi
