@@ -24,18 +24,25 @@
 //!                   heap indexes and pending tombstones
 //! ```
 //!
-//! Heap indexes per spilled record: 10 bloom bits (1.25 bytes) and one sparse-index entry per
-//! block of a run (the block's first lookup key + 40 bytes; with 32 KiB pages and 50-byte
-//! records that is ~0.1 bit per record). They count against the working set, so the state a
-//! share can hold is bounded: about `working set bytes × 6` spilled records (indexes at most
-//! 80 % of the working set) — beyond that an access fails with
+//! Heap indexes per spilled record: 10 bloom bits (1.25 bytes) and a share of the sparse index
+//! of its run (a point of 16 bytes and a lookup key per 4 KiB of records: with 50-byte records
+//! about 0.4 bytes per record). They count against the working set, so the state a share can
+//! hold is bounded — roughly `working set bytes / 1.7` spilled records of that size, fewer
+//! while the working set also holds entries — beyond that an access fails with
 //! [`WeirError::ManagedStateWorkingSetExceeded`] instead of passing the plan.
+//!
+//! Reads of spilled entries run on the operator's thread: each run keeps its file open and
+//! reads the one block a lookup needs synchronously (no I/O-thread hand-off); iterating the
+//! namespaces of one key or the keys of one state reads only the range of lookup keys with
+//! that prefix (see [`sorted_run`]).
 //!
 //! Snapshots write the same sections as the hashmap backend (working-set entries, then the
 //! spilled ones), so checkpoints restore into either backend.
 
 pub mod bloom_filter;
+pub mod lookup_key_comparator;
 pub mod sorted_run;
+pub mod sparse_index;
 pub mod spill_store;
 pub mod store_record;
 
