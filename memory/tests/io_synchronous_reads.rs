@@ -51,9 +51,16 @@ fn blocks_read_in_any_order_and_bad_positions_or_bytes_are_corrupt_blocks() {
             .rev()
             .chain((0..BLOCKS).step_by(3))
             .chain(0..BLOCKS);
-        for block in order {
+        for (read, block) in order.enumerate() {
+            // Hints: exact, short (a second read), none, and the page.
+            let hint = match read % 4 {
+                0 => lengths[block],
+                1 => lengths[block] / 2,
+                2 => 0,
+                _ => page_size,
+            };
             let payload_len = reader
-                .read_block_at(block as u64, offset_of(&lengths, block), &mut page)
+                .read_block_at(block as u64, offset_of(&lengths, block), hint, &mut page)
                 .unwrap();
             check(
                 &page.as_slice()[..payload_len],
@@ -64,15 +71,15 @@ fn blocks_read_in_any_order_and_bad_positions_or_bytes_are_corrupt_blocks() {
         // A wrong offset (inside a payload, or another block's header) and a block past the
         // end.
         let error = reader
-            .read_block_at(3, offset_of(&lengths, 3) + 1, &mut page)
+            .read_block_at(3, offset_of(&lengths, 3) + 1, page_size, &mut page)
             .unwrap_err();
         assert_corrupt(error, 3, offset_of(&lengths, 3) + 1, "bad magic");
         let error = reader
-            .read_block_at(4, offset_of(&lengths, 5), &mut page)
+            .read_block_at(4, offset_of(&lengths, 5), page_size, &mut page)
             .unwrap_err();
         assert_corrupt(error, 4, offset_of(&lengths, 5), "sequence number");
         let error = reader
-            .read_block_at(BLOCKS as u64, offset_of(&lengths, BLOCKS - 1), &mut page)
+            .read_block_at(BLOCKS as u64, offset_of(&lengths, BLOCKS - 1), 0, &mut page)
             .unwrap_err();
         assert_corrupt(
             error,
@@ -92,11 +99,11 @@ fn blocks_read_in_any_order_and_bad_positions_or_bytes_are_corrupt_blocks() {
         handle.read_exact_at(&mut byte, at).unwrap();
         handle.write_all_at(&[byte[0] ^ 0x5a], at).unwrap();
         let error = reader
-            .read_block_at(5, offset_of(&lengths, 5), &mut page)
+            .read_block_at(5, offset_of(&lengths, 5), 16, &mut page)
             .unwrap_err();
         assert_corrupt(error, 5, offset_of(&lengths, 5), "checksum mismatch");
         reader
-            .read_block_at(6, offset_of(&lengths, 6), &mut page)
+            .read_block_at(6, offset_of(&lengths, 6), page_size, &mut page)
             .unwrap();
 
         // A file cut inside the last block's payload, and before a header.
@@ -104,18 +111,20 @@ fn blocks_read_in_any_order_and_bad_positions_or_bytes_are_corrupt_blocks() {
         handle
             .set_len(offset_of(&lengths, last) + BLOCK_HEADER_BYTES as u64 + 1)
             .unwrap();
-        let error = reader
-            .read_block_at(last as u64, offset_of(&lengths, last), &mut page)
-            .unwrap_err();
-        assert_corrupt(
-            error,
-            last as u64,
-            offset_of(&lengths, last),
-            "ends inside the block payload (1 of",
-        );
+        for hint in [0, 1, page_size] {
+            let error = reader
+                .read_block_at(last as u64, offset_of(&lengths, last), hint, &mut page)
+                .unwrap_err();
+            assert_corrupt(
+                error,
+                last as u64,
+                offset_of(&lengths, last),
+                "ends inside the block payload (1 of",
+            );
+        }
         handle.set_len(offset_of(&lengths, last) + 5).unwrap();
         let error = reader
-            .read_block_at(last as u64, offset_of(&lengths, last), &mut page)
+            .read_block_at(last as u64, offset_of(&lengths, last), page_size, &mut page)
             .unwrap_err();
         assert_corrupt(
             error,

@@ -55,7 +55,7 @@ use crate::state::heap_budget::HeapBudget;
 use crate::state::key_group::{KeyGroupRange, key_group_of};
 use crate::state::keyed_snapshot_writer::KeyedSnapshotWriter;
 use crate::state::list_state::{ListKind, ListStateDescriptor, ListStateHandle};
-use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics};
+use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics, SpilledFate};
 use crate::state::managed::store_record::{LOOKUP_PREFIX_BYTES, start_lookup_key};
 use crate::state::managed::{ManagedStateBudget, ManagedStateSetup};
 use crate::state::map_state::{MapKind, MapStateDescriptor, MapStateHandle};
@@ -370,7 +370,12 @@ impl<K: StateKey> KeyedStateBackend<K> {
             )?;
         }
         managed.store.finish_round()?;
-        let used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        let mut used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        if used_bytes > managed.working_set_bytes {
+            // The run indexes may still count dead copies: a merge of all runs drops them.
+            managed.store.compact(&mut |_, _| Ok(SpilledFate::Keep))?;
+            used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        }
         if used_bytes > managed.working_set_bytes {
             return Err(WeirError::ManagedStateWorkingSetExceeded {
                 operator: self.operator.clone(),

@@ -2,17 +2,19 @@
 //! thread, at byte offsets the caller knows (Flink's `SynchronousFileIOChannel` for reads).
 //!
 //! ```text
-//!   caller ── read_block_at(block k, offset of its header, page) ──▶ one preadv:
-//!                                                 [16-byte header] [page: payload, then junk]
+//!   caller ── read_block_at(block k, offset of its header, payload hint, page) ──▶ one preadv:
+//!                                       [16-byte header] [page: hint bytes of payload (or more)]
 //!          ◀── payload length (header fields and CRC32C checked) ─────────┘
+//!              (a payload longer than the hint: a second pread for the rest)
 //! ```
 //!
 //! A [`crate::BlockChannelReader`] streams a file in order through its directory's I/O
 //! thread, which pays a thread hand-off per block and an `open` per reader. Point lookups in a
 //! sorted spill file (the managed keyed state reads one block found through an index) want
 //! one block now, so this reader keeps the file open and reads on the calling thread: one
-//! positioned read per block (the header and up to a page after it; the payload is at most a
-//! page, whatever follows it is ignored), no queue, no allocation, no state between calls. The file is finished and
+//! positioned read per block when the caller's hint covers the payload (the header and the
+//! hinted bytes; whatever follows the payload is ignored), no queue, no allocation, no state
+//! between calls. The file is finished and
 //! read-only, so reading it outside its I/O thread races with nothing; the reader keeps an
 //! `Arc` of the [`SpillFile`], so the file lives until the reader drops.
 //!
@@ -65,6 +67,11 @@ impl SynchronousBlockReader {
     /// front of `segment`; returns its payload length. The next block's header starts at
     /// `offset + BLOCK_HEADER_BYTES + payload length`.
     ///
+    /// `payload_hint_bytes` is how much payload to read together with the header (what the
+    /// caller expects the block to hold; more is read with a second call, bytes read past the
+    /// payload are ignored): a caller that knows where blocks end reads each with one call
+    /// and no more bytes than it needs. The page size is always enough.
+    ///
     /// Fails with [`MemoryError::CorruptBlock`] for a block number past the end, a header
     /// that does not check (a wrong `offset` lands on bytes whose magic or sequence number
     /// differ), a payload longer than `segment`, a checksum mismatch or a short file; an I/O
@@ -73,6 +80,7 @@ impl SynchronousBlockReader {
         &self,
         block: u64,
         offset: u64,
+        payload_hint_bytes: usize,
         segment: &mut MemorySegment,
     ) -> Result<usize, MemoryError> {
         let file = &self.file;
@@ -89,14 +97,13 @@ impl SynchronousBlockReader {
                 file.block_count()
             )));
         }
-        // Header and as much as the page holds in one read: the payload is at most a page,
-        // and bytes past it (the next block) are left over like after any read.
+        let first_bytes = payload_hint_bytes.min(segment.size());
         let mut header_bytes = [0u8; BLOCK_HEADER_BYTES];
         let read = read_at(
             &self.handle,
             &mut [
                 IoSliceMut::new(&mut header_bytes),
-                IoSliceMut::new(segment.as_mut_slice()),
+                IoSliceMut::new(&mut segment.as_mut_slice()[..first_bytes]),
             ],
             offset,
         )
@@ -106,7 +113,18 @@ impl SynchronousBlockReader {
         }
         let header = BlockHeader::decode(&header_bytes, block, segment.size()).map_err(corrupt)?;
         let payload_len = header.payload_len as usize;
-        let payload_read = read - BLOCK_HEADER_BYTES;
+        let mut payload_read = read - BLOCK_HEADER_BYTES;
+        if payload_read == first_bytes && payload_read < payload_len {
+            // The hint was short: the rest of the payload.
+            payload_read += read_at(
+                &self.handle,
+                &mut [IoSliceMut::new(
+                    &mut segment.as_mut_slice()[first_bytes..payload_len],
+                )],
+                offset + (BLOCK_HEADER_BYTES + first_bytes) as u64,
+            )
+            .map_err(io_error)?;
+        }
         if payload_read < payload_len {
             return Err(corrupt(truncated(
                 payload_read,

@@ -7,8 +7,10 @@
 //!   pending tombstones (heap set of lookup keys:        radix sort by lookup key ◀────────────┘
 //!   copies in runs that are dead) ─── written with ──▶  SortedRunBuilder ──▶ run n (newest)
 //!                                                                           │
-//!   runs: [run 0 (oldest) … run n]  ── more than MAX_RUNS ──▶ merge all into one run, dropping
-//!                                                            tombstones and dead copies
+//!   runs: [run 0 (oldest) … run n]  ── more than MAX_RUNS ──▶ merge the newest runs into one
+//!         (size-tiered: the newest two and each older run not larger than those together;
+//!          when that reaches run 0, or the runs hold more dead copies than live entries, all
+//!          of them, dropping tombstones and dead copies)
 //!   lookup(key): pending tombstone? ──▶ absent; else runs newest first (bloom, sparse index,
 //!                one block read on this thread) ──▶ first put or tombstone decides
 //!   prefix scan: runs merged from the first block that can hold the prefix, up to its last key
@@ -82,6 +84,8 @@ pub struct SpillStoreMetrics {
     pub spill_files: u64,
     /// Merges of all runs into one.
     pub compactions: u64,
+    /// Merges of the newest runs into one (size-tiered; the oldest runs stay).
+    pub partial_merges: u64,
     /// Entries loaded back into the working set.
     pub loads: u64,
     /// Lookups that passed a run's bloom filter (and read a block).
@@ -294,12 +298,84 @@ impl SpillStore {
         self.add_run(run)
     }
 
-    /// Adds a new run (the buffer is empty); merges the runs when there are more than
-    /// [`MAX_RUNS`].
+    /// Adds a new run (the buffer is empty); when there are more than [`MAX_RUNS`], merges
+    /// the newest runs (see [`SpillStore::newest_runs_to_merge`]), or all of them when the
+    /// runs hold more dead copies and tombstones than live entries.
     fn add_run(&mut self, run: SortedRun) -> Result<(), WeirError> {
         self.push_run(run);
         if self.runs.len() > MAX_RUNS {
-            self.compact(&mut |_, _| Ok(SpilledFate::Keep))?;
+            let count = self.newest_runs_to_merge();
+            let records: u64 = self.runs.iter().map(|run| run.records()).sum();
+            // Dead copies and tombstones cost index heap: at most as many as live entries.
+            if count == self.runs.len() || records > 2 * self.spilled_entries {
+                self.compact(&mut |_, _| Ok(SpilledFate::Keep))?;
+            } else {
+                self.merge_newest(count)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How many of the newest runs a merge takes (size-tiered): the newest two, then each
+    /// next older run that is not larger than those taken together. The oldest (largest) run
+    /// is rewritten only once the newer ones add up to its size, instead of at every merge
+    /// (bench `state_spill`, uniform updates over 10× the share: 40 % fewer bytes written).
+    fn newest_runs_to_merge(&self) -> usize {
+        let mut count = 2.min(self.runs.len());
+        let mut bytes: u64 = self.runs[self.runs.len() - count..]
+            .iter()
+            .map(|run| run.bytes())
+            .sum();
+        while count < self.runs.len() {
+            let older = &self.runs[self.runs.len() - count - 1];
+            if older.bytes() > bytes {
+                break;
+            }
+            bytes += older.bytes();
+            count += 1;
+        }
+        count
+    }
+
+    /// Merges the newest `count` runs (not all) into one. Their puts stay (dead ones too:
+    /// the pending tombstones still shadow them, the next merge of all runs drops them);
+    /// a tombstone stays when an older run may hold its key.
+    fn merge_newest(&mut self, count: usize) -> Result<(), WeirError> {
+        debug_assert!(count >= 2 && count < self.runs.len());
+        self.metrics.partial_merges += 1;
+        let newest = self.runs.split_off(self.runs.len() - count);
+        let older = &self.runs;
+        let expected: u64 = newest.iter().map(|run| run.records()).sum();
+        let pages = self.reservation.allocate_pages(IO_PAGES)?;
+        let (reader_pages, writer_pages) = {
+            let mut pages = pages;
+            let writer = pages.split_off(newest.len());
+            (pages, writer)
+        };
+        let mut builder = SortedRunBuilder::create(&self.io, writer_pages, expected as usize)?;
+        let (_pages, merged) = merge_runs(&newest, reader_pages, &[], |record| {
+            let parsed = StoreRecord::parse(record);
+            let keep = match parsed.kind {
+                RecordKind::Put => true,
+                RecordKind::Tombstone => {
+                    let (state_id, hash) = (parsed.state_id(), bloom_hash(parsed.lookup_key));
+                    older
+                        .iter()
+                        .any(|run| run.has_state(state_id) && run.may_contain(hash))
+                }
+            };
+            if keep {
+                builder.add(record)?;
+            }
+            Ok(ControlFlow::Continue(()))
+        });
+        merged?;
+        drop(newest);
+        if builder.records() > 0 {
+            let (run, _pages) = builder.finish(&self.io)?;
+            self.push_run(run);
+        } else {
+            drop(builder.finish(&self.io)?);
         }
         Ok(())
     }
@@ -433,13 +509,12 @@ fn write_sorted_run(
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
+    use std::path::PathBuf;
 
     use proptest::prelude::*;
     use weir_memory::{ByteSize, MemoryManager, PageSize};
 
     use super::*;
-
-    const PAGE_BYTES: usize = 4096;
 
     /// A lookup key: state, key group, a "key" of 0 to 3 bytes and a "namespace" byte, so that
     /// many keys share every prefix length.
@@ -466,11 +541,12 @@ mod tests {
             .prop_map(lookup_key)
     }
 
-    /// Mostly small values, now and then one longer than a page (spans blocks).
+    /// Mostly small values, now and then one longer than a run block or a page (4 KiB and
+    /// 16 KiB pages: it spans blocks).
     fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             12 => proptest::collection::vec(any::<u8>(), 0..24),
-            1 => (PAGE_BYTES..3 * PAGE_BYTES).prop_map(|len| vec![(len % 251) as u8; len]),
+            1 => (4096usize..40_000).prop_map(|len| vec![(len % 251) as u8; len]),
         ]
     }
 
@@ -506,6 +582,74 @@ mod tests {
         seen
     }
 
+    fn store(
+        page_bytes: usize,
+        buffer_pages: usize,
+    ) -> (tempfile::TempDir, PathBuf, MemoryManager, SpillStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
+        let memory =
+            MemoryManager::new(ByteSize::kib(512), PageSize::new(page_bytes).unwrap()).unwrap();
+        let reservation = memory.reservation_with_limit("store", buffer_pages + 1 + IO_PAGES);
+        let spill_directory = io.spill_directories()[0].clone();
+        let store = SpillStore::new(io, reservation, buffer_pages, Arc::default()).unwrap();
+        (dir, spill_directory, memory, store)
+    }
+
+    #[test]
+    fn newer_runs_merge_among_themselves_until_they_add_up_to_the_oldest() {
+        let (_dir, spill_directory, memory, mut store) = store(4096, 32);
+        let key = |k: u32| lookup_key((1, k % 3, k.to_be_bytes().to_vec(), 0));
+        let mut live = BTreeMap::new();
+        let round =
+            |store: &mut SpillStore, live: &mut BTreeMap<_, _>, keys: std::ops::Range<u32>| {
+                for k in keys {
+                    store.evict(&key(k), &k.to_le_bytes()).unwrap();
+                    live.insert(key(k), k.to_le_bytes().to_vec());
+                }
+                store.finish_round().unwrap();
+            };
+        // One large run, then small ones: they merge among themselves.
+        round(&mut store, &mut live, 0..2000);
+        let oldest_bytes = store.runs[0].bytes();
+        for r in 0..4u32 {
+            round(
+                &mut store,
+                &mut live,
+                10_000 + r * 100..10_000 + r * 100 + 100,
+            );
+        }
+        assert_eq!(store.metrics().partial_merges, 1);
+        assert_eq!(store.metrics().compactions, 0);
+        assert_eq!(store.runs[0].bytes(), oldest_bytes);
+        // Load some entries back: their tombstones go into the next run.
+        for k in (0..2000).step_by(10) {
+            assert_eq!(store.take(&key(k)).unwrap(), live.remove(&key(k)));
+        }
+        // Until the newer runs add up to the oldest: then all of them merge.
+        let mut r = 4;
+        while store.metrics().compactions == 0 {
+            round(
+                &mut store,
+                &mut live,
+                10_000 + r * 100..10_000 + r * 100 + 100,
+            );
+            r += 1;
+            assert!(store.run_count() <= MAX_RUNS);
+        }
+        assert!(store.metrics().partial_merges > 1, "{:?}", store.metrics());
+        assert_eq!(store.spilled_entries(), live.len() as u64);
+        for (k, value) in &live {
+            assert_eq!(store.take(k).unwrap().as_ref(), Some(value));
+        }
+        // The I/O manager lives while the store does: look before it goes.
+        let io = Arc::clone(&store.io);
+        drop(store);
+        assert_eq!(memory.used_pages(), 0);
+        assert_eq!(std::fs::read_dir(spill_directory).unwrap().count(), 0);
+        drop(io);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         /// Prefix scans and takes against a model of the live entries, over several runs,
@@ -514,19 +658,9 @@ mod tests {
         fn prefix_scans_and_takes_agree_with_a_model(
             ops in proptest::collection::vec(op_strategy(), 0..60),
             buffer_pages in 2usize..6,
+            page_bytes in prop_oneof![Just(4096usize), Just(16 * 1024)],
         ) {
-            let dir = tempfile::tempdir().unwrap();
-            let io = Arc::new(IoManager::new(&[dir.path().to_path_buf()]).unwrap());
-            let memory = MemoryManager::new(
-                ByteSize::kib(256),
-                PageSize::new(PAGE_BYTES).unwrap(),
-            )
-            .unwrap();
-            let reservation =
-                memory.reservation_with_limit("store", buffer_pages + 1 + IO_PAGES);
-            let mut store =
-                SpillStore::new(Arc::clone(&io), reservation, buffer_pages, Arc::default())
-                    .unwrap();
+            let (_dir, spill_directory, memory, mut store) = store(page_bytes, buffer_pages);
             let mut live: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
             for op in ops {
                 match op {
@@ -560,10 +694,11 @@ mod tests {
             }
             let everything: Vec<_> = live.into_iter().collect();
             prop_assert_eq!(scan(&store, &[]), everything);
+            let io = Arc::clone(&store.io);
             drop(store);
             prop_assert_eq!(memory.used_pages(), 0);
-            let files = std::fs::read_dir(&io.spill_directories()[0]).unwrap().count();
-            prop_assert_eq!(files, 0);
+            prop_assert_eq!(std::fs::read_dir(spill_directory).unwrap().count(), 0);
+            drop(io);
         }
     }
 }
