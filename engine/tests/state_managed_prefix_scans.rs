@@ -170,7 +170,9 @@ proptest! {
         for (index, entries) in model.iter().enumerate() {
             for ((entry_key, namespace), value) in entries {
                 state.set_current_key(entry_key.clone());
-                prop_assert_eq!(state.value_ref(handles[index], namespace), Some(value));
+                // A failed access reads as None: its cause is in check_failure.
+                let read = state.value_ref(handles[index], namespace).cloned();
+                prop_assert_eq!(read.as_ref(), Some(value), "{:?}", state.check_failure());
             }
         }
         prop_assert_eq!(

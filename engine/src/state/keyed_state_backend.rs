@@ -328,8 +328,12 @@ impl<K: StateKey> KeyedStateBackend<K> {
         self.evict_round()
     }
 
-    /// Moves whole key groups of the states (clock order, the current key stays) into the
-    /// spill store until half the working set is free, then flushes.
+    /// Moves whole key groups of the states (clock order) into the spill store until half the
+    /// working set is free, then flushes. The current key's entries stay in a first sweep
+    /// over all (state, group) slots (they are the likeliest to be accessed next); when that
+    /// is not enough (one key holding most of the working set, e.g. many windows of a hot
+    /// key), a second sweep evicts them too: the entry about to be accessed is loaded back
+    /// after the round.
     fn evict_round(&mut self) -> Result<(), WeirError> {
         let Some(managed) = self.managed.as_mut() else {
             return Ok(());
@@ -339,14 +343,20 @@ impl<K: StateKey> KeyedStateBackend<K> {
         let slots = self.states.len() * groups;
         let mut prefix = Vec::with_capacity(LOOKUP_PREFIX_BYTES);
         let mut steps = 0;
-        while steps < slots
-            && self.budget.used_bytes() + managed.store.index_heap_bytes() > target_bytes
-        {
+        let mut keep_current_key = true;
+        while self.budget.used_bytes() + managed.store.index_heap_bytes() > target_bytes {
+            if steps == slots {
+                if !keep_current_key {
+                    break;
+                }
+                keep_current_key = false;
+                steps = 0;
+            }
             let position = managed.hand % slots;
             managed.hand = (position + 1) % slots;
             steps += 1;
             let (state, group) = (position % self.states.len(), position / self.states.len());
-            let keep = if group == self.current_group {
+            let keep = if keep_current_key && group == self.current_group {
                 self.current_key.as_ref()
             } else {
                 None
