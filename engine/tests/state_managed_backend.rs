@@ -445,6 +445,43 @@ fn state_far_larger_than_the_share_spills_and_reads_back() {
     assert_eq!(env.spill_files(), 0);
 }
 
+/// One key whose namespaces (e.g. the windows of a hot key) hold several times the working
+/// set: the current key's entries are evicted too when nothing else is left, instead of the
+/// backend failing with ManagedStateWorkingSetExceeded.
+#[test]
+fn one_key_with_more_state_than_the_working_set_spills_its_own_namespaces() {
+    let env = ManagedEnv::new();
+    let all = KeyGroupRange::all(MAX_PARALLELISM);
+    let mut state = env.backend::<TestKey>(MAX_PARALLELISM, all, MIN_SHARE + 16 * 1024);
+    let handle = state
+        .value_state::<u16, String>(&ValueStateDescriptor::new("windows"))
+        .unwrap();
+    let key = Some("hot".to_owned());
+    state.set_current_key(key.clone());
+    // 40 values of 6 KiB: 240 KiB for one key against a working set of a few dozen KiB.
+    let value = |namespace: u16| format!("{namespace:05}").repeat(1200);
+    for namespace in 0..40u16 {
+        state.update_value(handle, &namespace, value(namespace)).unwrap();
+    }
+    // Another key in between, then the hot key again: every namespace reads back.
+    state.set_current_key(Some("cold".to_owned()));
+    state.update_value(handle, &0, "c".to_owned()).unwrap();
+    state.set_current_key(key);
+    let mut namespaces = state.namespaces(handle);
+    namespaces.sort_unstable();
+    assert_eq!(namespaces, (0..40).collect::<Vec<_>>());
+    for namespace in 0..40u16 {
+        let read = state.value_ref(handle, &namespace).cloned();
+        assert_eq!(read, Some(value(namespace)), "{:?}", state.check_failure());
+    }
+    state.check_failure().unwrap();
+    assert_eq!(state.entry_count(), 41);
+    assert!(state.spill_metrics().unwrap().loads >= 30);
+    drop(state);
+    assert_eq!(env.memory.used_pages(), 0);
+    assert_eq!(env.spill_files(), 0);
+}
+
 #[test]
 fn too_small_a_share_fails_at_construction_naming_the_operator() {
     let env = ManagedEnv::new();

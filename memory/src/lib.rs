@@ -38,7 +38,7 @@ pub use heap_accounting::{
 // io re-exports: see io/mod.rs
 pub use io::{
     BLOCK_HEADER_BYTES, BlockChannelReader, BlockChannelWriter, FileChannelId, FilledBlock,
-    IoManager, SpillFile,
+    IoManager, SpillFile, SynchronousBlockReader,
 };
 pub use local_buffer_pool::{BufferRequest, LocalBufferPool, LocalBufferPoolStats};
 pub use memory_manager::{MemoryManager, MemoryReservation};

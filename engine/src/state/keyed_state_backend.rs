@@ -55,12 +55,13 @@ use crate::state::heap_budget::HeapBudget;
 use crate::state::key_group::{KeyGroupRange, key_group_of};
 use crate::state::keyed_snapshot_writer::KeyedSnapshotWriter;
 use crate::state::list_state::{ListKind, ListStateDescriptor, ListStateHandle};
-use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics};
+use crate::state::managed::spill_store::{SpillStore, SpillStoreMetrics, SpilledFate};
 use crate::state::managed::store_record::{LOOKUP_PREFIX_BYTES, start_lookup_key};
 use crate::state::managed::{ManagedStateBudget, ManagedStateSetup};
 use crate::state::map_state::{MapKind, MapStateDescriptor, MapStateHandle};
 use crate::state::reducing_state::{ReducingKind, ReducingStateDescriptor, ReducingStateHandle};
 use crate::state::state_access::StateAccess;
+use crate::state::state_bytes::write_with;
 use crate::state::state_handle::{MergingStateHandle, StateHandle};
 use crate::state::state_kind::StateKind;
 use crate::state::state_table::{
@@ -69,6 +70,7 @@ use crate::state::state_table::{
 use crate::state::state_ttl_config::StateTtlConfig;
 use crate::state::value_state::{ValueKind, ValueStateDescriptor, ValueStateHandle};
 use crate::state::{StateKey, StateNamespace};
+use crate::types::TypeSerializer;
 
 /// The typed table of a handle and an access for the current key.
 type TableAccess<'a, K, H> = (
@@ -326,8 +328,12 @@ impl<K: StateKey> KeyedStateBackend<K> {
         self.evict_round()
     }
 
-    /// Moves whole key groups of the states (clock order, the current key stays) into the
-    /// spill store until half the working set is free, then flushes.
+    /// Moves whole key groups of the states (clock order) into the spill store until half the
+    /// working set is free, then flushes. The current key's entries stay in a first sweep
+    /// over all (state, group) slots (they are the likeliest to be accessed next); when that
+    /// is not enough (one key holding most of the working set, e.g. many windows of a hot
+    /// key), a second sweep evicts them too: the entry about to be accessed is loaded back
+    /// after the round.
     fn evict_round(&mut self) -> Result<(), WeirError> {
         let Some(managed) = self.managed.as_mut() else {
             return Ok(());
@@ -337,14 +343,20 @@ impl<K: StateKey> KeyedStateBackend<K> {
         let slots = self.states.len() * groups;
         let mut prefix = Vec::with_capacity(LOOKUP_PREFIX_BYTES);
         let mut steps = 0;
-        while steps < slots
-            && self.budget.used_bytes() + managed.store.index_heap_bytes() > target_bytes
-        {
+        let mut keep_current_key = true;
+        while self.budget.used_bytes() + managed.store.index_heap_bytes() > target_bytes {
+            if steps == slots {
+                if !keep_current_key {
+                    break;
+                }
+                keep_current_key = false;
+                steps = 0;
+            }
             let position = managed.hand % slots;
             managed.hand = (position + 1) % slots;
             steps += 1;
             let (state, group) = (position % self.states.len(), position / self.states.len());
-            let keep = if group == self.current_group {
+            let keep = if keep_current_key && group == self.current_group {
                 self.current_key.as_ref()
             } else {
                 None
@@ -368,7 +380,12 @@ impl<K: StateKey> KeyedStateBackend<K> {
             )?;
         }
         managed.store.finish_round()?;
-        let used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        let mut used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        if used_bytes > managed.working_set_bytes {
+            // The run indexes may still count dead copies: a merge of all runs drops them.
+            managed.store.compact(&mut |_, _| Ok(SpilledFate::Keep))?;
+            used_bytes = self.budget.used_bytes() + managed.store.heap_bytes();
+        }
         if used_bytes > managed.working_set_bytes {
             return Err(WeirError::ManagedStateWorkingSetExceeded {
                 operator: self.operator.clone(),
@@ -884,13 +901,14 @@ impl<K: StateKey> KeyedStateBackend<K> {
     // ---- iteration ----
 
     /// The keys (of every group of this subtask) that hold an entry of `namespace` in state
-    /// `handle` (clones, in no particular order). Costs a walk over the state's keys.
+    /// `handle` (clones, in no particular order). Costs a walk over the state's keys (managed
+    /// backend: and over the state's spilled entries, not those of other states).
     pub fn keys<H: StateHandle>(&self, handle: H, namespace: &H::Namespace) -> Vec<K> {
         let table =
             downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()]);
         let mut keys = table.keys_with(namespace);
         let state_id = handle.state_index() as u32;
-        self.for_each_spilled(state_id, |key_and_namespace| {
+        self.for_each_spilled(&state_id.to_be_bytes(), |key_and_namespace| {
             let (key, spilled_namespace) = table.decode_key_and_namespace(key_and_namespace)?;
             if spilled_namespace == *namespace {
                 keys.push(key);
@@ -900,32 +918,28 @@ impl<K: StateKey> KeyedStateBackend<K> {
         keys
     }
 
-    /// Calls `visit` with the key ‖ namespace bytes of every spilled entry of state
-    /// `state_id` (managed backend); a failure is recorded for
-    /// [`KeyedStateBackend::check_failure`].
+    /// Calls `visit` with the key ‖ namespace bytes of every spilled entry whose lookup key
+    /// starts with `prefix` (managed backend; `prefix` begins with the state id); a failure is
+    /// recorded for [`KeyedStateBackend::check_failure`].
     fn for_each_spilled(
         &self,
-        state_id: u32,
+        prefix: &[u8],
         mut visit: impl FnMut(&[u8]) -> Result<(), WeirError>,
     ) {
         let Some(managed) = &self.managed else {
             return;
         };
-        if !managed.store.has_state(state_id) {
-            return;
-        }
-        let result = managed.store.for_each_live(|record| {
-            if record.state_id() == state_id {
-                visit(record.key_and_namespace())?;
-            }
-            Ok(())
-        });
+        let result = managed
+            .store
+            .for_each_live_with_prefix(prefix, |record| visit(record.key_and_namespace()));
         if let Err(error) = result {
             self.record_failure(error);
         }
     }
 
-    /// The namespaces the current key holds in state `handle`.
+    /// The namespaces the current key holds in state `handle`. Managed backend: the spilled
+    /// ones are a prefix scan of (state, key group, key) in each run, from the block that can
+    /// hold the first of them (lookup keys sort a key's namespaces together).
     pub fn namespaces<H: StateHandle>(&self, handle: H) -> Vec<H::Namespace> {
         let key = self
             .current_key
@@ -934,8 +948,23 @@ impl<K: StateKey> KeyedStateBackend<K> {
         let table =
             downcast_table_ref::<K, H::Namespace, H::Kind>(&*self.states[handle.state_index()]);
         let mut namespaces = table.namespaces_of(self.current_group, key);
-        self.for_each_spilled(handle.state_index() as u32, |key_and_namespace| {
+        let Some(managed) = &self.managed else {
+            return namespaces;
+        };
+        let state_id = handle.state_index() as u32;
+        if !managed.store.has_state(state_id) {
+            return namespaces;
+        }
+        let mut prefix = Vec::new();
+        start_lookup_key(state_id, self.current_key_group(), &mut prefix);
+        if let Err(error) = write_with(&mut prefix, |view| K::serializer().serialize(key, view)) {
+            self.record_failure(error);
+            return namespaces;
+        }
+        self.for_each_spilled(&prefix, |key_and_namespace| {
             let (spilled_key, namespace) = table.decode_key_and_namespace(key_and_namespace)?;
+            // Serialized keys are self-delimiting (prefix-free), so every entry under the
+            // prefix is of this key; the compare only guards that.
             if spilled_key == *key {
                 namespaces.push(namespace);
             }

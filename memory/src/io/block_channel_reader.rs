@@ -410,7 +410,7 @@ fn read_next_block(
     Ok(payload_len)
 }
 
-fn truncated(read: usize, expected: usize, part: &str, file: &SpillFile) -> String {
+pub(crate) fn truncated(read: usize, expected: usize, part: &str, file: &SpillFile) -> String {
     let short = if read == 0 && part == "header" {
         "the file ends before this block".to_string()
     } else {
@@ -425,7 +425,11 @@ fn truncated(read: usize, expected: usize, part: &str, file: &SpillFile) -> Stri
 
 /// Reads into `slices` from `offset` until they are full or the file ends; returns the bytes
 /// read.
-fn read_at(file: &File, mut slices: &mut [IoSliceMut<'_>], mut offset: u64) -> io::Result<usize> {
+pub(crate) fn read_at(
+    file: &File,
+    mut slices: &mut [IoSliceMut<'_>],
+    mut offset: u64,
+) -> io::Result<usize> {
     let mut total = 0;
     while !slices.is_empty() {
         match rustix::io::preadv(file, slices, offset) {

@@ -16,6 +16,7 @@ use crate::io::file_channel_id::FileChannelId;
 use crate::io::io_thread::{self, IoRequest};
 use crate::io::spill_directory::SpillDirectory;
 use crate::io::spill_file::SpillFile;
+use crate::io::synchronous_block_reader::SynchronousBlockReader;
 
 /// Spill files in `io.tmp.dirs`: one spill directory and one I/O thread per configured
 /// directory, files spread over them in turn. See the [module docs](crate::io).
@@ -196,6 +197,20 @@ impl IoManager {
             first_block,
             offset,
         ))
+    }
+
+    /// Opens `file` for synchronous reads of single blocks at known offsets on the caller's
+    /// thread (see [`SynchronousBlockReader`]); the reader keeps the file open until it drops.
+    pub fn create_synchronous_block_reader(
+        &self,
+        file: &Arc<SpillFile>,
+    ) -> Result<SynchronousBlockReader, MemoryError> {
+        if self.is_shut_down() {
+            return Err(MemoryError::IoManagerShutDown);
+        }
+        let handle = File::open(file.path())
+            .map_err(|error| MemoryError::from_io(file.path(), "opening a spill file", error))?;
+        Ok(SynchronousBlockReader::new(Arc::clone(file), handle))
     }
 
     #[cfg(test)]

@@ -48,7 +48,9 @@
 //! ```
 //!
 //! A block is written with one `writev` (header and payload) and read with one `preadv` (payload
-//! and the next block's header). Spill files are temporary: no `fdatasync`, no `O_DIRECT`; the
+//! and the next block's header). A [`SynchronousBlockReader`] reads single blocks of a finished
+//! file at known offsets on the caller's thread instead (point lookups; the file no longer
+//! changes, so this bypasses the I/O thread safely). Spill files are temporary: no `fdatasync`, no `O_DIRECT`; the
 //! page cache absorbs what is read back soon. A reader checks every header and checksum and
 //! reports any mismatch, and a file shorter than its blocks, as [`crate::MemoryError::CorruptBlock`]
 //! naming the file, the block number and the byte offset of the block.
@@ -90,6 +92,7 @@ mod io_manager;
 mod io_thread;
 mod spill_directory;
 mod spill_file;
+mod synchronous_block_reader;
 
 pub use block_channel_reader::{BlockChannelReader, FilledBlock};
 pub use block_channel_writer::BlockChannelWriter;
@@ -97,3 +100,4 @@ pub use block_header::BLOCK_HEADER_BYTES;
 pub use file_channel_id::FileChannelId;
 pub use io_manager::IoManager;
 pub use spill_file::SpillFile;
+pub use synchronous_block_reader::SynchronousBlockReader;

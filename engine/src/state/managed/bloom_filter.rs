@@ -1,8 +1,10 @@
 //! [`BloomFilter`]: a bit set that says "maybe" or "no" for the lookup keys of one sorted run.
 //!
 //! ```text
-//!   h = xxh3(lookup key)        h1 = low 32 bits, h2 = high 32 bits (odd)
-//!   bit i (i = 0..HASHES)   =   (h1 + i·h2) mod bit count        (double hashing)
+//!   h = xxh3(lookup key)        h2 = h rotated by 32 bits, made odd
+//!   bit i (i = 0..HASHES)   =   high 64 bits of (h + i·h2 mod 2⁶⁴) × bit count
+//!                               (double hashing; a multiply maps the 64-bit probe onto the
+//!                               bits without a division)
 //! ```
 //!
 //! [`BITS_PER_KEY`] bits and [`HASHES`] probes per key give about 1 % false positives, so a
@@ -48,9 +50,9 @@ impl BloomFilter {
     /// Bit number `probe` of `hash`.
     #[inline]
     fn bit(&self, hash: u64, probe: u32) -> u64 {
-        let h1 = hash & 0xffff_ffff;
-        let h2 = (hash >> 32) | 1;
-        h1.wrapping_add(u64::from(probe).wrapping_mul(h2)) % self.bit_count
+        let h2 = hash.rotate_left(32) | 1;
+        let probe_hash = hash.wrapping_add(u64::from(probe).wrapping_mul(h2));
+        ((u128::from(probe_hash) * u128::from(self.bit_count)) >> 64) as u64
     }
 
     pub fn insert(&mut self, hash: u64) {

@@ -117,6 +117,28 @@ pub fn encode_record(kind: RecordKind, lookup_key: &[u8], value: &[u8], out: &mu
     out.extend_from_slice(value);
 }
 
+/// Lookup-key and value lengths from the first [`RECORD_HEADER_BYTES`] of a record; a
+/// [`WeirError::CorruptSnapshot`] for lengths or a kind that no record has.
+#[inline]
+pub fn record_lengths(header: &[u8]) -> Result<(usize, usize), WeirError> {
+    let key_len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes"));
+    let value_len = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+    if key_len < LOOKUP_PREFIX_BYTES as u32
+        || key_len > MAX_PART_BYTES
+        || value_len > MAX_PART_BYTES
+        || header[8] > 1
+    {
+        return Err(WeirError::CorruptSnapshot {
+            what: TYPE_NAME.to_owned(),
+            problem: format!(
+                "header with key length {key_len}, value length {value_len}, kind {}",
+                header[8]
+            ),
+        });
+    }
+    Ok((key_len as usize, value_len as usize))
+}
+
 /// Reads and writes whole records as their raw bytes. See the module docs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreRecordSerializer;
@@ -143,22 +165,8 @@ impl TypeSerializer for StoreRecordSerializer {
         input
             .read_exact(&mut header)
             .map_err(|error| read_failure(TYPE_NAME, error))?;
-        let key_len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes"));
-        let value_len = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
-        if key_len < LOOKUP_PREFIX_BYTES as u32
-            || key_len > MAX_PART_BYTES
-            || value_len > MAX_PART_BYTES
-            || header[8] > 1
-        {
-            return Err(WeirError::CorruptSnapshot {
-                what: TYPE_NAME.to_owned(),
-                problem: format!(
-                    "header with key length {key_len}, value length {value_len}, kind {}",
-                    header[8]
-                ),
-            });
-        }
-        let total = RECORD_HEADER_BYTES + key_len as usize + value_len as usize;
+        let (key_len, value_len) = record_lengths(&header)?;
+        let total = RECORD_HEADER_BYTES + key_len + value_len;
         let mut bytes = vec![0u8; total];
         bytes[..RECORD_HEADER_BYTES].copy_from_slice(&header);
         input
