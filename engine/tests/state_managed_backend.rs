@@ -461,7 +461,9 @@ fn one_key_with_more_state_than_the_working_set_spills_its_own_namespaces() {
     // 40 values of 6 KiB: 240 KiB for one key against a working set of a few dozen KiB.
     let value = |namespace: u16| format!("{namespace:05}").repeat(1200);
     for namespace in 0..40u16 {
-        state.update_value(handle, &namespace, value(namespace)).unwrap();
+        state
+            .update_value(handle, &namespace, value(namespace))
+            .unwrap();
     }
     // Another key in between, then the hot key again: every namespace reads back.
     state.set_current_key(Some("cold".to_owned()));
