@@ -94,12 +94,39 @@ fn text(output: &std::process::Output) -> String {
     )
 }
 
+/// The job's managed memory goes to the subtasks with keyed state only: at -p 2 the two
+/// window subtasks get half each (256 KiB, too small), the two source subtasks nothing.
+#[test]
+fn managed_memory_is_split_among_the_keyed_subtasks_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.csv");
+    write_events(&input, 100, 10);
+    let output = window_aggregate(
+        &input,
+        &dir.path().join("out"),
+        &["-p", "2"],
+        &[
+            "state.backend.type=managed".to_owned(),
+            "taskmanager.memory.managed.size=512k".to_owned(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let message = text(&output);
+    assert!(
+        message.contains("managed-memory share of 262144 bytes is too small"),
+        "{message}"
+    );
+}
+
 #[test]
 fn window_state_larger_than_its_share_spills_and_gives_the_hashmap_output() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events.csv");
     // 100 s windows over 10,000 keys: several thousand (key, window) accumulators open at
-    // once, far more than the 2 MiB of managed memory (a ~1 MiB share per subtask) hold.
+    // once, far more than the 2 MiB of managed memory (all of it the share of the one window
+    // subtask: the source holds no keyed state) hold.
     write_events(&input, 30_000, 10_000);
     let spill_dir = dir.path().join("spill");
     std::fs::create_dir(&spill_dir).unwrap();

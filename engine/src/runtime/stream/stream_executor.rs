@@ -38,6 +38,7 @@ use crate::config::{Configuration, StateBackendType};
 use crate::error::WeirError;
 use crate::graph::stream_graph::{
     LinkBox, SideOutputs, StreamGraph, StreamJobGraph, StreamNodeId, StreamOperatorKind,
+    StreamPartitioning,
 };
 use crate::memory_plan::MemoryPlan;
 use crate::runtime::job_result::{JobExecutionResult, StreamingSummary, VertexTimes};
@@ -780,17 +781,35 @@ impl Attempt<'_> {
         )?))
     }
 
+    /// True when `node` reads an input partitioned by key (so it holds keyed state).
+    fn reads_keyed_input(&self, node: StreamNodeId) -> bool {
+        self.graph.nodes[node]
+            .inputs
+            .iter()
+            .any(|edge| matches!(edge.partitioning, StreamPartitioning::Hash))
+    }
+
     /// The setup of every operator of subtask `subtask` of `vertex`, by node.
     fn setups(&self, vertex: usize, subtask: usize) -> BTreeMap<StreamNodeId, OperatorSetup> {
         let parallelism = self.job.vertices[vertex].parallelism;
         // Every subtask of a streaming job runs at once: the task heap is split among them.
         let subtasks: usize = self.job.vertices.iter().map(|v| v.parallelism).sum();
         let heap_budget = self.memory_plan.task_heap.bytes() / subtasks.max(1) as u64;
-        // Managed backend: the job's managed memory is split among the subtasks the same way.
+        // Managed backend: the job's managed memory is split among the subtasks that hold
+        // keyed state. Those are the subtasks of vertices whose head reads a keyed (hash)
+        // input: a keyed read never chains, so a vertex has at most one keyed operator, and
+        // nothing else of a streaming job takes managed memory.
+        let keyed_subtasks: usize = self
+            .job
+            .vertices
+            .iter()
+            .filter(|vertex| self.reads_keyed_input(vertex.head))
+            .map(|vertex| vertex.parallelism)
+            .sum();
         let managed_state = self.managed_state.map(|managed| ManagedStateSetup {
             memory: managed.memory.clone(),
             io: Arc::clone(self.io),
-            share_bytes: managed.memory.total_bytes().bytes() / subtasks.max(1) as u64,
+            share_bytes: managed.memory.total_bytes().bytes() / keyed_subtasks.max(1) as u64,
             counters: Arc::clone(&managed.counters),
         });
         self.job.vertices[vertex]
