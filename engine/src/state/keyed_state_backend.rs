@@ -697,6 +697,21 @@ impl<K: StateKey> KeyedStateBackend<K> {
         table.write_single(access, namespace, value)
     }
 
+    /// True when state `handle` holds an entry for (current key, `namespace`), an expired
+    /// one not yet cleaned up included (managed backend: loaded back when spilled). The
+    /// window operator asks before adding to a window's contents.
+    pub(crate) fn has_entry<H: StateHandle>(
+        &mut self,
+        handle: H,
+        namespace: &H::Namespace,
+    ) -> bool {
+        if !self.prepare_or_record(handle, namespace) {
+            return false;
+        }
+        let (table, access) = self.access(handle);
+        table.slot(access.group, access.key, namespace).is_some()
+    }
+
     /// Removes what state `handle` holds for `namespace` (any kind of state).
     pub fn clear<H: StateHandle>(&mut self, handle: H, namespace: &H::Namespace) {
         if !self.prepare_or_record(handle, namespace) {

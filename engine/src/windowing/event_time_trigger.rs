@@ -38,6 +38,10 @@ impl<T, W: Window> Trigger<T, W> for EventTimeTrigger {
         }
     }
 
+    fn registers_window_end_only(&self) -> bool {
+        true
+    }
+
     fn on_event_time(
         &self,
         time: i64,

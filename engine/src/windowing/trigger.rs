@@ -104,6 +104,16 @@ pub trait Trigger<T, W>: Send + Sync {
         ctx: &mut dyn TriggerContext,
     ) -> Result<TriggerResult, WeirError>;
 
+    /// True when [`Trigger::on_element`] does nothing but register an event-time timer at the
+    /// window's max timestamp, or fire a window the watermark has passed, and nothing but
+    /// [`Trigger::clear`] deletes that timer ([`EventTimeTrigger`](crate::windowing::EventTimeTrigger)).
+    /// For a window that already has contents and whose end the watermark has not passed,
+    /// the window operator then knows the timer (and its cleanup timer) are registered and
+    /// skips both registrations: a timer-map lookup per element.
+    fn registers_window_end_only(&self) -> bool {
+        false
+    }
+
     /// Whether [`Trigger::on_merge`] is supported (needed for session windows).
     fn can_merge(&self) -> bool {
         false

@@ -77,6 +77,9 @@ pub(crate) trait WindowContents<K: StateKey, In, Out, W>: Send {
         timestamp: Option<i64>,
     ) -> Result<(), WeirError>;
 
+    /// True when `state_window` has contents.
+    fn contains(&self, backend: &mut KeyedStateBackend<K>, state_window: &W) -> bool;
+
     /// Emits the window function's output for `fire` into `out` (nothing for empty contents).
     fn emit(
         &self,
@@ -282,6 +285,11 @@ impl<K: StateKey, In: Data, Out, W: Window> WindowContents<K, In, Out, W>
         backend.reducing_add(self.handle, state_window, value.clone())
     }
 
+    #[inline]
+    fn contains(&self, backend: &mut KeyedStateBackend<K>, state_window: &W) -> bool {
+        backend.has_entry(self.handle, state_window)
+    }
+
     fn emit(
         &self,
         backend: &mut KeyedStateBackend<K>,
@@ -347,6 +355,11 @@ where
         backend.aggregating_add(self.handle, state_window, value)
     }
 
+    #[inline]
+    fn contains(&self, backend: &mut KeyedStateBackend<K>, state_window: &W) -> bool {
+        backend.has_entry(self.handle, state_window)
+    }
+
     fn emit(
         &self,
         backend: &mut KeyedStateBackend<K>,
@@ -400,6 +413,11 @@ impl<K: StateKey, In: Data, Out, W: Window> WindowContents<K, In, Out, W>
         timestamp: Option<i64>,
     ) -> Result<(), WeirError> {
         backend.list_add(self.handle, state_window, (value.clone(), timestamp))
+    }
+
+    #[inline]
+    fn contains(&self, backend: &mut KeyedStateBackend<K>, state_window: &W) -> bool {
+        backend.has_entry(self.handle, state_window)
     }
 
     fn emit(

@@ -201,6 +201,8 @@ pub struct WindowOperator<K: StateKey, In, Out, W: Window> {
     key_selector: KeySelector<In, K>,
     assigner: Arc<dyn WindowAssigner<In, W>>,
     trigger: Arc<dyn Trigger<In, W>>,
+    /// The trigger's [`Trigger::registers_window_end_only`].
+    trigger_registers_window_end_only: bool,
     evictor: Option<Arc<dyn Evictor<In, W>>>,
     allowed_lateness_ms: i64,
     is_event_time: bool,
@@ -278,6 +280,7 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> WindowOperator<K, In, Out, 
             uid: setup.uid.clone(),
             key_selector: builder.key_selector,
             assigner,
+            trigger_registers_window_end_only: trigger.registers_window_end_only(),
             trigger,
             evictor: builder.evictor,
             // Flink ignores the allowed lateness of processing-time windows.
@@ -414,6 +417,17 @@ impl<K: StateKey, In: Data, Out: 'static, W: Window> WindowOperator<K, In, Out, 
                 continue;
             }
             skipped = false;
+            if self.trigger_registers_window_end_only
+                && window.max_timestamp() > self.timers.current_watermark()
+                && self.contents.contains(&mut self.backend, window)
+            {
+                // The window got its end timer and cleanup timer with its first element, and
+                // only their firing (which clears the contents) removes them: registering
+                // them again would be a no-op, and the trigger would return Continue.
+                self.contents
+                    .add(&mut self.backend, window, value, timestamp)?;
+                continue;
+            }
             self.add_to_window(key, value, timestamp, window, window)?;
         }
         Ok(skipped)
