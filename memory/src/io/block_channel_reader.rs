@@ -356,13 +356,8 @@ fn read_next_block(
 ) -> Result<usize, MemoryError> {
     let file = &channel.file;
     let (block, offset) = (cursor.block, cursor.offset);
-    let corrupt = |reason: String| MemoryError::CorruptBlock {
-        path: file.path().to_path_buf(),
-        block,
-        offset,
-        reason,
-    };
-    let io_error = |error| MemoryError::from_io(file.path(), "reading a spill block", error);
+    let corrupt = |reason: String| corrupt_block(file, block, offset, reason);
+    let io_error = |error| read_error(file, error);
 
     let header_bytes = match cursor.header.take() {
         Some(header) => header,
@@ -408,6 +403,26 @@ fn read_next_block(
         cursor.header = Some(next_header);
     }
     Ok(payload_len)
+}
+
+/// The error for block `block` (at byte `offset`) of `file` that fails its checks.
+pub(crate) fn corrupt_block(
+    file: &SpillFile,
+    block: u64,
+    offset: u64,
+    reason: String,
+) -> MemoryError {
+    MemoryError::CorruptBlock {
+        path: file.path().to_path_buf(),
+        block,
+        offset,
+        reason,
+    }
+}
+
+/// The error for a failed read of a block of `file`.
+pub(crate) fn read_error(file: &SpillFile, error: std::io::Error) -> MemoryError {
+    MemoryError::from_io(file.path(), "reading a spill block", error)
 }
 
 pub(crate) fn truncated(read: usize, expected: usize, part: &str, file: &SpillFile) -> String {

@@ -28,7 +28,7 @@ use std::io::IoSliceMut;
 use std::sync::Arc;
 
 use crate::error::MemoryError;
-use crate::io::block_channel_reader::{read_at, truncated};
+use crate::io::block_channel_reader::{corrupt_block, read_at, read_error, truncated};
 use crate::io::block_header::{BLOCK_HEADER_BYTES, BlockHeader};
 use crate::io::spill_file::SpillFile;
 use crate::memory_segment::MemorySegment;
@@ -84,13 +84,8 @@ impl SynchronousBlockReader {
         segment: &mut MemorySegment,
     ) -> Result<usize, MemoryError> {
         let file = &self.file;
-        let corrupt = |reason: String| MemoryError::CorruptBlock {
-            path: file.path().to_path_buf(),
-            block,
-            offset,
-            reason,
-        };
-        let io_error = |error| MemoryError::from_io(file.path(), "reading a spill block", error);
+        let corrupt = |reason: String| corrupt_block(file, block, offset, reason);
+        let io_error = |error| read_error(file, error);
         if block >= file.block_count() {
             return Err(corrupt(format!(
                 "block {block} asked for; the file holds {} blocks",
