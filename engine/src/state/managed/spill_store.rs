@@ -345,37 +345,26 @@ impl SpillStore {
         self.metrics.partial_merges += 1;
         let newest = self.runs.split_off(self.runs.len() - count);
         let older = &self.runs;
-        let expected: u64 = newest.iter().map(|run| run.records()).sum();
-        let pages = self.reservation.allocate_pages(IO_PAGES)?;
-        let (reader_pages, writer_pages) = {
-            let mut pages = pages;
-            let writer = pages.split_off(newest.len());
-            (pages, writer)
-        };
-        let mut builder = SortedRunBuilder::create(&self.io, writer_pages, expected as usize)?;
-        let (_pages, merged) = merge_runs(&newest, reader_pages, &[], |record| {
-            let parsed = StoreRecord::parse(record);
-            let keep = match parsed.kind {
-                RecordKind::Put => true,
-                RecordKind::Tombstone => {
-                    let (state_id, hash) = (parsed.state_id(), bloom_hash(parsed.lookup_key));
-                    older
-                        .iter()
-                        .any(|run| run.has_state(state_id) && run.may_contain(hash))
+        let merged =
+            merge_into_new_run(&self.io, &self.reservation, &newest, |record, builder| {
+                let parsed = StoreRecord::parse(record);
+                let keep = match parsed.kind {
+                    RecordKind::Put => true,
+                    RecordKind::Tombstone => {
+                        let (state_id, hash) = (parsed.state_id(), bloom_hash(parsed.lookup_key));
+                        older
+                            .iter()
+                            .any(|run| run.has_state(state_id) && run.may_contain(hash))
+                    }
+                };
+                if keep {
+                    builder.add(record)?;
                 }
-            };
-            if keep {
-                builder.add(record)?;
-            }
-            Ok(ControlFlow::Continue(()))
-        });
-        merged?;
+                Ok(())
+            })?;
         drop(newest);
-        if builder.records() > 0 {
-            let (run, _pages) = builder.finish(&self.io)?;
+        if let Some(run) = merged {
             self.push_run(run);
-        } else {
-            drop(builder.finish(&self.io)?);
         }
         Ok(())
     }
@@ -395,26 +384,17 @@ impl SpillStore {
         }
         self.metrics.compactions += 1;
         let runs = std::mem::take(&mut self.runs);
-        let expected: u64 = runs.iter().map(|run| run.records()).sum();
-        // A page per run read, the rest of the I/O pages for the writer (write-behind).
-        let pages = self.reservation.allocate_pages(IO_PAGES)?;
-        let (reader_pages, writer_pages) = {
-            let mut pages = pages;
-            let writer = pages.split_off(runs.len());
-            (pages, writer)
-        };
-        let mut builder = SortedRunBuilder::create(&self.io, writer_pages, expected as usize)?;
         let tombstones = &self.tombstones;
         let mut dropped = 0u64;
         let mut replaced = Vec::new();
-        let (_pages, merged) = merge_runs(&runs, reader_pages, &[], |record| {
+        let merged = merge_into_new_run(&self.io, &self.reservation, &runs, |record, builder| {
             if !is_put(record) {
-                return Ok(ControlFlow::Continue(()));
+                return Ok(());
             }
             let parsed = StoreRecord::parse(record);
             if tombstones.contains(parsed.lookup_key) {
                 // Loaded into the working set or deleted since: dead.
-                return Ok(ControlFlow::Continue(()));
+                return Ok(());
             }
             match filter(&parsed, record)? {
                 SpilledFate::Keep => builder.add(record)?,
@@ -424,19 +404,15 @@ impl SpillStore {
                     builder.add(&replaced)?;
                 }
             }
-            Ok(ControlFlow::Continue(()))
-        });
-        merged?;
+            Ok(())
+        })?;
         drop(runs);
         self.spilled_entries -= dropped;
         // Every dead copy is gone with the old runs.
         self.tombstones.clear();
         self.tombstone_bytes = 0;
-        if builder.records() > 0 {
-            let (run, _pages) = builder.finish(&self.io)?;
+        if let Some(run) = merged {
             self.push_run(run);
-        } else {
-            drop(builder.finish(&self.io)?);
         }
         Ok(())
     }
@@ -488,6 +464,31 @@ impl SpillStore {
         });
         result
     }
+}
+
+/// Merges `runs` (oldest first) into one new run: `each` sees the newest record of every lookup
+/// key and adds what it keeps to the builder. A page per run is read, the rest of the I/O
+/// pages go to the writer (write-behind); `None` when nothing was kept.
+fn merge_into_new_run(
+    io: &IoManager,
+    reservation: &MemoryReservation,
+    runs: &[Arc<SortedRun>],
+    mut each: impl FnMut(&[u8], &mut SortedRunBuilder) -> Result<(), WeirError>,
+) -> Result<Option<SortedRun>, WeirError> {
+    let expected: u64 = runs.iter().map(|run| run.records()).sum();
+    let mut reader_pages = reservation.allocate_pages(IO_PAGES)?;
+    let writer_pages = reader_pages.split_off(runs.len());
+    let mut builder = SortedRunBuilder::create(io, writer_pages, expected as usize)?;
+    let (_pages, merged) = merge_runs(runs, reader_pages, &[], |record| {
+        each(record, &mut builder)?;
+        Ok(ControlFlow::Continue(()))
+    });
+    merged?;
+    if builder.records() == 0 {
+        drop(builder.finish(io)?);
+        return Ok(None);
+    }
+    Ok(Some(builder.finish(io)?.0))
 }
 
 /// Writes `records` (sorted by lookup key) as a run, writing through the store's I/O pages
