@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod cli_support;
 
-use cli_support::{completed_checkpoint, kill_when};
+use cli_support::{completed_checkpoint, completed_snapshot, kill_when};
 
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
 
@@ -438,11 +438,10 @@ fn ctrl_c_with_a_savepoint_dir_stops_with_a_savepoint() {
     assert!(output.status.success(), "{message}");
     assert!(message.contains("to : "), "windows were printed: {message}");
     assert!(message.contains("stopped with savepoint"), "{message}");
-    let savepoint = std::fs::read_dir(&savepoints)
-        .unwrap()
-        .flatten()
-        .find(|entry| entry.path().join("_metadata").is_file());
-    assert!(savepoint.is_some(), "a complete savepoint folder");
+    assert!(
+        completed_snapshot(&savepoints).is_some(),
+        "a complete savepoint folder"
+    );
 }
 
 #[test]
@@ -461,13 +460,7 @@ fn sigusr1_takes_a_savepoint_while_the_job_goes_on_and_a_resume_from_it_is_exact
     ];
     let job = window_aggregate_job(&input, &output);
     let mut child = spawn_weir(&common, &job, Stdio::piped());
-    let savepoint = || {
-        std::fs::read_dir(&savepoints)
-            .ok()?
-            .flatten()
-            .map(|entry| entry.path())
-            .find(|path| path.join("_metadata").is_file())
-    };
+    let savepoint = || completed_snapshot(&savepoints);
     // Ask (again, until one is there) for a savepoint; the handler is installed before the job
     // starts.
     std::thread::sleep(Duration::from_millis(200));

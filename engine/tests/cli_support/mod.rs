@@ -10,14 +10,21 @@ use std::time::{Duration, Instant};
 /// The job folder under `root` (checkpoint storage: `<root>/<job>/chk-<id>`) that holds a
 /// completed checkpoint (a `chk-<id>` with `_metadata`).
 pub fn completed_checkpoint(root: &Path) -> Option<PathBuf> {
-    for job in std::fs::read_dir(root).ok()?.flatten() {
-        for checkpoint in std::fs::read_dir(job.path()).ok()?.flatten() {
-            if checkpoint.path().join("_metadata").is_file() {
-                return Some(job.path());
-            }
-        }
-    }
-    None
+    std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|job| job.path())
+        .find(|job| completed_snapshot(job).is_some())
+}
+
+/// The folder directly under `dir` that holds a completed checkpoint or savepoint (its
+/// `_metadata` is written last).
+pub fn completed_snapshot(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.join("_metadata").is_file())
 }
 
 /// Waits (at most a minute) until `ready` holds or `child` ended; kills `child` with SIGKILL in
